@@ -1,0 +1,1 @@
+"""Users, roles, phone + one-time-code login and staff login."""

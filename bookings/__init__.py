@@ -1,0 +1,1 @@
+"""The service catalog, slots, bookings and their life cycle, uploaded materials."""

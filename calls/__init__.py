@@ -1,0 +1,1 @@
+"""Video calls: WebRTC signaling consumers, waiting room, presence, ICE/TURN, call log."""

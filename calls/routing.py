@@ -1,0 +1,2 @@
+"""WebSocket routes of the call room and consoles."""
+websocket_urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""API routes of calls (mounted under /api/v1/)."""
+urlpatterns: list = []

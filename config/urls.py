@@ -1,0 +1,30 @@
+"""URL map: admin, the v1 API of every app, the pages, health probes and API docs."""
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (pages keep one URL for both languages)
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("stations.urls")),
+    path("", include("bookings.urls")),
+    path("", include("calls.urls")),
+    path("", include("reviews.urls")),
+    path("", include("signing.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("frontend.urls")),
+]
+
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

@@ -1,0 +1,1 @@
+"""The pages people use: resident phone app, station console, reviewer desk."""

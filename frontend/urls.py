@@ -1,0 +1,2 @@
+"""Page routes."""
+urlpatterns: list = []

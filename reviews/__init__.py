@@ -1,0 +1,1 @@
+"""Cases, routing to reviewers, SLA deadlines and escalation, decisions."""

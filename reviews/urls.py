@@ -1,0 +1,2 @@
+"""API routes of reviews (mounted under /api/v1/)."""
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Seals, keys, certificates, signatures over decisions, the ledger, sealed letters, verification."""

@@ -1,0 +1,1 @@
+"""The organisation: city centre, departments, county workstations, township stations, staff, hours, closures."""

@@ -1,0 +1,64 @@
+"""Shared fixtures: the shipped organisation and catalog, API clients, demo people."""
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts.sms import LocmemSmsBackend
+from config.celery import app as celery_app
+
+
+def _ensure_reference_data():
+    from bookings.models import ServiceItem
+    from stations.models import Unit
+
+    if not Unit.objects.exists():
+        call_command("load_organisation", verbosity=0, stdout=open("/dev/null", "w"))
+    if not ServiceItem.objects.exists():
+        call_command("load_catalog", verbosity=0, stdout=open("/dev/null", "w"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _ensure_reference_data()
+
+
+@pytest.fixture
+def org(db):
+    """The organisation and catalog (reloaded if a transactional test flushed them)."""
+    _ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_side_effects(settings):
+    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+    LocmemSmsBackend.outbox.clear()
+    cache.clear()
+    celery_app.conf.task_always_eager = True
+    yield
+    LocmemSmsBackend.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    return LocmemSmsBackend.outbox
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def resident(org):
+    from tests.factories import ResidentFactory
+
+    return ResidentFactory()
+
+
+@pytest.fixture
+def resident_api(resident):
+    client = APIClient()
+    client.force_authenticate(resident)
+    return client
