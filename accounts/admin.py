@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OneTimeCode, User
+from accounts.models import Notification, OneTimeCode, User
 from stations.models import StaffMembership
 
 
@@ -38,3 +38,11 @@ class OneTimeCodeAdmin(admin.ModelAdmin):
     list_display = ["__str__", "expires_at", "failed_attempts", "used_at"]
     readonly_fields = ["phone", "code_hash", "created_at", "expires_at", "failed_attempts", "used_at"]
     list_filter = ["used_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "kind", "sent_sms", "created_at", "read_at"]
+    list_filter = ["kind", "sent_sms"]
+    search_fields = ["title", "event_key", "user__username"]
+    raw_id_fields = ["user"]

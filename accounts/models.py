@@ -82,3 +82,25 @@ class OneTimeCode(models.Model):
 
     def __str__(self):
         return f"{mask_mobile(self.phone)} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """An in-app notice to a user, sent at most once per event (event_key is unique)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    event_key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=40, db_index=True)
+    title = models.CharField(max_length=120)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    sent_sms = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self):
+        return self.title
