@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.lockout import lockout_message, lockout_seconds
 from accounts.models import OneTimeCode, User
 from accounts.sms import send_sms
 from accounts.validators import normalize_id_number, normalize_mobile
@@ -93,11 +94,8 @@ def staff_authenticate(*, request, username: str, password: str) -> User:
     """Username + password with lock-out (django-axes) after repeated failures."""
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-        raise ServiceError(
-            _("登录失败次数过多，账户已暂时锁定，请 %(minutes)d 分钟后再试。") % {"minutes": minutes},
-            code="locked_out", status_code=429, extra={"retry_after": minutes * 60},
-        )
+        raise ServiceError(lockout_message(), code="locked_out", status_code=429,
+                           extra={"retry_after": lockout_seconds()})
     if user is None:
         raise ServiceError(_("用户名或密码不正确。"), code="bad_credentials", status_code=401)
     if user.role == User.Role.RESIDENT:

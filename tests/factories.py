@@ -37,7 +37,7 @@ class StaffFactory(factory.django.DjangoModelFactory):
     role = User.Role.AGENT
     username = factory.Sequence(lambda n: f"staff{n}")
     real_name = factory.Faker("name", locale="zh_CN")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-9")
+    password = factory.django.Password("correct-horse-9")
 
 
 def staff_at(unit: Unit, *, role=User.Role.AGENT, **rights) -> User:
