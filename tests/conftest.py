@@ -33,6 +33,8 @@ def org(db):
 @pytest.fixture(autouse=True)
 def _isolated_side_effects(settings):
     settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+    # Fast hashing in tests; production keeps Django's default PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     LocmemSmsBackend.outbox.clear()
     cache.clear()
     celery_app.conf.task_always_eager = True
