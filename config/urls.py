@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("django_prometheus.urls")),
     path("", include("frontend.urls")),
 ]
 

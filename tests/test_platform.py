@@ -35,3 +35,27 @@ def test_schema_lists_the_endpoints(client):
                  "/api/v1/catalog/categories/", "/api/v1/catalog/items/"]:
         assert path in schema["paths"]
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_security_headers_on_every_response(client):
+    response = client.get("/healthz")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_prometheus_metrics_exposed(client):
+    client.get("/healthz")
+    body = client.get("/metrics").content.decode()
+    assert "django_http_requests_total_by_view_transport_method_total" in body
+
+
+def test_celery_settings_in_force():
+    from config.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.timezone == "Asia/Shanghai"
