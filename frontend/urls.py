@@ -1,2 +1,20 @@
 """Page routes."""
-urlpatterns: list = []
+from django.urls import path
+
+from frontend import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_page, name="login"),
+    path("logout/", views.logout_page, name="logout"),
+    path("items/<int:pk>/", views.item_page, name="item"),
+    path("book/<int:item_id>/", views.book_page, name="book"),
+    path("me/bookings/", views.my_bookings, name="my-bookings"),
+    path("me/bookings/<int:pk>/", views.booking_page, name="booking"),
+    path("me/profile/", views.profile_page, name="profile"),
+    path("call/<uuid:call_id>/check/", views.call_check, name="call-check"),
+    path("call/<uuid:call_id>/", views.call_page, name="call"),
+    path("console/", views.console, name="console"),
+    path("desk/", views.desk, name="desk"),
+    path("stats/", views.stats, name="stats"),
+]

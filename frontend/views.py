@@ -1,0 +1,109 @@
+"""Thin page views: they check who may see a page and render its template; the scripts talk to the API."""
+from django.contrib.auth import logout
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_POST
+
+from bookings import selectors as booking_selectors
+from bookings.models import ServiceItem
+from frontend import access
+from frontend.strings import js_strings
+from stations.models import Division
+
+
+def _page(request, template: str, **context):
+    context.setdefault("js_strings", js_strings())
+    return render(request, f"frontend/{template}", context)
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return default
+
+
+@ensure_csrf_cookie
+def home(request):
+    return _page(request, "home.html", categories=booking_selectors.category_list())
+
+
+@ensure_csrf_cookie
+def login_page(request):
+    if request.user.is_authenticated and "next" not in request.GET:
+        return redirect(access.home_for(request.user))
+    return _page(request, "login.html", next_url=_safe_next(request, ""))
+
+
+@require_POST
+def logout_page(request):
+    logout(request)
+    return redirect("/")
+
+
+@ensure_csrf_cookie
+def item_page(request, pk: int):
+    item = get_object_or_404(ServiceItem.objects.filter(active=True).select_related("category"), pk=pk)
+    return _page(request, "item.html", item=item, requirements=item.requirements.order_by("sort"))
+
+
+@ensure_csrf_cookie
+@access.resident_only
+def book_page(request, item_id: int):
+    item = get_object_or_404(ServiceItem.objects.filter(active=True), pk=item_id)
+    counties = Division.objects.filter(level=Division.Level.COUNTY).order_by("code")
+    return _page(request, "book.html", item=item, counties=counties)
+
+
+@ensure_csrf_cookie
+@access.resident_only
+def my_bookings(request):
+    return _page(request, "my_bookings.html")
+
+
+@ensure_csrf_cookie
+@access.resident_only
+def booking_page(request, pk: int):
+    return _page(request, "booking.html", booking_id=pk)
+
+
+@ensure_csrf_cookie
+@access.resident_only
+def profile_page(request):
+    counties = Division.objects.filter(level=Division.Level.COUNTY).order_by("code")
+    return _page(request, "profile.html", counties=counties, next_url=_safe_next(request, "/me/bookings/"))
+
+
+@ensure_csrf_cookie
+@access.signed_in
+def call_check(request, call_id):
+    return _page(request, "call_check.html", call_id=call_id)
+
+
+@ensure_csrf_cookie
+@access.signed_in
+def call_page(request, call_id):
+    back = "/me/bookings/" if request.user.is_resident else access.home_for(request.user)
+    return _page(request, "call.html", call_id=call_id, back_url=back)
+
+
+@ensure_csrf_cookie
+@access.agent_only
+def console(request):
+    units = [m.unit for m in request.user.memberships.filter(is_agent=True).select_related("unit")]
+    return _page(request, "console.html", units=units)
+
+
+@ensure_csrf_cookie
+@access.reviewer_only
+def desk(request):
+    memberships = request.user.memberships.filter(is_reviewer=True).select_related("unit")
+    return _page(request, "desk.html", memberships=memberships,
+                 seal_keeper=any(m.is_seal_keeper for m in memberships))
+
+
+@ensure_csrf_cookie
+@access.administrator_only
+def stats(request):
+    return _page(request, "stats.html")
