@@ -264,3 +264,32 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # --- Logging: structured, without personal data -----------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 LOGGING = build_logging_config(level=env.str("LOG_LEVEL", default="INFO"), log_format=LOG_FORMAT)
+
+# --- Signing: electronic seals, sealed letters, verification -------------------------------
+# Private keys at rest are encrypted with this passphrase (embedded profile: derived from SECRET_KEY).
+SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="") or __import__("hashlib").sha256(
+    ("signing-key-passphrase|" + SECRET_KEY).encode("utf-8")).hexdigest()
+SIGNING_BUREAU_NAME = env.str("SIGNING_BUREAU_NAME", default="菏泽市医疗保障局")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SIGNING_PKCS11_MODULE = env.str("SIGNING_PKCS11_MODULE", default="/usr/lib/softhsm/libsofthsm2.so")
+SIGNING_PKCS11_PIN = env.str("SIGNING_PKCS11_PIN", default="")
+SIGNING_SEAL_VALIDITY_DAYS = env_int("SIGNING_SEAL_VALIDITY_DAYS", default=730)
+SIGNING_CONFIRMATION_MINUTES = env_int("SIGNING_CONFIRMATION_MINUTES", default=5)
+
+# --- Reviews (reviews/) -----------------------------------------------------------------
+# Decisions are sealed by signing/; only a run without a signing module may set this false.
+SEALING_REQUIRED = env_bool("SEALING_REQUIRED", default=True)
+# Working days an escalated case gets at its new holder before the next escalation.
+REVIEWS_ESCALATION_DAYS = env_int("REVIEWS_ESCALATION_DAYS", default=1, minimum=1)
+# Share of the time limit after which the reviewer is warned.
+REVIEWS_WARN_PERCENT = env_int("REVIEWS_WARN_PERCENT", default=80, minimum=1)
+
+# --- Calls: ICE servers for WebRTC (calls/selectors.py ice_servers) ---------------------
+# Empty by default, so tests and the embedded profile never contact an outside STUN/TURN host.
+STUN_URLS = env_list("STUN_URLS", default=[])
+# e.g. "turn:turn.example.org:3478?transport=udp,turns:turn.example.org:443?transport=tcp"
+TURN_URLS = env_list("TURN_URLS", default=[])
+TURN_SECRET = env.str("TURN_SECRET", default="")  # coturn static-auth-secret (use-auth-secret)
+TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", default=3600, minimum=60)
+if TURN_URLS and not TURN_SECRET:
+    raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is empty")

@@ -1,0 +1,308 @@
+"""Cryptographic building blocks of the seal: keys at rest, certificates, SM2/SM3, canonical JSON, Merkle trees.
+
+Nothing here touches the database; services.py and selectors.py compose these pieces.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+import gmssl_pyx
+import rfc8785
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+
+SM2_DEFAULT_ID = b"1234567812345678"
+SM2_ALGORITHM = "SM2-with-SM3"
+
+
+# --- Canonical JSON and hashes ---------------------------------------------------------------
+def canonical(obj) -> bytes:
+    """RFC 8785 (JCS) canonical form: the exact bytes every signature and hash is computed over."""
+    return rfc8785.dumps(obj)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_hash(record: dict) -> str:
+    return sha256_hex(canonical(record))
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+# --- Keys at rest ----------------------------------------------------------------------------
+def key_passphrase() -> bytes:
+    return settings.SIGNING_KEY_PASSPHRASE.encode("utf-8")
+
+
+def private_key_to_encrypted_pem(key: ec.EllipticCurvePrivateKey) -> str:
+    """Encrypted PKCS#8 (PBES2, AES-256) under the passphrase from the environment."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(key_passphrase()),
+    ).decode("ascii")
+
+
+@lru_cache(maxsize=256)
+def _load_private_key(pem: str, passphrase: bytes):
+    return serialization.load_pem_private_key(pem.encode("ascii"), password=passphrase)
+
+
+def private_key_from_encrypted_pem(pem: str):
+    # Decrypting PKCS#8 costs a key derivation; an unlocked key stays in this process only.
+    return _load_private_key(pem, key_passphrase())
+
+
+def _blob_key(salt: bytes, passphrase: bytes) -> bytes:
+    return PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=200_000).derive(passphrase)
+
+
+def secret_encrypt(secret: bytes, *, label: str) -> str:
+    """AES-256-GCM under a PBKDF2 key from the passphrase; for the SM2 keys (no PKCS#8 SM2 in `cryptography`)."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = AESGCM(_blob_key(salt, key_passphrase())).encrypt(nonce, secret, label.encode("utf-8"))
+    return "v1$" + "$".join(b64(part) for part in (salt, nonce, sealed))
+
+
+@lru_cache(maxsize=256)
+def _secret_decrypt(blob: str, label: str, passphrase: bytes) -> bytes:
+    version, salt, nonce, sealed = blob.split("$")
+    if version != "v1":
+        raise ValueError("unknown key blob version")
+    return AESGCM(_blob_key(unb64(salt), passphrase)).decrypt(unb64(nonce), unb64(sealed), label.encode("utf-8"))
+
+
+def secret_decrypt(blob: str, *, label: str) -> bytes:
+    return _secret_decrypt(blob, label, key_passphrase())
+
+
+# --- X.509 -----------------------------------------------------------------------------------
+def _name(common_name: str, unit: str | None = None) -> x509.Name:
+    parts = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.SIGNING_BUREAU_NAME),
+    ]
+    if unit:
+        parts.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(parts)
+
+
+def ca_certificate_build(*, common_name: str, days: int = 3650) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    name = _name(common_name)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def seal_certificate_build(
+    *, ca_key, ca_cert: x509.Certificate, public_key, common_name: str, unit_code: str,
+    not_before: datetime.datetime, not_after: datetime.datetime,
+) -> x509.Certificate:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, unit=unit_code))
+        .issuer_name(ca_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def cert_to_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+@lru_cache(maxsize=512)
+def cert_from_pem(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def cert_fingerprint(cert: x509.Certificate) -> str:
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def crl_build(*, ca_key, ca_cert, revoked: list[tuple[int, datetime.datetime]],
+              number: int) -> x509.CertificateRevocationList:
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now)
+        .next_update(now + datetime.timedelta(days=7))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+    )
+    for serial, when in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build()
+        )
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+# --- Bureau signatures over JSON records (seal records, delegations, checkpoints) --------------
+def bureau_sign(ca_key, payload: dict) -> str:
+    return b64(ca_key.sign(canonical(payload), ec.ECDSA(hashes.SHA256())))
+
+
+def bureau_verify(ca_cert: x509.Certificate, payload: dict, signature: str) -> bool:
+    try:
+        ca_cert.public_key().verify(unb64(signature), canonical(payload), ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+# --- SM2 / SM3 (GmSSL, C) --------------------------------------------------------------------
+def sm2_keypair() -> tuple[bytes, bytes]:
+    """(public 64 bytes x||y, private 32 bytes)."""
+    return gmssl_pyx.sm2_key_generate()
+
+
+def sm2_sign(private_key: bytes, public_key: bytes, message: bytes) -> bytes:
+    return gmssl_pyx.sm2_sign(private_key, public_key, message)
+
+
+def sm2_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        return bool(gmssl_pyx.sm2_verify(public_key, message, signature))
+    except Exception:  # a malformed signature or key is a failed verification
+        return False
+
+
+def sm3_hex(data: bytes) -> str:
+    return gmssl_pyx.sm3_hash(data).hex()
+
+
+def sm2_public_key_pem(public_key: bytes) -> str:
+    """SubjectPublicKeyInfo PEM (id-ecPublicKey, curve sm2p256v1) that OpenSSL 3 reads."""
+    from asn1crypto import core, keys
+
+    spki = keys.PublicKeyInfo({
+        "algorithm": keys.PublicKeyAlgorithm({
+            "algorithm": "ec",
+            "parameters": keys.ECDomainParameters(name="named", value=core.ObjectIdentifier("1.2.156.10197.1.301")),
+        }),
+        "public_key": b"\x04" + public_key,
+    })
+    body = base64.encodebytes(spki.dump()).decode("ascii").replace("\n", "")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+
+
+# --- Keyed hashes, codes ---------------------------------------------------------------------
+def id_number_hmac(id_number: str) -> str:
+    return hmac.new(settings.ID_HASH_KEY.encode("utf-8"), id_number.strip().upper().encode("utf-8"),
+                    hashlib.sha256).hexdigest()
+
+
+def code_hmac(*parts) -> str:
+    message = "|".join(str(part) for part in parts).encode("utf-8")
+    return hmac.new(settings.SECRET_KEY.encode("utf-8"), b"seal-confirmation|" + message, hashlib.sha256).hexdigest()
+
+
+# --- Merkle tree (RFC 6962 §2.1) -------------------------------------------------------------
+def merkle_leaf(entry_hash_hex: str) -> bytes:
+    return hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash_hex)).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = _split(len(leaves))
+    return _node(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
+
+
+def merkle_audit_path(index: int, leaves: list[bytes]) -> list[bytes]:
+    if len(leaves) <= 1:
+        return []
+    k = _split(len(leaves))
+    if index < k:
+        return merkle_audit_path(index, leaves[:k]) + [merkle_root(leaves[k:])]
+    return merkle_audit_path(index - k, leaves[k:]) + [merkle_root(leaves[:k])]
+
+
+def merkle_verify_inclusion(*, leaf: bytes, index: int, tree_size: int, path: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2 inclusion-proof check."""
+    if index >= tree_size:
+        return False
+    fn, sn, r = index, tree_size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            r = _node(p, r)
+            if fn % 2 == 0:
+                while fn % 2 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = _node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root

@@ -1,0 +1,366 @@
+"""Reads of the signing module: sealed decisions, trust material, the ledger, and verification check by check."""
+import datetime
+import io
+import json
+from functools import lru_cache
+
+from django.utils.translation import gettext as _
+
+from signing import crypto
+from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision
+
+
+def sealed_decision_for_case(*, case_id: int) -> SealedDecision | None:
+    return SealedDecision.objects.select_related("seal").filter(case_id=case_id).first()
+
+
+def letter_bytes(*, sealed: SealedDecision) -> bytes:
+    return bytes(sealed.letter_pdf)
+
+
+def seal_signature_file(*, sealed: SealedDecision) -> bytes:
+    """The exportable seal signature, exactly as embedded in the letter."""
+    return _attachments(bytes(sealed.letter_pdf)).get("seal-signature.json", b"")
+
+
+def sealed_decision_by_code(*, code: str) -> SealedDecision | None:
+    code = (code or "").strip().upper().replace(" ", "").replace("-", "")
+    if not code or len(code) > 20:
+        return None
+    return SealedDecision.objects.select_related("seal").filter(verification_code=code).first()
+
+
+def trust_bundle() -> dict:
+    ca = CertificateAuthority.objects.filter(active=True).first()
+    if ca is None:
+        return {"ca_certificate": None, "crl": None, "revoked": [], "checkpoint": None}
+    revoked = [
+        {"seal": seal.serial, "unit": seal.unit.name, "cert_serial": seal.cert_serial,
+         "revoked_at": seal.revoked_at.isoformat()}
+        for seal in Seal.objects.filter(revoked_at__isnull=False).select_related("unit").order_by("revoked_at")
+    ]
+    checkpoint = Checkpoint.objects.order_by("-tree_size").first()
+    return {
+        "ca_certificate": ca.cert_pem,
+        "ca_sha256": ca.fingerprint,
+        "crl": ca.crl_pem,
+        "revoked": revoked,
+        "checkpoint": _checkpoint_json(checkpoint) if checkpoint else None,
+    }
+
+
+def _checkpoint_json(checkpoint: Checkpoint) -> dict:
+    return {**checkpoint.signed_content(), "signature": checkpoint.signature, "ca_sha256": checkpoint.ca.fingerprint}
+
+
+# --- Ledger verification -------------------------------------------------------------------
+def entry_hash_of(entry: LedgerEntry) -> str:
+    return crypto.sha256_hex(crypto.canonical(entry.hashed_content()))
+
+
+def ledger_verify() -> dict:
+    """Recompute the whole chain and every checkpoint; name the first broken entry."""
+    previous_hash, expected_seq, count = "0" * 64, 1, 0
+    leaves: list[bytes] = []
+    for entry in LedgerEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        count += 1
+        if entry.seq != expected_seq:
+            return {"ok": False, "broken_seq": expected_seq, "entries": count,
+                    "reason": f"entry #{expected_seq} is missing (next stored entry is #{entry.seq})"}
+        if entry.prev_hash != previous_hash:
+            return {"ok": False, "broken_seq": entry.seq, "entries": count,
+                    "reason": f"entry #{entry.seq} does not link to the entry before it (deleted or reordered)"}
+        if entry_hash_of(entry) != entry.entry_hash:
+            return {"ok": False, "broken_seq": entry.seq, "entries": count,
+                    "reason": f"entry #{entry.seq} was altered: its content does not match its hash"}
+        previous_hash, expected_seq = entry.entry_hash, expected_seq + 1
+        leaves.append(crypto.merkle_leaf(entry.entry_hash))
+    for checkpoint in Checkpoint.objects.select_related("ca").order_by("tree_size"):
+        ca_cert = crypto.cert_from_pem(checkpoint.ca.cert_pem)
+        if not crypto.bureau_verify(ca_cert, checkpoint.signed_content(), checkpoint.signature):
+            return {"ok": False, "broken_seq": None, "entries": count,
+                    "reason": f"checkpoint of size {checkpoint.tree_size} has an invalid signature"}
+        if checkpoint.tree_size > len(leaves) or crypto.merkle_root(
+                leaves[:checkpoint.tree_size]).hex() != checkpoint.root_hash:
+            return {"ok": False, "broken_seq": checkpoint.tree_size, "entries": count,
+                    "reason": f"the ledger no longer matches the signed checkpoint of size {checkpoint.tree_size}"}
+    return {"ok": True, "broken_seq": None, "entries": count, "reason": ""}
+
+
+@lru_cache(maxsize=8)
+def _checkpoint_leaves(checkpoint_id: int, tree_size: int) -> tuple[bytes, ...]:
+    hashes = LedgerEntry.objects.filter(seq__lte=tree_size).order_by("seq").values_list("entry_hash", flat=True)
+    return tuple(crypto.merkle_leaf(h) for h in hashes)
+
+
+def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
+    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint."""
+    if entry_hash_of(entry) != entry.entry_hash:
+        return False, _("账本记录 #%(seq)d 的内容与其哈希不符（已被篡改）。") % {"seq": entry.seq}, {}
+    previous = LedgerEntry.objects.filter(seq=entry.seq - 1).only("entry_hash").first()
+    if entry.seq > 1 and (previous is None or previous.entry_hash != entry.prev_hash):
+        return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
+    info = {"seq": entry.seq, "entry_hash": entry.entry_hash}
+    checkpoint = Checkpoint.objects.select_related("ca").filter(tree_size__gte=entry.seq).order_by("-tree_size").first()
+    if checkpoint is None:
+        following = list(LedgerEntry.objects.filter(seq__gt=entry.seq).order_by("seq")[:1000])
+        link = entry.entry_hash
+        for later in following:
+            if later.prev_hash != link or entry_hash_of(later) != later.entry_hash:
+                return False, _("账本记录 #%(seq)d 之后的链条断开。") % {"seq": later.seq}, info
+            link = later.entry_hash
+        return True, _("账本记录 #%(seq)d 存在，哈希链完整；将纳入下一个签名检查点。") % {"seq": entry.seq}, info
+    if not crypto.bureau_verify(crypto.cert_from_pem(checkpoint.ca.cert_pem), checkpoint.signed_content(),
+                                checkpoint.signature):
+        return False, _("账本检查点签名无效。"), info
+    leaves = list(_checkpoint_leaves(checkpoint.pk, checkpoint.tree_size))
+    index = entry.seq - 1
+    if len(leaves) != checkpoint.tree_size or leaves[index] != crypto.merkle_leaf(entry.entry_hash):
+        _checkpoint_leaves.cache_clear()
+        leaves = list(_checkpoint_leaves(checkpoint.pk, checkpoint.tree_size))
+    path = crypto.merkle_audit_path(index, leaves) if len(leaves) == checkpoint.tree_size else []
+    included = crypto.merkle_verify_inclusion(leaf=crypto.merkle_leaf(entry.entry_hash), index=index,
+                                              tree_size=checkpoint.tree_size, path=path,
+                                              root=bytes.fromhex(checkpoint.root_hash))
+    info["checkpoint"] = _checkpoint_json(checkpoint)
+    info["inclusion_proof"] = [p.hex() for p in path]
+    if not included:
+        return False, _("账本记录 #%(seq)d 不在已签名的检查点中（账本被改动）。") % {"seq": entry.seq}, info
+    return True, _("账本记录 #%(seq)d 存在，哈希链完整，已纳入签名检查点（共 %(size)d 条）。") % {
+        "seq": entry.seq, "size": checkpoint.tree_size}, info
+
+
+# --- Letter verification -------------------------------------------------------------------
+CHECK_LABELS = {
+    "intact": "签名完整、文件未被改动",
+    "chain": "证书链可追溯到医保局根证书",
+    "certificate": "签章证书在签署时有效且未吊销",
+    "seal_signature": "SM2 电子签章有效",
+    "signer": "用印人与授权符合规定",
+    "ledger": "账本中有记录且哈希链完整",
+}
+
+
+def _result(checks: list[dict], decision: dict | None, ledger: dict | None) -> dict:
+    return {"valid": bool(checks) and all(c["ok"] for c in checks), "checks": checks, "decision": decision,
+            "ledger": ledger}
+
+
+def _check(name: str, ok: bool, detail: str) -> dict:
+    return {"name": name, "ok": bool(ok), "label": _(CHECK_LABELS[name]), "detail": detail}
+
+
+def _attachments(pdf: bytes) -> dict[str, bytes]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+        found = {}
+        for i in range(0, len(names), 2):
+            spec = names[i + 1].get_object()
+            found[str(names[i])] = spec["/EF"]["/F"].get_object().data
+        return found
+    except Exception:  # noqa: BLE001 - a letter without attachments just has none
+        return {}
+
+
+def _trust_roots():
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+
+    roots = []
+    for pem in CertificateAuthority.objects.values_list("cert_pem", flat=True):
+        der = crypto.cert_from_pem(pem).public_bytes(serialization.Encoding.DER)
+        roots.append(asn1_x509.Certificate.load(der))
+    return roots
+
+
+def decision_public_summary(sealed: SealedDecision) -> dict:
+    """What anyone may see about a sealed decision: no resident, no reviewer."""
+    record = sealed.record
+    return {
+        "verification_code": sealed.verification_code,
+        "item": record["item"]["name"],
+        "decision": sealed.decision,
+        "decision_label": _("准予办理") if sealed.decision == "approve" else _("不予办理"),
+        "unit": record["unit"]["name"],
+        "decided_on": record["decided_at"][:10],
+        "seal_serial": sealed.seal.serial,
+        "record_sha256": sealed.record_hash,
+        "letter_sha256": sealed.letter_sha256,
+    }
+
+
+def _signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
+    from signing.services import delegation_problem, keeper_allowed
+
+    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by, at=at):
+        return _check("signer", False, _("用印人当时不在该印章的授权名单中。"))
+    if sealed.seal.unit.kind == "township_station":
+        problem = delegation_problem(record=sealed.record, unit=sealed.seal.unit, at=at)
+        if problem:
+            return _check("signer", False, problem)
+        return _check("signer", True, _("用印人在授权名单中，授权 %(serial)s 覆盖该事项。") % {
+            "serial": sealed.record["delegation"]["serial"]})
+    return _check("signer", True, _("用印人在该印章的授权名单中。"))
+
+
+def _seal_for_cert(fingerprint: str) -> Seal | None:
+    return Seal.objects.select_related("unit", "ca").filter(cert_fingerprint=fingerprint).first()
+
+
+def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None) -> dict:
+    if seal is None:
+        return _check("certificate", False, _("签章证书不是本局签发的印章证书。"))
+    if at is None:
+        return _check("certificate", False, _("无法确定签署时间。"))
+    cert = crypto.cert_from_pem(seal.cert_pem)
+    if not (cert.not_valid_before_utc <= at < cert.not_valid_after_utc) or not (
+            seal.valid_from <= at < seal.valid_until):
+        return _check("certificate", False, _("签署时签章证书不在有效期内（已过期或尚未生效）。"))
+    if seal.revoked_at is not None and seal.revoked_at <= at:
+        return _check("certificate", False, _("签署时签章证书已被吊销。"))
+    if seal.revoked_at is not None:
+        return _check("certificate", True, _("签署时证书有效；该印章已于 %(when)s 吊销，此前的决定仍然有效。") % {
+            "when": seal.revoked_at.isoformat(timespec="minutes")})
+    return _check("certificate", True, _("签署时证书有效，未吊销。"))
+
+
+def _at(entry: LedgerEntry | None, fallback):
+    if entry is not None:
+        return datetime.datetime.fromisoformat(entry.created_at.replace("Z", "+00:00"))
+    return fallback
+
+
+def seal_signature_verify_document(*, document: dict, record: dict) -> tuple[bool, str, Seal | None]:
+    """SM2 over the canonical record, with the key the bureau certified in the seal record."""
+    try:
+        seal_record = document["seal"]["record"]
+        ca = CertificateAuthority.objects.filter(fingerprint=seal_record["issuer"]["ca_sha256"]).first()
+        if ca is None or not crypto.bureau_verify(crypto.cert_from_pem(ca.cert_pem), seal_record,
+                                                  document["seal"]["bureau_signature"]):
+            return False, _("印章记录不是医保局根证书签发的。"), None
+        canonical = crypto.canonical(record)
+        if crypto.sha256_hex(canonical) != document["record_sha256"]:
+            return False, _("签章文件与审批记录不对应（记录被改动）。"), None
+        public_key = bytes.fromhex(seal_record["sm2"]["public_key"][2:])
+        if not crypto.sm2_verify(public_key, canonical, crypto.unb64(document["signature"])):
+            return False, _("SM2 签名验证失败。"), None
+        seal = Seal.objects.select_related("unit", "ca").filter(serial=seal_record["serial"]).first()
+        if seal is None or seal.record != seal_record:
+            return False, _("印章不在本局的印章登记中。"), None
+        return True, _("SM2/SM3 签名有效，印章 %(serial)s（%(unit)s）。") % {
+            "serial": seal.serial, "unit": seal.unit.name}, seal
+    except (KeyError, TypeError, ValueError):
+        return False, _("签章文件格式不正确。"), None
+
+
+def letter_verify(*, pdf: bytes) -> dict:
+    """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    checks: list[dict] = []
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+    except Exception:  # noqa: BLE001 - anything unreadable is simply not a valid letter
+        return _result([_check("intact", False, _("无法读取该 PDF 文件。"))], None, None)
+    if len(signatures) != 1:
+        return _result([_check("intact", False, _("文件中没有找到决定书的数字签名。"))], None, None)
+    embedded = signatures[0]
+    letter_sha = crypto.sha256_hex(pdf)
+    sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
+        letter_sha256=letter_sha).first()
+    attachments = _attachments(pdf)
+    record = None
+    if sealed is None and "record.json" in attachments:
+        try:
+            record = json.loads(attachments["record.json"])
+            sealed = SealedDecision.objects.select_related(
+                "seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
+                record_hash=crypto.sha256_hex(crypto.canonical(record))).first()
+        except ValueError:
+            record = None
+    entry = sealed.ledger_entry if sealed else None
+    at = _at(entry, embedded.self_reported_timestamp)
+    try:
+        context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False, revocation_mode="soft-fail",
+                                    moment=at)
+        status = validate_pdf_signature(embedded, context)
+    except (SignatureValidationError, ValueError) as exc:
+        return _result([_check("intact", False, _("签名无法验证：%(error)s") % {"error": str(exc)[:120]})], None, None)
+
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    if not status.intact or not status.valid:
+        checks.append(_check("intact", False, _("签名与文件内容不符：文件在签名后被改动。")))
+    elif not whole:
+        checks.append(_check("intact", False, _("签名之后文件被追加修改（增量更新），追加的内容不受签名保护。")))
+    else:
+        checks.append(_check("intact", True, _("签名覆盖整个文件，文件未被改动。")))
+    checks.append(_check("chain", status.trusted, _("证书链可追溯到医保局根证书。") if status.trusted
+                         else _("签名证书不是由医保局根证书签发的（不受信任的根证书）。")))
+
+    fingerprint = status.signing_cert.sha256.hex()
+    seal = _seal_for_cert(fingerprint)
+    checks.append(_certificate_check(seal=seal, at=at))
+
+    signed_record = None
+    if whole and status.intact and "record.json" in attachments and "seal-signature.json" in attachments:
+        try:
+            signed_record = json.loads(attachments["record.json"])
+            document = json.loads(attachments["seal-signature.json"])
+            ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=signed_record)
+            if ok and (seal is None or sm2_seal.pk != seal.pk):
+                ok, detail = False, _("SM2 签章与 PDF 签名不是同一枚印章。")
+            checks.append(_check("seal_signature", ok, detail))
+        except ValueError:
+            checks.append(_check("seal_signature", False, _("签章文件格式不正确。")))
+    else:
+        checks.append(_check("seal_signature", False, _("无法取出文件中的签章记录。")))
+
+    if sealed is None or (signed_record is not None and crypto.record_hash(signed_record) != sealed.record_hash):
+        checks.append(_check("signer", False, _("找不到该决定书的用印记录。")))
+        checks.append(_check("ledger", False, _("账本中没有该决定书的记录。")))
+        return _result(checks, None, None)
+    checks.append(_signer_checks(sealed=sealed, at=at))
+    ok, detail, ledger = ledger_entry_check(entry)
+    if ok and (entry.payload.get("letter_sha256") != sealed.letter_sha256
+               or entry.payload.get("record_sha256") != sealed.record_hash):
+        ok, detail = False, _("账本记录与决定书不一致。")
+    if ok and letter_sha != sealed.letter_sha256:
+        detail += " " + _("注意：该文件与登记的决定书不是同一份文件。")
+    checks.append(_check("ledger", ok, detail))
+    return _result(checks, decision_public_summary(sealed), ledger)
+
+
+def signature_file_verify(*, document: dict, record: dict) -> dict:
+    """Check a seal-signature file with its record (without the PDF)."""
+    checks: list[dict] = []
+    ok, detail, seal = seal_signature_verify_document(document=document, record=record)
+    checks.append(_check("seal_signature", ok, detail))
+    if not ok:
+        return _result(checks, None, None)
+    sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
+        record_hash=crypto.record_hash(record)).first()
+    if sealed is None or sealed.seal_id != seal.pk:
+        checks.append(_check("ledger", False, _("账本中没有该决定的记录。")))
+        return _result(checks, None, None)
+    at = _at(sealed.ledger_entry, None)
+    checks.append(_check("chain", True, _("印章记录由医保局根证书签署。")))
+    checks.append(_certificate_check(seal=seal, at=at))
+    checks.append(_signer_checks(sealed=sealed, at=at))
+    ok, detail, ledger = ledger_entry_check(sealed.ledger_entry)
+    checks.append(_check("ledger", ok, detail))
+    return _result(checks, decision_public_summary(sealed), ledger)
+
+
+def verification_by_code(*, code: str) -> dict | None:
+    sealed = sealed_decision_by_code(code=code)
+    if sealed is None:
+        return None
+    return letter_verify(pdf=bytes(sealed.letter_pdf))
