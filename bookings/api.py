@@ -1,12 +1,42 @@
-"""Catalog API: public, read-only."""
+"""Catalog (public, read-only), slots, bookings, materials and the waiting list. Views stay thin."""
+import datetime
+
+from django.db.models import Q
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
-from rest_framework.permissions import AllowAny
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from bookings import selectors
-from bookings.models import ServiceItem
-from bookings.serializers import CategoryOut, ItemOut
+from accounts.permissions import IsResident
+from bookings import selectors, services
+from bookings.conf import booking_setting
+from bookings.materials import CONTENT_TYPES
+from bookings.models import Booking, Material, ServiceItem, WaitlistEntry
+from bookings.serializers import (
+    BookingCancelIn,
+    BookingCreateIn,
+    BookingDetailOut,
+    BookingOut,
+    BookingRescheduleIn,
+    CategoryOut,
+    ItemOut,
+    MaterialIn,
+    MaterialOut,
+    SlotOut,
+    SlotQueryIn,
+    WaitlistIn,
+    WaitlistOut,
+)
+from config.errors import Forbidden, NotFound, ServiceError
+from config.pagination import StandardPagination
+from stations.models import Unit
 
 
 class CategoryListApi(generics.ListAPIView):
@@ -34,3 +64,202 @@ class ItemDetailApi(generics.RetrieveAPIView):
     permission_classes = [AllowAny]
     serializer_class = ItemOut
     queryset = ServiceItem.objects.filter(active=True).prefetch_related("requirements")
+
+
+# --- Slots and bookings ------------------------------------------------------------------
+
+def _get_or_404(queryset, pk, message):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(message)
+    return obj
+
+
+def _unit(pk) -> Unit:
+    return _get_or_404(Unit.objects.all(), pk, _("找不到该服务机构。"))
+
+
+def _item(pk) -> ServiceItem:
+    return _get_or_404(ServiceItem.objects.all(), pk, _("找不到该服务事项。"))
+
+
+def _booking_detail(booking_id) -> Booking:
+    return (Booking.objects.select_related("unit", "item", "resident", "booked_by", "call")
+            .prefetch_related("events__actor").get(pk=booking_id))
+
+
+@extend_schema(parameters=[SlotQueryIn], responses=SlotOut(many=True),
+               summary="Free slots of a unit for one item (times in Asia/Shanghai)")
+class SlotListApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk):
+        query = SlotQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        unit = _unit(pk)
+        item = _item(query.validated_data["item"])
+        zone = selectors.local_zone()
+        today = timezone.now().astimezone(zone).date()
+        date_from = query.validated_data.get("date_from") or today
+        date_to = query.validated_data.get("date_to") or today + datetime.timedelta(
+            days=booking_setting("BOOKING_HORIZON_DAYS"))
+        if date_to < date_from:
+            raise ValidationError({"date_to": _("结束日期不能早于开始日期。")})
+        if unit.kind not in selectors.BOOKABLE_UNIT_KINDS:
+            raise ServiceError(_("该机构不受理视频预约，请选择乡镇服务站或县区工作站。"), code="unit_not_bookable")
+        slots = selectors.slot_list(unit=unit, item=item, date_from=date_from, date_to=date_to)
+        return Response({"unit": unit.pk, "item": item.pk, "time_zone": str(zone), "capacity": unit.video_lines,
+                         "slots": [services.slot_as_dict(s) for s in slots]})
+
+
+class BookingListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT, description="staff: bookings of a unit"),
+                               OpenApiParameter("date", OpenApiTypes.DATE, description="staff: the day"),
+                               OpenApiParameter("status", OpenApiTypes.STR)],
+                   responses=BookingOut(many=True))
+    def get(self, request):
+        params = request.query_params
+        if params.get("unit"):
+            try:
+                unit_id = int(params["unit"])
+                day = datetime.date.fromisoformat(params["date"]) if params.get("date") else \
+                    timezone.now().astimezone(selectors.local_zone()).date()
+            except ValueError:
+                raise ValidationError({"unit": _("参数格式不正确：unit 为机构编号，date 为 YYYY-MM-DD。")}) from None
+            if not selectors.is_staff_of_unit(user=request.user, unit_id=unit_id, agent_only=True):
+                raise Forbidden(_("只有该机构的窗口工作人员可以查看其预约列表。"))
+            bookings = selectors.booking_list_for_unit(unit_id=unit_id, day=day)
+        else:
+            bookings = (Booking.objects.filter(Q(resident=request.user) | Q(booked_by=request.user))
+                        .select_related("unit", "item", "resident", "booked_by").order_by("-starts_at", "-pk"))
+        if params.get("status"):
+            bookings = bookings.filter(status=params["status"])
+        bookings = bookings.select_related("call")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(bookings, request, view=self)
+        return paginator.get_paginated_response(BookingOut(page, many=True).data)
+
+    @extend_schema(request=BookingCreateIn, responses={201: BookingDetailOut, 200: BookingDetailOut},
+                   parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                                                required=True, description="one new key per booking attempt")],
+                   summary="Book a slot (for oneself, or for a resident: 代办)")
+    def post(self, request):
+        body = BookingCreateIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        identity = data.get("resident")
+        if identity is None and not request.user.is_resident:
+            raise ServiceError(_("工作人员代办预约时请填写参保人姓名和身份证号。"), code="resident_required")
+        starts_at = data["starts_at"]
+        fingerprint = {
+            "unit": data["unit"], "item": data["item"],
+            "starts_at": starts_at.astimezone(datetime.UTC).isoformat(),
+            "resident": None if identity is None else {
+                "real_name": identity["real_name"].strip(),
+                "id_number": identity["id_number"].strip().upper(),
+                "phone": (identity.get("phone") or "").strip()},
+        }
+        booking, created = services.booking_create_idempotent(
+            user=request.user, key=request.headers.get("Idempotency-Key", ""), payload=fingerprint,
+            unit=_unit(data["unit"]), item=_item(data["item"]), starts_at=starts_at,
+            resident_identity=fingerprint["resident"])
+        return Response(BookingDetailOut(_booking_detail(booking.pk)).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BookingDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=BookingDetailOut)
+    def get(self, request, pk):
+        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
+        return Response(BookingDetailOut(_booking_detail(booking.pk)).data)
+
+
+class BookingCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=BookingCancelIn, responses=BookingDetailOut,
+                   summary="Cancel: resident/proxy until the cut-off, unit staff with a reason")
+    def post(self, request, pk):
+        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
+        body = BookingCancelIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.booking_cancel(booking=booking, actor=request.user, reason=body.validated_data.get("reason", ""))
+        return Response(BookingDetailOut(_booking_detail(booking.pk)).data)
+
+
+class BookingRescheduleApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=BookingRescheduleIn, responses=BookingDetailOut)
+    def post(self, request, pk):
+        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
+        body = BookingRescheduleIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.booking_reschedule(booking=booking, actor=request.user, starts_at=body.validated_data["starts_at"])
+        return Response(BookingDetailOut(_booking_detail(booking.pk)).data)
+
+
+class MaterialUploadApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": MaterialIn}, responses={201: MaterialOut},
+                   summary="Upload one document for a checklist entry (JPEG/PNG/HEIC/PDF, ≤10 MB)")
+    def post(self, request, pk):
+        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
+        body = MaterialIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        staff = selectors.is_staff_of_unit(user=request.user, unit_id=booking.unit_id)
+        material = services.material_add(
+            booking=booking, requirement=body.validated_data["requirement"],
+            uploaded_file=body.validated_data["file"], uploaded_by=request.user,
+            source=Material.Source.STAFF if staff else Material.Source.UPLOAD)
+        return Response(MaterialOut(material).data, status=status.HTTP_201_CREATED)
+
+
+class MaterialFileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk, material_id):
+        material = Material.objects.select_related("booking").filter(pk=material_id, booking_id=pk).first()
+        if material is None or not selectors.material_readable_by(request.user, material):
+            raise NotFound(_("找不到该材料。"), code="material_not_found")
+        response = FileResponse(material.file.open("rb"), content_type=CONTENT_TYPES[material.file_type],
+                                as_attachment=True, filename=f"material-{material.pk}.{material.file_type}")
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class WaitlistApi(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses=WaitlistOut(many=True))
+    def get(self, request):
+        return Response(WaitlistOut(selectors.waitlist_for_user(user=request.user), many=True).data)
+
+    @extend_schema(request=WaitlistIn, responses={201: WaitlistOut}, summary="Join the waiting list of a full day")
+    def post(self, request):
+        body = WaitlistIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        entry = services.waitlist_join(resident=request.user, unit=_unit(data["unit"]), item=_item(data["item"]),
+                                       date=data["date"])
+        return Response(WaitlistOut(entry).data, status=status.HTTP_201_CREATED)
+
+
+class WaitlistLeaveApi(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        entry = WaitlistEntry.objects.filter(pk=pk, resident=request.user).first()
+        if entry is None:
+            raise NotFound(_("找不到该候补记录。"))
+        services.waitlist_leave(entry=entry)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -109,6 +109,8 @@ class Booking(models.Model):
                               db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by the reminder sweep when it claims the booking, so a reminder goes out once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]
@@ -185,3 +187,89 @@ class Material(models.Model):
 
     def __str__(self):
         return f"{self.booking_id}/{self.original_name or self.pk}"
+
+
+class SlotSeat(models.Model):
+    """One taken video line in one grid cell of a unit's day.
+
+    The unique (unit, starts_at, seat) constraint is what stops over-booking: a booking or a
+    waiting-list hold claims one seat numbered 1..capacity in every cell it covers, so two
+    concurrent claims of the last seat cannot both commit.
+    """
+
+    unit = models.ForeignKey("stations.Unit", on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    seat = models.PositiveSmallIntegerField()
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="seats")
+    hold = models.ForeignKey("WaitlistEntry", null=True, blank=True, on_delete=models.CASCADE, related_name="seats")
+
+    class Meta:
+        verbose_name = _("时段席位")
+        verbose_name_plural = _("时段席位")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "starts_at", "seat"], name="slotseat_unique_seat"),
+            models.CheckConstraint(condition=Q(seat__gte=1), name="slotseat_seat_positive"),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, hold__isnull=True) | Q(booking__isnull=True, hold__isnull=False),
+                name="slotseat_booking_xor_hold",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit_id}@{self.starts_at:%Y-%m-%d %H:%M}#{self.seat}"
+
+
+class IdempotencyRecord(models.Model):
+    """A booking request seen under an Idempotency-Key: a retry replays it, a different body is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", _("排队中")
+    OFFERED = "offered", _("已为您保留时段")
+    BOOKED = "booked", _("已预约")
+    EXPIRED = "expired", _("保留已过期")
+    LEFT = "left", _("已退出")
+
+
+class WaitlistEntry(models.Model):
+    """A resident waiting for a full day (unit, item, date); an offer holds a freed slot for a while."""
+
+    unit = models.ForeignKey("stations.Unit", on_delete=models.CASCADE, related_name="waitlist_entries")
+    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="waitlist_entries")
+    date = models.DateField(_("日期"))
+    resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries")
+    status = models.CharField(max_length=8, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING,
+                              db_index=True)
+    offered_starts_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("候补")
+        verbose_name_plural = _("候补")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "item", "date", "resident"],
+                                    condition=Q(status__in=["waiting", "offered"]), name="waitlist_one_open_entry"),
+            models.CheckConstraint(condition=~Q(status="offered") | Q(offered_starts_at__isnull=False,
+                                                                      offer_expires_at__isnull=False),
+                                   name="waitlist_offer_has_slot"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit_id}/{self.item_id}/{self.date} {self.status}"

@@ -1,7 +1,30 @@
-"""Reads of the catalog and bookings."""
-from django.db.models import Prefetch, QuerySet
+"""Reads of the catalog and bookings: slots, visibility, materials checklist."""
+import datetime
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from bookings.models import Category, MaterialRequirement, ServiceItem
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from bookings.conf import booking_setting
+from bookings.models import (
+    Booking,
+    Category,
+    Material,
+    MaterialRequirement,
+    ServiceItem,
+    SlotSeat,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from config.errors import NotFound
+from stations.models import OpeningHours, StaffMembership, Unit
+from stations.selectors import closed_dates
+
+BOOKABLE_UNIT_KINDS = (Unit.Kind.TOWNSHIP_STATION, Unit.Kind.COUNTY_WORKSTATION)
 
 
 def category_list() -> QuerySet[Category]:
@@ -18,3 +41,208 @@ def item_list(*, category_code: str | None = None, approval_level: str | None = 
     if approval_level:
         items = items.filter(approval_level=approval_level)
     return items.order_by("code")
+
+
+# --- Slots ------------------------------------------------------------------------------
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass
+class Slot:
+    """A bookable start time for one item at one unit. `cells` are the grid cells it takes (session + buffer)."""
+
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    cells: tuple[datetime.datetime, ...]
+    capacity: int
+    remaining: int = 0
+
+
+def cells_needed(item: ServiceItem) -> int:
+    grid = booking_setting("BOOKING_GRID_MINUTES")
+    return max(1, math.ceil((item.session_minutes + booking_setting("BOOKING_BUFFER_MINUTES")) / grid))
+
+
+def slot_window(*, now: datetime.datetime | None = None) -> tuple[datetime.datetime, datetime.date]:
+    """The earliest bookable start (minimum notice) and the last bookable local date (horizon)."""
+    now = now or timezone.now()
+    earliest = now + datetime.timedelta(minutes=booking_setting("BOOKING_MIN_NOTICE_MINUTES"))
+    last_day = now.astimezone(local_zone()).date() + datetime.timedelta(days=booking_setting("BOOKING_HORIZON_DAYS"))
+    return earliest, last_day
+
+
+def _grid_start(day: datetime.date, opens: datetime.time, zone: ZoneInfo, grid: int) -> datetime.datetime:
+    minutes = opens.hour * 60 + opens.minute + (1 if opens.second or opens.microsecond else 0)
+    minutes = math.ceil(minutes / grid) * grid  # cells sit on a fixed grid from midnight
+    return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=zone) + datetime.timedelta(minutes=minutes)
+
+
+def slot_grid(*, unit: Unit, item: ServiceItem, date_from: datetime.date, date_to: datetime.date,
+              now: datetime.datetime | None = None) -> list[Slot]:
+    """Every slot that the rules allow in [date_from, date_to] (local dates), before counting bookings.
+
+    Rules: the unit's opening hours per weekday (several intervals, e.g. a lunch break), its
+    closures and public holidays, the item's session length plus the buffer rounded up to whole
+    grid cells, the minimum notice and the horizon.
+    """
+    zone = local_zone()
+    earliest, last_day = slot_window(now=now)
+    date_from = max(date_from, earliest.astimezone(zone).date())
+    date_to = min(date_to, last_day)
+    if date_from > date_to or unit.kind not in BOOKABLE_UNIT_KINDS or not unit.active:
+        return []
+    grid = booking_setting("BOOKING_GRID_MINUTES")
+    n_cells = cells_needed(item)
+    length = datetime.timedelta(minutes=grid * n_cells)
+    session = datetime.timedelta(minutes=item.session_minutes)
+    cell = datetime.timedelta(minutes=grid)
+    hours_by_weekday: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+    for weekday, opens, closes in OpeningHours.objects.filter(unit=unit).values_list("weekday", "opens", "closes"):
+        hours_by_weekday.setdefault(weekday, []).append((opens, closes))
+    closed = closed_dates(unit=unit, date_from=date_from, date_to=date_to)
+    slots = []
+    day = date_from
+    while day <= date_to:
+        if day not in closed:
+            for opens, closes in sorted(hours_by_weekday.get(day.weekday(), [])):
+                start = _grid_start(day, opens, zone, grid)
+                end_of_interval = datetime.datetime.combine(day, closes, tzinfo=zone)
+                while start + length <= end_of_interval:
+                    if start >= earliest:
+                        slots.append(Slot(starts_at=start, ends_at=start + session,
+                                          cells=tuple(start + cell * i for i in range(n_cells)),
+                                          capacity=unit.video_lines))
+                    start += length
+        day += datetime.timedelta(days=1)
+    return slots
+
+
+def seats_taken(*, unit: Unit, start: datetime.datetime, end: datetime.datetime) -> dict[datetime.datetime, int]:
+    """Taken seats (bookings and waiting-list holds) per grid cell: one grouped query."""
+    rows = (SlotSeat.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end)
+            .values("starts_at").annotate(taken=Count("id")).values_list("starts_at", "taken"))
+    return dict(rows)
+
+
+def with_remaining(*, unit: Unit, slots: list[Slot]) -> list[Slot]:
+    if not slots:
+        return slots
+    taken = seats_taken(unit=unit, start=slots[0].cells[0], end=slots[-1].cells[-1] + datetime.timedelta(seconds=1))
+    for slot in slots:
+        slot.remaining = slot.capacity - max(taken.get(c, 0) for c in slot.cells)
+    return slots
+
+
+def slot_list(*, unit: Unit, item: ServiceItem, date_from: datetime.date, date_to: datetime.date,
+              now: datetime.datetime | None = None, free_only: bool = True) -> list[Slot]:
+    slots = with_remaining(unit=unit, slots=slot_grid(unit=unit, item=item, date_from=date_from, date_to=date_to,
+                                                       now=now))
+    return [s for s in slots if s.remaining > 0] if free_only else slots
+
+
+def slot_find(*, unit: Unit, item: ServiceItem, starts_at: datetime.datetime,
+              now: datetime.datetime | None = None) -> Slot | None:
+    """The generated slot starting exactly at `starts_at` (any time zone), or None."""
+    day = starts_at.astimezone(local_zone()).date()
+    for slot in slot_grid(unit=unit, item=item, date_from=day, date_to=day, now=now):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
+
+
+def slots_next_free(*, unit: Unit, item: ServiceItem, after: datetime.datetime | None = None,
+                    limit: int = 5) -> list[Slot]:
+    """The next free slots, offered to the loser of a race (HTTP 409)."""
+    zone = local_zone()
+    start_day = (after or timezone.now()).astimezone(zone).date()
+    _earliest, last_day = slot_window()
+    slots = slot_list(unit=unit, item=item, date_from=start_day, date_to=last_day)
+    if after is not None:
+        slots = [s for s in slots if s.starts_at > after]
+    return slots[:limit]
+
+
+# --- Bookings ---------------------------------------------------------------------------
+
+def staff_unit_ids(*, user, agent_only: bool = False) -> QuerySet:
+    memberships = StaffMembership.objects.filter(user=user)
+    if agent_only:
+        memberships = memberships.filter(Q(is_agent=True) | Q(is_head=True))
+    return memberships.values("unit_id")
+
+
+def is_staff_of_unit(*, user, unit_id: int, agent_only: bool = False) -> bool:
+    if not (user and user.is_authenticated and user.is_staff_member):
+        return False
+    memberships = StaffMembership.objects.filter(user=user, unit_id=unit_id)
+    if agent_only:
+        memberships = memberships.filter(Q(is_agent=True) | Q(is_head=True))
+    return memberships.exists()
+
+
+def bookings_visible_to(user) -> QuerySet[Booking]:
+    """The resident's own bookings, those they booked for others, and for staff their units' bookings."""
+    if not (user and user.is_authenticated):
+        return Booking.objects.none()
+    if user.is_superuser or user.role == user.Role.ADMINISTRATOR:
+        return Booking.objects.all()
+    visible = Q(resident=user) | Q(booked_by=user)
+    if user.is_staff_member:
+        visible |= Q(unit_id__in=staff_unit_ids(user=user))
+    return Booking.objects.filter(visible)
+
+
+def booking_get_for_user(*, user, booking_id) -> Booking:
+    """The booking if `user` may see it; NotFound (404) otherwise, so ids of others' bookings leak nothing."""
+    booking = (bookings_visible_to(user).select_related("unit", "item", "resident", "booked_by")
+               .filter(pk=booking_id).first())
+    if booking is None:
+        from django.utils.translation import gettext as _
+
+        raise NotFound(_("找不到该预约。"), code="booking_not_found")
+    return booking
+
+
+def booking_list_for_unit(*, unit_id: int, day: datetime.date) -> QuerySet[Booking]:
+    zone = local_zone()
+    start = datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=zone)
+    return (Booking.objects.filter(unit_id=unit_id, starts_at__gte=start, starts_at__lt=start + datetime.timedelta(1))
+            .select_related("unit", "item", "resident", "booked_by").order_by("starts_at", "pk"))
+
+
+def booking_missing_mandatory(booking: Booking) -> list[MaterialRequirement]:
+    """The mandatory checklist entries of the booking's item with no material uploaded yet."""
+    have = Material.objects.filter(booking=booking, requirement__isnull=False).values("requirement_id")
+    return list(MaterialRequirement.objects.filter(item_id=booking.item_id, mandatory=True)
+                .exclude(pk__in=have).order_by("sort"))
+
+
+# --- Materials --------------------------------------------------------------------------
+
+# Other apps (reviews: a case's reviewers) add a check here: fn(user, material) -> bool.
+MATERIAL_READ_HOOKS: list[Callable] = []
+
+
+def register_material_read_hook(hook: Callable) -> Callable:
+    if hook not in MATERIAL_READ_HOOKS:
+        MATERIAL_READ_HOOKS.append(hook)
+    return hook
+
+
+def material_readable_by(user, material: Material) -> bool:
+    """The resident, the proxy, staff of the booking's unit, and whoever a registered hook admits."""
+    if not (user and user.is_authenticated):
+        return False
+    booking = material.booking
+    if user.pk in (booking.resident_id, booking.booked_by_id):
+        return True
+    if is_staff_of_unit(user=user, unit_id=booking.unit_id):
+        return True
+    return any(hook(user, material) for hook in MATERIAL_READ_HOOKS)
+
+
+def waitlist_for_user(*, user) -> QuerySet[WaitlistEntry]:
+    return (WaitlistEntry.objects.filter(resident=user, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED])
+            .select_related("unit", "item").order_by("date", "created_at"))

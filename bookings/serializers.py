@@ -1,7 +1,11 @@
-"""Output shapes of the catalog."""
+"""Input and output shapes of the catalog and bookings."""
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from bookings.models import Category, MaterialRequirement, ServiceItem
+from bookings import selectors
+from bookings.conf import booking_setting
+from bookings.models import Booking, BookingEvent, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
 
 
 class RequirementOut(serializers.ModelSerializer):
@@ -34,3 +38,161 @@ class CategoryOut(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "code", "name", "name_en", "sort", "owner_department", "items"]
+
+
+# --- Bookings: input --------------------------------------------------------------------
+
+class SlotQueryIn(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+class ProxyResidentIn(serializers.Serializer):
+    real_name = serializers.CharField(max_length=40, label=_("参保人姓名"))
+    id_number = serializers.CharField(max_length=18, label=_("参保人身份证号"))
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, label=_("参保人手机号"))
+
+
+class BookingCreateIn(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1)
+    item = serializers.IntegerField(min_value=1)
+    starts_at = serializers.DateTimeField()
+    resident = ProxyResidentIn(required=False, help_text="代办: the resident booked for")
+
+
+class BookingCancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class BookingRescheduleIn(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+
+
+class MaterialIn(serializers.Serializer):
+    requirement = serializers.CharField(max_length=40, help_text="checklist entry code, e.g. id_card")
+    file = serializers.FileField(allow_empty_file=False)
+
+
+class WaitlistIn(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1)
+    item = serializers.IntegerField(min_value=1)
+    date = serializers.DateField()
+
+
+# --- Bookings: output -------------------------------------------------------------------
+
+class SlotOut(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    capacity = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+class MaterialOut(serializers.ModelSerializer):
+    requirement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Material
+        fields = ["id", "requirement", "file_type", "size", "sha256", "source", "uploaded_at", "download_url"]
+
+    def get_download_url(self, material) -> str:
+        return f"/api/v1/bookings/{material.booking_id}/materials/{material.pk}/file"
+
+
+class EventOut(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BookingEvent
+        fields = ["from_status", "to_status", "actor", "reason", "at"]
+
+    def get_actor(self, event) -> str:
+        return str(event.actor) if event.actor_id else ""
+
+
+def _call_id(booking) -> str | None:
+    try:
+        return str(booking.call.pk)
+    except Exception:  # no call yet (RelatedObjectDoesNotExist)
+        return None
+
+
+class BookingOut(serializers.ModelSerializer):
+    unit = serializers.SerializerMethodField()
+    item = serializers.SerializerMethodField()
+    resident = serializers.SerializerMethodField()
+    booked_by = serializers.SerializerMethodField()
+    is_proxy = serializers.BooleanField(source="is_proxy_booking")
+    status_display = serializers.CharField(source="get_status_display")
+    call_id = serializers.SerializerMethodField()
+    missing_mandatory = serializers.SerializerMethodField()
+    change_deadline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Booking
+        fields = ["id", "unit", "item", "resident", "booked_by", "is_proxy", "starts_at", "ends_at", "status",
+                  "status_display", "call_id", "missing_mandatory", "change_deadline", "created_at"]
+
+    def get_unit(self, booking) -> dict:
+        return {"id": booking.unit_id, "name": booking.unit.name, "kind": booking.unit.kind}
+
+    def get_item(self, booking) -> dict:
+        return {"id": booking.item_id, "code": booking.item.code, "name": booking.item.name,
+                "session_minutes": booking.item.session_minutes}
+
+    def get_resident(self, booking) -> dict:
+        resident = booking.resident
+        return {"id": resident.pk, "name": resident.real_name, "phone": resident.masked_phone,
+                "id_number": resident.masked_id_number}
+
+    def get_booked_by(self, booking) -> dict:
+        return {"id": booking.booked_by_id, "name": str(booking.booked_by)}
+
+    def get_call_id(self, booking) -> str | None:
+        return _call_id(booking)
+
+    def get_missing_mandatory(self, booking) -> list[str]:
+        return [r.code for r in selectors.booking_missing_mandatory(booking)]
+
+    def get_change_deadline(self, booking) -> str:
+        deadline = booking.starts_at - timezone.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
+        return serializers.DateTimeField().to_representation(deadline)
+
+
+class BookingDetailOut(BookingOut):
+    checklist = serializers.SerializerMethodField()
+    events = EventOut(many=True, read_only=True)
+
+    class Meta(BookingOut.Meta):
+        fields = [*BookingOut.Meta.fields, "checklist", "events"]
+
+    def get_checklist(self, booking) -> list[dict]:
+        materials = list(booking.materials.select_related("requirement").all())
+        checklist = []
+        for requirement in booking.item.requirements.order_by("sort"):
+            uploaded = [m for m in materials if m.requirement_id == requirement.pk]
+            checklist.append({**RequirementOut(requirement).data, "uploaded": MaterialOut(uploaded, many=True).data,
+                              "missing": requirement.mandatory and not uploaded})
+        extra = [m for m in materials if m.requirement_id is None]
+        if extra:
+            checklist.append({"id": None, "code": "", "name": str(_("其他材料")), "mandatory": False,
+                              "uploaded": MaterialOut(extra, many=True).data, "missing": False})
+        return checklist
+
+
+class WaitlistOut(serializers.ModelSerializer):
+    unit = serializers.SerializerMethodField()
+    item = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WaitlistEntry
+        fields = ["id", "unit", "item", "date", "status", "offered_starts_at", "offer_expires_at", "booking",
+                  "created_at"]
+
+    def get_unit(self, entry) -> dict:
+        return {"id": entry.unit_id, "name": entry.unit.name}
+
+    def get_item(self, entry) -> dict:
+        return {"id": entry.item_id, "code": entry.item.code, "name": entry.item.name}

@@ -12,6 +12,18 @@ app.autodiscover_tasks()
 
 BEAT_SCHEDULE = {
     # Filled in by the apps as they land: "name": {"task": "...", "schedule": crontab(...)}
+    # Unanswered calls end as missed after 60 s; dropped call places are freed after their 60 s grace.
+    "calls-sweep": {"task": "calls.tasks.call_sweep", "schedule": 15.0},
+    # Review deadlines: warn at 80 %, escalate overdue cases (deadlines live in the database, no long ETAs).
+    "reviews-sla-sweep": {"task": "reviews.tasks.sla_sweep", "schedule": crontab(), "options": {"expires": 55}},
+    # Bookings: 30-minute reminders, no-shows after the grace period, waiting-list holds that ran out.
+    "bookings-reminders": {"task": "bookings.tasks.send_booking_reminders", "schedule": 60.0,
+                           "options": {"expires": 55}},
+    "bookings-no-shows": {"task": "bookings.tasks.mark_no_shows", "schedule": 60.0, "options": {"expires": 55}},
+    "bookings-waitlist-offers": {"task": "bookings.tasks.expire_waitlist_offers", "schedule": 30.0,
+                                 "options": {"expires": 25}},
+    "bookings-idempotency-purge": {"task": "bookings.tasks.purge_idempotency_records", "schedule": crontab(minute=7),
+                                   "options": {"expires": 3000}},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 _ = crontab

@@ -1,0 +1,110 @@
+"""Slot generation: hours with a lunch break, holidays and closures, notice, horizon, time zones, capacity."""
+import datetime
+
+import pytest
+import time_machine
+
+from bookings import selectors
+from stations.models import Closure, Unit
+from tests.bookings.conftest import TZ, book, client_for, local
+from tests.factories import ResidentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def slot_times(api, unit, item, date_from, date_to=None):
+    response = api.get(f"/api/v1/units/{unit.pk}/slots/",
+                       {"item": item.pk, "date_from": date_from, "date_to": date_to or date_from})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_slots_follow_hours_lunch_break_and_buffer(api, clock, station, item):
+    body = slot_times(api, station, item, "2026-03-03")
+    starts = [s["starts_at"] for s in body["slots"]]
+    assert body["time_zone"] == "Asia/Shanghai" and body["capacity"] == 2
+    assert starts[0] == "2026-03-03T08:30:00+08:00"
+    assert "2026-03-03T08:50:00+08:00" in starts  # 15 min + 5 min buffer = a 20-minute step
+    assert "2026-03-03T08:40:00+08:00" not in starts
+    assert "2026-03-03T11:30:00+08:00" in starts and "2026-03-03T11:50:00+08:00" not in starts
+    assert not [s for s in starts if "T12:" in s or "T13:0" in s or "T13:1" in s]  # lunch break
+    assert "2026-03-03T13:30:00+08:00" in starts
+    assert starts[-1] == "2026-03-03T17:10:00+08:00"
+    assert len(starts) == 10 + 12
+    assert all(s["remaining"] == 2 and s["ends_at"] > s["starts_at"] for s in body["slots"])
+
+
+def test_weekend_holiday_and_unit_closure_have_no_slots(api, clock, station, item):
+    assert slot_times(api, station, item, "2026-03-07", "2026-03-08")["slots"] == []  # weekend
+    Closure.objects.create(unit=None, date=datetime.date(2026, 3, 4), reason="测试假日")
+    Closure.objects.create(unit=station, date=datetime.date(2026, 3, 5), reason="线路检修")
+    days = {s["starts_at"][:10] for s in slot_times(api, station, item, "2026-03-03", "2026-03-06")["slots"]}
+    assert days == {"2026-03-03", "2026-03-06"}
+
+
+def test_minimum_notice_and_horizon(api, station, item):
+    with time_machine.travel(local(2, 8, 10), tick=False):
+        starts = [s["starts_at"] for s in slot_times(api, station, item, "2026-03-02")["slots"]]
+        assert "2026-03-02T08:30:00+08:00" not in starts  # 20 minutes' notice is too short
+        assert starts[0] == "2026-03-02T08:50:00+08:00"
+        body = slot_times(api, station, item, "2026-03-01", "2026-04-30")
+        days = sorted({s["starts_at"][:10] for s in body["slots"]})
+        assert days[0] == "2026-03-02" and days[-1] == "2026-03-16"  # 14 days ahead, not further
+
+
+def test_time_zone_across_midnight(api, station, item):
+    # 23:30 UTC on Monday is 07:30 on Tuesday in Heze: "today" is Tuesday for the resident.
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 23, 30, tzinfo=datetime.UTC), tick=False):
+        body = slot_times(api, station, item, "2026-03-02", "2026-03-03")
+        starts = [s["starts_at"] for s in body["slots"]]
+        assert starts[0] == "2026-03-03T08:30:00+08:00"  # 00:30 UTC on the 3rd
+        first = datetime.datetime.fromisoformat(starts[0])
+        assert first.astimezone(datetime.UTC).isoformat() == "2026-03-03T00:30:00+00:00"
+        # Booking with the UTC spelling of the same instant lands on the same slot.
+        resident = ResidentFactory()
+        response = book(client_for(resident), station, item, first.astimezone(datetime.UTC))
+        assert response.status_code == 201, response.content
+        assert response.json()["starts_at"] == "2026-03-03T08:30:00+08:00"
+        # A morning slot of the local 3rd is on the UTC 2nd for an 07:50 start: nothing is lost across midnight.
+        assert selectors.slot_find(unit=station, item=item, starts_at=first) is not None
+
+
+def test_remaining_capacity_counts_bookings(api, clock, station, item):
+    starts_at = local(3, 9, 10)
+    book(client_for(ResidentFactory()), station, item, starts_at)
+    slots = {s["starts_at"]: s["remaining"] for s in slot_times(api, station, item, "2026-03-03")["slots"]}
+    assert slots["2026-03-03T09:10:00+08:00"] == 1 and slots["2026-03-03T09:30:00+08:00"] == 2
+    book(client_for(ResidentFactory()), station, item, starts_at)
+    slots = {s["starts_at"]: s["remaining"] for s in slot_times(api, station, item, "2026-03-03")["slots"]}
+    assert "2026-03-03T09:10:00+08:00" not in slots  # full slots are not offered
+
+
+def test_longer_item_blocks_overlapping_cells_of_other_items(clock, station, item):
+    """Video lines are counted on a shared grid, so items of different lengths cannot overbook a line."""
+    from bookings.models import ServiceItem
+    from bookings.services import booking_create
+
+    Unit.objects.filter(pk=station.pk).update(video_lines=1)
+    station.refresh_from_db()
+    long_item = ServiceItem.objects.filter(session_minutes=30, active=True).first()  # 35 min -> 4 cells
+    booking_create(booked_by=ResidentFactory(), unit=station, item=long_item, starts_at=local(3, 8, 30))
+    free = {s.starts_at for s in selectors.slot_list(unit=station, item=item, date_from=datetime.date(2026, 3, 3),
+                                                     date_to=datetime.date(2026, 3, 3))}
+    assert local(3, 8, 30) not in free and local(3, 8, 50) not in free  # 08:30-09:10 is taken
+    assert local(3, 9, 10) in free
+
+
+def test_only_stations_and_workstations_take_bookings(api, clock, item):
+    department = Unit.objects.filter(kind=Unit.Kind.CITY_DEPARTMENT).first()
+    response = api.get(f"/api/v1/units/{department.pk}/slots/", {"item": item.pk})
+    assert response.status_code == 400 and response.json()["code"] == "unit_not_bookable"
+    workstation = Unit.objects.filter(kind=Unit.Kind.COUNTY_WORKSTATION).first()
+    assert api.get(f"/api/v1/units/{workstation.pk}/slots/", {"item": item.pk}).json()["slots"]
+
+
+def test_slot_search_uses_few_queries(api, clock, station, item, django_assert_max_num_queries):
+    for hour in (9, 10, 14):
+        book(client_for(ResidentFactory()), station, item, local(4, hour, 10))
+    with django_assert_max_num_queries(6):
+        body = slot_times(api, station, item, "2026-03-02", "2026-03-16")
+    assert len(body["slots"]) > 150
