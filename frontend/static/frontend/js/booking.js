@@ -1,0 +1,147 @@
+// One booking: summary with countdown and Join, the materials checklist with uploads, the case timeline, the letter.
+import {
+  api, apiList, el, formatDateTime, formatDuration, formatTime, loc, notice, pageData, t, upload,
+} from "./common.js";
+
+const bookingId = pageData().booking;
+const ACTIVE = new Set(["booked", "checked_in", "in_call"]);
+const $ = (id) => document.getElementById(id);
+let booking = null;
+
+function renderSummary() {
+  const box = $("summary");
+  const active = ACTIVE.has(booking.status);
+  const left = new Date(booking.starts_at).getTime() - Date.now();
+  box.replaceChildren(
+    el("h1", {}, booking.item.name),
+    el("p", {}, booking.unit.name, el("br"), `${formatDateTime(booking.starts_at)}–${formatTime(booking.ends_at)}`),
+    el("p", {}, el("span", { class: "badge" + (active ? " badge-ok" : ""), id: "booking-status" }, booking.status_display),
+      booking.is_proxy ? el("span", { class: "badge" }, t("proxy_for", { name: booking.resident.name })) : null),
+    active ? el("p", { class: "countdown" }, left > 0 ? t("starts_in", { t: formatDuration(left) }) : t("started")) : null,
+    active && booking.call_id
+      ? el("a", { class: "btn btn-primary btn-block btn-join", id: "join", href: `/call/${booking.call_id}/check/` }, t("join"))
+      : null,
+  );
+  $("manage-card").hidden = booking.status !== "booked";
+}
+
+function renderChecklist() {
+  const container = $("materials");
+  container.replaceChildren();
+  const template = $("material-template");
+  for (const entry of booking.checklist) {
+    if (!entry.code) continue; // "other materials" captured by staff: listed, not uploadable here
+    const node = template.content.firstElementChild.cloneNode(true);
+    node.dataset.requirement = entry.code;
+    node.querySelector(".m-name").textContent = loc(entry, "name");
+    const hint = loc(entry, "hint");
+    node.querySelector(".m-hint").textContent = hint;
+    node.querySelector(".m-hint").hidden = !hint;
+    const state = node.querySelector(".m-state");
+    const done = entry.uploaded.length > 0;
+    state.textContent = done ? t("uploaded") : entry.mandatory ? t("missing") : "";
+    state.className = "badge m-state " + (done ? "badge-ok" : entry.mandatory ? "badge-need" : "");
+    const files = node.querySelector(".m-files");
+    entry.uploaded.forEach((material, index) => {
+      files.append(el("li", {}, "✓ ", el("a", { href: material.download_url }, `${loc(entry, "name")} ${index + 1} (${material.file_type.toUpperCase()}, ${Math.ceil(material.size / 1024)} KB)`)));
+    });
+    const input = node.querySelector(".m-input");
+    input.id = "file-" + entry.code;
+    input.setAttribute("aria-label", loc(entry, "name"));
+    input.addEventListener("change", () => uploadFile(node, entry, input));
+    container.append(node);
+  }
+  $("materials-card").hidden = false;
+}
+
+async function uploadFile(node, entry, input) {
+  const file = input.files[0];
+  if (!file) return;
+  const bar = node.querySelector(".m-progress");
+  const status = node.querySelector(".m-status");
+  bar.hidden = false;
+  bar.value = 0;
+  status.textContent = t("uploading", { p: 0 });
+  const form = new FormData();
+  form.append("requirement", entry.code);
+  form.append("file", file);
+  try {
+    await upload(`/api/v1/bookings/${bookingId}/materials/`, form, (percent) => {
+      bar.value = percent;
+      status.textContent = t("uploading", { p: percent });
+    });
+    bar.value = 100;
+    notice(t("uploaded") + " · " + loc(entry, "name"), "ok");
+    await load();
+  } catch (error) {
+    bar.hidden = true;
+    status.textContent = t("upload_failed") + "：" + error.message;
+    status.className = "hint m-status status-bad";
+  } finally {
+    input.value = "";
+  }
+}
+
+async function renderCase() {
+  const timeline = $("timeline");
+  timeline.replaceChildren();
+  const rows = [];
+  for (const event of booking.events || []) {
+    rows.push({ at: event.at, text: event.to_status_display || statusLabel(event.to_status) });
+  }
+  let caseDetail = null;
+  try {
+    const cases = await apiList("/api/v1/cases/");
+    const mine = cases.find((c) => String(c.booking_id) === String(bookingId));
+    if (mine) caseDetail = await api(`/api/v1/cases/${mine.id}/`);
+  } catch (error) { /* no case yet, or the reviews service is not reachable: show the booking's own record */ }
+  if (caseDetail) {
+    for (const event of caseDetail.timeline) {
+      rows.push({ at: event.at, text: [event.action_label, event.unit_name, event.comment].filter(Boolean).join(" · ") });
+    }
+  }
+  rows.sort((a, b) => a.at.localeCompare(b.at));
+  for (const row of rows) timeline.append(el("li", {}, el("time", { datetime: row.at }, formatDateTime(row.at)), row.text));
+  const letter = $("letter");
+  letter.replaceChildren();
+  if (caseDetail) {
+    letter.append(el("p", {}, el("strong", {}, caseDetail.status_label)));
+    if (caseDetail.status === "approved" || caseDetail.status === "rejected") {
+      letter.append(el("a", { class: "btn btn-primary btn-block btn-large", id: "letter-link",
+        href: `/api/v1/cases/${caseDetail.id}/letter.pdf`, download: "" }, t("letter_download")));
+    }
+  } else {
+    letter.append(el("p", { class: "hint" }, t("case_none")));
+  }
+  $("case-card").hidden = false;
+}
+
+function statusLabel(code) {
+  return t("status_" + code);
+}
+
+async function load() {
+  try {
+    booking = await api(`/api/v1/bookings/${bookingId}/`);
+  } catch (error) {
+    $("summary").replaceChildren(el("p", { class: "status-bad" }, error.message));
+    return;
+  }
+  renderSummary();
+  renderChecklist();
+  renderCase();
+}
+
+$("cancel").addEventListener("click", async () => {
+  if (!window.confirm(t("cancel_confirm"))) return;
+  try {
+    booking = await api(`/api/v1/bookings/${bookingId}/cancel/`, { method: "POST", body: {} });
+    notice(t("cancelled"), "ok");
+    load();
+  } catch (error) {
+    notice(error.message, "error");
+  }
+});
+
+load();
+setInterval(() => { if (booking) renderSummary(); }, 30000);

@@ -1,0 +1,202 @@
+// Station console: the live waiting list (WebSocket), today's bookings, admit, the call, document capture,
+// inviting a reviewer, and turning the booking into a submitted case.
+import { mountCall } from "./call_ui.js";
+import { api, apiList, el, formatTime, isoDate, notice, pageData, t, upload, wsUrl } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const unitIds = (pageData().units || "").split(",").filter(Boolean);
+let unitId = params.get("unit") || unitIds[0];
+const openCallId = params.get("call");
+const admitId = params.get("admit");
+let bookingId = params.get("booking");
+let session = null;
+
+if ($("unit-select")) {
+  $("unit-select").value = unitId;
+  $("unit-select").addEventListener("change", () => { location.href = `/console/?unit=${$("unit-select").value}`; });
+}
+
+// --- live waiting list and ringing over /ws/stations/{unit}/ ---------------------------------------
+let consoleSocket = null;
+let retry = 0;
+
+function renderWaiting(rows) {
+  const list = $("waiting-list");
+  list.replaceChildren();
+  $("waiting-count").textContent = rows.length;
+  if (!rows.length) { list.append(el("li", { class: "hint" }, t("no_waiting"))); return; }
+  for (const row of rows) {
+    const materials = row.materials
+      ? (row.materials.complete ? el("span", { class: "badge badge-ok" }, t("materials_ok"))
+        : el("span", { class: "badge badge-need" }, t("materials_missing", { n: row.materials.missing.length })))
+      : null;
+    const waited = Math.floor(row.waited_seconds / 60);
+    list.append(el("li", { class: "queue-entry", dataset: { participant: row.participant_id, call: row.call_id } },
+      el("div", {}, el("strong", {}, `${row.position}. ${row.who}`), " ", row.item || "", " ", materials,
+        el("br"), el("span", { class: "hint" }, `${waited} ${t("minutes")}` + (row.connected ? "" : " · " + t("reconnecting")))),
+      el("button", { type: "button", class: "btn btn-primary admit-button", onclick: () => openCall(row) }, t("admit"))));
+  }
+}
+
+function connectConsole() {
+  const socket = new WebSocket(wsUrl(`/ws/stations/${unitId}/`));
+  consoleSocket = socket;
+  socket.addEventListener("open", () => { retry = 0; $("console-socket").textContent = ""; });
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "waiting-list") renderWaiting(message.waiting);
+    else if (message.type === "ringing" || message.type === "call-invite") showRinging(message);
+    else if (message.type === "ringing-stopped") $("ringing").hidden = true;
+    else if (message.type === "error") notice(message.detail, "error");
+  });
+  socket.addEventListener("close", (event) => {
+    if (event.code >= 4400) { notice(t("refused"), "error"); return; }
+    $("console-socket").textContent = t("reconnecting");
+    setTimeout(connectConsole, Math.min(10000, 1000 * 2 ** retry++));
+  });
+  setInterval(() => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping", ts: Date.now() })); }, 25000);
+}
+
+function showRinging(message) {
+  const box = $("ringing");
+  const who = [message.from && message.from.unit, message.from && message.from.caller].filter(Boolean).join(" · ");
+  box.replaceChildren(el("strong", {}, t("ringing", { who })), " ", message.topic || "",
+    el("div", { class: "btn-row" },
+      el("a", { class: "btn btn-primary", href: `/console/?unit=${unitId}&call=${message.call_id}${message.booking_id ? "&booking=" + message.booking_id : ""}` }, t("join"))));
+  box.hidden = false;
+}
+
+function openCall(row) {
+  location.href = `/console/?unit=${unitId}&call=${row.call_id}&admit=${row.participant_id}` + (row.booking_id ? `&booking=${row.booking_id}` : "");
+}
+
+// --- today's bookings ------------------------------------------------------------------------------
+async function loadToday() {
+  const body = $("today").querySelector("tbody");
+  try {
+    const rows = await apiList(`/api/v1/bookings/?unit=${unitId}&date=${isoDate(new Date())}`);
+    body.replaceChildren();
+    if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "hint" }, t("no_bookings_today"))));
+    for (const booking of rows) {
+      const missing = booking.missing_mandatory.length;
+      body.append(el("tr", { dataset: { booking: booking.id } },
+        el("td", {}, formatTime(booking.starts_at)),
+        el("td", {}, booking.resident.name, booking.is_proxy ? el("span", { class: "badge" }, t("proxy_for", { name: booking.booked_by.name })) : null),
+        el("td", {}, booking.item.name),
+        el("td", {}, missing ? el("span", { class: "badge badge-need" }, t("materials_missing", { n: missing })) : el("span", { class: "badge badge-ok" }, t("materials_ok"))),
+        el("td", {}, booking.status_display)));
+    }
+  } catch (error) {
+    notice(error.message, "error");
+  }
+}
+
+// --- the open call --------------------------------------------------------------------------------
+async function loadBookingTools() {
+  if (!bookingId) return;
+  const booking = await api(`/api/v1/bookings/${bookingId}/`);
+  const select = $("capture-requirement");
+  select.replaceChildren();
+  for (const entry of booking.checklist) {
+    if (entry.code) select.append(new Option(`${entry.name}${entry.missing ? " *" : ""}`, entry.code));
+  }
+  const list = $("booking-materials");
+  list.replaceChildren();
+  for (const entry of booking.checklist) {
+    for (const material of entry.uploaded) {
+      list.append(el("li", {}, "✓ ", el("a", { href: material.download_url }, `${entry.name} · ${material.source}`)));
+    }
+  }
+  return booking;
+}
+
+async function loadInviteTargets() {
+  const units = [];
+  try {
+    const me = await api("/api/v1/units/" + unitId + "/");
+    if (me.county) units.push(...await apiList(`/api/v1/units/?kind=county_workstation&county=${me.county}`));
+    units.push(...await apiList("/api/v1/units/?kind=city_department"));
+  } catch (error) { /* the list stays empty */ }
+  const select = $("invite-unit");
+  for (const unit of units) if (String(unit.id) !== String(unitId)) select.append(new Option(unit.name, unit.id));
+}
+
+async function startCall() {
+  $("call-column").hidden = false;
+  session = await mountCall($("call-panel"), {
+    callId: openCallId,
+    onState(state) {
+      if (state === "in-call" && admitId && !startCall.admitted) {
+        startCall.admitted = true;
+        session.client.admit(admitId);
+      }
+    },
+  });
+  session.client.addEventListener("joined", (event) => {
+    if (!bookingId && event.detail.call && event.detail.call.booking_id) {
+      bookingId = String(event.detail.call.booking_id);
+      loadBookingTools();
+    }
+  });
+  loadBookingTools().catch((error) => notice(error.message, "error"));
+  loadInviteTargets();
+}
+
+$("capture").addEventListener("click", async () => {
+  if (!session || !bookingId) return;
+  const canvas = $("capture-canvas");
+  const blob = await session.captureRemote(canvas);
+  if (!blob) { notice(t("no_waiting"), "error"); return; }
+  canvas.hidden = false;
+  const form = new FormData();
+  form.append("requirement", $("capture-requirement").value);
+  form.append("file", new File([blob], "capture.jpg", { type: "image/jpeg" }));
+  $("capture-status").textContent = t("uploading", { p: 0 });
+  try {
+    await upload(`/api/v1/bookings/${bookingId}/materials/`, form, (p) => { $("capture-status").textContent = t("uploading", { p }); });
+    $("capture-status").textContent = t("captured");
+    $("capture-status").dataset.done = "true";
+    loadBookingTools();
+  } catch (error) {
+    $("capture-status").textContent = error.message;
+  }
+});
+
+$("invite").addEventListener("click", async () => {
+  try {
+    await api(`/api/v1/calls/${openCallId}/invite/`, { method: "POST", body: { unit_id: Number($("invite-unit").value) } });
+    notice(t("invite_sent"), "ok");
+  } catch (error) {
+    notice(error.message, "error");
+  }
+});
+
+$("submit-case").addEventListener("click", async () => {
+  if (!bookingId) return;
+  const status = $("case-status");
+  try {
+    let caseRow;
+    try {
+      caseRow = await api("/api/v1/cases/", { method: "POST", body: { booking_id: Number(bookingId) } });
+    } catch (error) {
+      if (error.code !== "case_exists") throw error;
+      caseRow = await api(`/api/v1/cases/${error.body.case_id}/`);
+    }
+    if (caseRow.status === "draft" || caseRow.status === "needs_more_info") {
+      caseRow = await api(`/api/v1/cases/${caseRow.id}/submit/`, { method: "POST", body: {} });
+    }
+    try { await api(`/api/v1/calls/${openCallId}/case/`, { method: "POST", body: { case_id: caseRow.id } }); } catch (e) { /* optional link */ }
+    status.textContent = `${t("case_submitted")} · #${caseRow.id} · ${caseRow.status_label}`;
+    status.dataset.case = caseRow.id;
+    notice(t("case_submitted"), "ok");
+  } catch (error) {
+    status.textContent = error.message;
+    notice(error.message, "error");
+  }
+});
+
+connectConsole();
+loadToday();
+setInterval(loadToday, 60000);
+if (openCallId) startCall();

@@ -1,0 +1,138 @@
+"""Page access rules and translation, with Django's test client."""
+import uuid
+
+import pytest
+
+from accounts.models import User
+from stations.models import Unit
+from tests.factories import ResidentFactory, staff_at
+
+pytestmark = pytest.mark.django_db
+
+RESIDENT_PAGES = ["/me/bookings/", "/me/bookings/1/", "/me/profile/", "/book/1/"]
+SIGNED_IN_PAGES = [f"/call/{uuid.UUID(int=1)}/", f"/call/{uuid.UUID(int=1)}/check/"]
+STAFF_PAGES = {"/console/": "agent", "/desk/": "reviewer", "/stats/": "administrator"}
+
+
+@pytest.fixture
+def station(org):
+    return Unit.objects.get(code="371702001")
+
+
+@pytest.fixture
+def agent(station):
+    return staff_at(station, role=User.Role.AGENT, is_agent=True)
+
+
+@pytest.fixture
+def reviewer(org):
+    return staff_at(Unit.objects.get(code="371702000"), role=User.Role.REVIEWER, is_reviewer=True,
+                    is_seal_keeper=True)
+
+
+@pytest.fixture
+def administrator(org):
+    return User.objects.create_user(username="boss", password="x-long-password-1", role=User.Role.ADMINISTRATOR)
+
+
+@pytest.mark.parametrize("path", ["/", "/login/", "/items/1/"])
+def test_public_pages_open_to_anyone(client, org, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "csrftoken" in response.cookies
+
+
+@pytest.mark.parametrize("path", RESIDENT_PAGES + SIGNED_IN_PAGES + list(STAFF_PAGES))
+def test_private_pages_send_anonymous_people_to_login_with_next(client, org, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+    assert path.replace("/", "%2F") in response["Location"]
+
+
+@pytest.mark.parametrize("path", RESIDENT_PAGES + SIGNED_IN_PAGES)
+def test_resident_pages_open_for_a_resident(client, resident, path):
+    client.force_login(resident)
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", list(STAFF_PAGES))
+def test_staff_pages_are_refused_to_residents(client, resident, path):
+    client.force_login(resident)
+    response = client.get(path)
+    assert response.status_code == 403
+    assert "无权访问此页面" in response.content.decode()
+
+
+def test_each_staff_page_needs_its_own_right(client, agent, reviewer, administrator):
+    client.force_login(agent)
+    assert [client.get(p).status_code for p in STAFF_PAGES] == [200, 403, 403]
+    assert client.get("/me/bookings/").status_code == 403
+    client.force_login(reviewer)
+    assert [client.get(p).status_code for p in STAFF_PAGES] == [403, 200, 403]
+    client.force_login(administrator)
+    assert client.get("/stats/").status_code == 200
+
+
+def test_login_page_sends_a_signed_in_person_to_their_start_page(client, agent, reviewer, resident):
+    for user, target in [(agent, "/console/"), (reviewer, "/desk/"), (resident, "/me/bookings/")]:
+        client.force_login(user)
+        response = client.get("/login/")
+        assert response.status_code == 302 and response["Location"] == target
+
+
+def test_login_page_keeps_only_local_next(client, org):
+    page = client.get("/login/?next=/me/bookings/").content.decode()
+    assert 'data-next="/me/bookings/"' in page
+    page = client.get("/login/?next=https://evil.example/").content.decode()
+    assert 'data-next=""' in page
+
+
+def test_chinese_by_default_and_english_on_request(client, org):
+    page = client.get("/").content.decode()
+    assert '<html lang="zh-Hans">' in page
+    assert "服务类别" in page and "参保登记" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert '<html lang="en">' in page
+    # The catalog's own English names come from the data, not from message files.
+    assert "Enrolment" in page or "enrol" in page.lower()
+    assert "参保登记" not in page
+
+
+def test_script_strings_are_translated_in_the_json_block(client, org):
+    import json
+    import re
+
+    page = client.get("/login/").content.decode()
+    block = re.search(r'<script id="js-strings" type="application/json">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(block)["send_code"] == "获取验证码"
+
+
+def test_elderly_mode_is_rendered_from_the_cookie(client, org):
+    assert 'class="elderly' not in client.get("/").content.decode()
+    client.cookies["elderly"] = "1"
+    page = client.get("/").content.decode()
+    assert '<body class="elderly' in page
+    assert 'aria-pressed="true"' in page
+
+
+def test_pages_have_no_inline_scripts_or_handlers(client, resident):
+    import re
+
+    client.force_login(resident)
+    for path in ["/", "/login/", "/items/1/", "/book/1/", "/me/bookings/", "/me/profile/",
+                 f"/call/{uuid.UUID(int=1)}/check/", f"/call/{uuid.UUID(int=1)}/"]:
+        page = client.get(path).content.decode()
+        for tag in re.findall(r"<script[^>]*>", page):
+            assert 'type="module"' in tag or 'type="application/json"' in tag, (path, tag)
+        assert not re.search(r"\son[a-z]+=", page), path
+        assert " style=" not in page, path
+
+
+def test_profile_completion_page_for_a_new_resident(client, org):
+    fresh = ResidentFactory(real_name="", id_number=None)
+    client.force_login(fresh)
+    page = client.get("/me/profile/?next=/book/1/").content.decode()
+    assert 'data-next="/book/1/"' in page
+    assert "牡丹区" in page
