@@ -6,7 +6,7 @@ import time_machine
 
 from bookings import selectors
 from stations.models import Closure, Unit
-from tests.bookings.conftest import TZ, book, client_for, local
+from tests.bookings.conftest import book, client_for, local
 from tests.factories import ResidentFactory
 
 pytestmark = pytest.mark.django_db
