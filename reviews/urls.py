@@ -1,2 +1,18 @@
 """API routes of reviews (mounted under /api/v1/)."""
-urlpatterns: list = []
+from django.urls import path
+
+from reviews import api
+
+urlpatterns = [
+    path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
+    path("cases/<int:pk>/", api.CaseDetailApi.as_view(), name="case-detail"),
+    path("cases/<int:pk>/submit/", api.CaseSubmitApi.as_view(), name="case-submit"),
+    path("cases/<int:pk>/materials/", api.CaseMaterialAttachApi.as_view(), name="case-materials"),
+    path("cases/<int:pk>/claim/", api.CaseClaimApi.as_view(), name="case-claim"),
+    path("cases/<int:pk>/release/", api.CaseReleaseApi.as_view(), name="case-release"),
+    path("cases/<int:pk>/decision/", api.CaseDecisionApi.as_view(), name="case-decision"),
+    path("cases/<int:pk>/decision/confirmation/", api.CaseDecisionConfirmationApi.as_view(),
+         name="case-decision-confirmation"),
+    path("reviews/queue/", api.ReviewQueueApi.as_view(), name="review-queue"),
+    path("stats/", api.StatsApi.as_view(), name="review-stats"),
+]

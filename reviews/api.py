@@ -1,0 +1,221 @@
+"""Reviews API: cases (open, submit, materials), the reviewer's desk (queue, claim, release, decision), statistics.
+
+Thin views: they check the input, call one selector or service, and shape the output.
+"""
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.permissions import IsAdministrator, IsStaffMember
+from bookings.models import Booking, Material, ServiceItem
+from config.errors import NotFound, ServiceError
+from reviews import selectors, services
+from reviews.serializers import (
+    CaseCreateIn,
+    CaseDetailOut,
+    CaseFormIn,
+    CaseOut,
+    ConfirmationIn,
+    ConfirmationOut,
+    DecisionIn,
+    MaterialAttachIn,
+    StatsOut,
+)
+
+
+def _detail(case, status_code=status.HTTP_200_OK) -> Response:
+    case = selectors.case_get_for_user_unchecked(case_id=case.pk)
+    return Response(CaseDetailOut(case).data, status=status_code)
+
+
+class CaseListCreateApi(GenericAPIView):
+    """Residents list their own cases; staff the cases of their units. Agents open cases."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseOut
+
+    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR)], responses=CaseOut(many=True))
+    def get(self, request):
+        cases = selectors.case_list_for_user(user=request.user, status=request.query_params.get("status"))
+        page = self.paginate_queryset(cases)
+        return self.get_paginated_response(CaseOut(page, many=True).data)
+
+    @extend_schema(request=CaseCreateIn, responses={201: CaseDetailOut})
+    def post(self, request):
+        if not request.user.is_staff_member:
+            raise ServiceError(_("只有工作人员可以建立案件。"), code="forbidden", status_code=403)
+        data = CaseCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        booking = resident = item = None
+        if values.get("booking_id"):
+            booking = (Booking.objects.select_related("resident", "item").filter(pk=values["booking_id"]).first())
+            if booking is None:
+                raise NotFound(_("找不到该预约。"))
+        else:
+            resident = User.objects.filter(role=User.Role.RESIDENT)
+            if values.get("resident_id"):
+                resident = resident.filter(pk=values["resident_id"]).first()
+            elif values.get("resident_phone"):
+                resident = resident.filter(phone=values["resident_phone"]).first()
+            else:
+                resident = None
+            if resident is None:
+                raise NotFound(_("找不到该参保人。"))
+            item = ServiceItem.objects.filter(pk=values.get("item_id")).first() if values.get("item_id") else None
+            if item is None:
+                raise ServiceError(_("请选择服务事项。"), code="invalid")
+        case = services.case_create(actor=request.user, booking=booking, resident=resident, item=item,
+                                    unit_id=values.get("unit_id"), form_data=values.get("form_data"))
+        return _detail(case, status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseDetailOut
+
+    def get(self, request, pk: int):
+        return Response(CaseDetailOut(selectors.case_get_for_user(user=request.user, case_id=pk)).data)
+
+    @extend_schema(request=CaseFormIn, responses=CaseDetailOut)
+    def patch(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        data = CaseFormIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_form_update(case=case, actor=request.user, form_data=data.validated_data["form_data"])
+        return _detail(case)
+
+
+class CaseSubmitApi(GenericAPIView):
+    """Submit a draft, or resubmit after the reviewer asked for more materials."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=None, responses=CaseDetailOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        case = services.case_submit(case=case, actor=request.user)
+        return _detail(case)
+
+
+class CaseMaterialAttachApi(GenericAPIView):
+    """Attach one of the resident's uploaded materials (bookings' file store) to the case."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=MaterialAttachIn, responses={201: CaseDetailOut})
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        data = MaterialAttachIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        material = Material.objects.select_related("booking", "requirement").filter(
+            pk=data.validated_data["material_id"]).first()
+        if material is None:
+            raise NotFound(_("找不到该材料。"))
+        services.case_material_attach(case=case, actor=request.user, material=material)
+        return _detail(case, status.HTTP_201_CREATED)
+
+
+class CaseClaimApi(GenericAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=None, responses=CaseDetailOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        return _detail(services.case_claim(case=case, reviewer=request.user))
+
+
+class CaseReleaseApi(GenericAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=None, responses=CaseDetailOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        return _detail(services.case_release(case=case, reviewer=request.user))
+
+
+class CaseDecisionApi(GenericAPIView):
+    """Approve, reject (with a reason) or request more materials (naming the checklist codes)."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=DecisionIn, responses=CaseDetailOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        data = DecisionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        case = services.case_decide(case=case, reviewer=request.user, decision=values["decision"],
+                                    reason=values["reason"], materials=values["materials"],
+                                    confirmation_code=values["confirmation_code"])
+        return _detail(case)
+
+
+class CaseDecisionConfirmationApi(GenericAPIView):
+    """Step one of an approval or rejection: shows what will be sealed and texts the reviewer a confirmation code."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = ConfirmationOut
+
+    @extend_schema(request=ConfirmationIn, responses=ConfirmationOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        data = ConfirmationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.case_decision_confirmation(case=case, reviewer=request.user, **data.validated_data)
+        return Response(ConfirmationOut(result).data)
+
+
+class ReviewQueueApi(GenericAPIView):
+    """The reviewer's desk: my cases and my units' unassigned ones, soonest deadline first."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = CaseOut
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR),
+        OpenApiParameter("sla_state", OpenApiTypes.STR, enum=["on_time", "due_soon", "overdue"]),
+        OpenApiParameter("scope", OpenApiTypes.STR, enum=["mine", "unit"]),
+    ], responses=CaseOut(many=True))
+    def get(self, request):
+        params = request.query_params
+        sla_state = params.get("sla_state")
+        if sla_state and sla_state not in ("on_time", "due_soon", "overdue"):
+            raise ServiceError(_("sla_state 只能是 on_time、due_soon 或 overdue。"), code="invalid")
+        cases = selectors.review_queue(user=request.user, status=params.get("status"), sla_state=sla_state,
+                                       scope=params.get("scope"))
+        page = self.paginate_queryset(cases)
+        return self.get_paginated_response(CaseOut(page, many=True).data)
+
+
+class StatsApi(GenericAPIView):
+    """The bureau's figures per service item, reviewing unit and county."""
+
+    permission_classes = [IsAdministrator]
+    serializer_class = StatsOut
+
+    @extend_schema(parameters=[OpenApiParameter("date_from", OpenApiTypes.DATE),
+                               OpenApiParameter("date_to", OpenApiTypes.DATE)], responses=StatsOut)
+    def get(self, request):
+        import datetime
+
+        def parse(name):
+            raw = request.query_params.get(name)
+            if not raw:
+                return None
+            try:
+                return datetime.date.fromisoformat(raw)
+            except ValueError:
+                raise ServiceError(_("日期格式应为 YYYY-MM-DD。"), code="invalid")
+
+        return Response(selectors.case_statistics(date_from=parse("date_from"), date_to=parse("date_to")))

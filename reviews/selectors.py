@@ -1,0 +1,321 @@
+"""Reads of cases: who may see what, the reviewer's queue, routing inputs, materials and the statistics."""
+import datetime
+import statistics
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Aggregate, Avg, CharField, Count, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case as Switch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from bookings.models import Category, Material, MaterialRequirement
+from config.errors import NotFound
+from reviews import routing, sealing, sla
+from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseStatus
+from stations.models import Closure, StaffMembership, Unit
+from stations.selectors import user_unit_ids
+
+
+def bureau_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+# --- Who sees what --------------------------------------------------------------------------
+
+def _is_admin(user) -> bool:
+    return user.role == User.Role.ADMINISTRATOR or user.is_superuser
+
+
+def case_visible_q(user) -> Q:
+    """Cases a user may see: residents their own; staff the cases routed to (or opened at) their units."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.role == User.Role.RESIDENT:
+        return Q(resident=user)
+    if _is_admin(user):
+        return Q()
+    reviewer_units = user_unit_ids(user=user, reviewer=True)
+    agent_units = user_unit_ids(user=user, agent=True)
+    return (Q(unit_id__in=reviewer_units) | Q(routings__unit_id__in=reviewer_units)
+            | Q(escalations__from_unit_id__in=reviewer_units) | Q(opened_unit_id__in=agent_units)
+            | Q(assignee=user))
+
+
+def case_list_for_user(*, user, status: str | None = None) -> QuerySet[Case]:
+    ids = Case.objects.filter(case_visible_q(user)).values("pk")
+    cases = Case.objects.filter(pk__in=ids).select_related("item", "unit", "opened_unit", "assignee", "resident")
+    if status:
+        cases = cases.filter(status=status)
+    return cases.order_by("-created_at", "-pk")
+
+
+def case_get_for_user(*, user, case_id: int) -> Case:
+    """The case if `user` may see it; NotFound otherwise (others' cases do not exist for them)."""
+    case = (Case.objects.filter(pk=case_id).filter(pk__in=Case.objects.filter(case_visible_q(user)).values("pk"))
+            .select_related("item__category", "unit", "opened_unit", "assignee", "resident", "booking",
+                            "county", "township").first())
+    if case is None:
+        raise NotFound(_("找不到该案件。"))
+    return case
+
+
+def is_reviewer_of(*, user, unit_id: int | None) -> bool:
+    if unit_id is None:
+        return False
+    return StaffMembership.objects.filter(user=user, unit_id=unit_id, is_reviewer=True).exists()
+
+
+def is_agent_of(*, user, unit_id: int) -> bool:
+    return StaffMembership.objects.filter(user=user, unit_id=unit_id, is_agent=True).exists()
+
+
+def sla_state_expression(now: datetime.datetime):
+    return Switch(
+        When(due_at__isnull=True, then=Value("")),
+        When(due_at__lte=now, then=Value("overdue")),
+        When(warn_at__lte=now, then=Value("due_soon")),
+        default=Value("on_time"),
+        output_field=CharField(),
+    )
+
+
+def review_queue(*, user, status: str | None = None, sla_state: str | None = None,
+                 scope: str | None = None) -> QuerySet[Case]:
+    """The reviewer's desk: cases assigned to me and my units' unassigned ones, soonest deadline first."""
+    now = timezone.now()
+    units = user_unit_ids(user=user, reviewer=True)
+    mine = Q(assignee=user)
+    unit_queue = Q(unit_id__in=units, assignee__isnull=True)
+    where = mine if scope == "mine" else unit_queue if scope == "unit" else (mine | unit_queue)
+    cases = (Case.objects.filter(where).filter(unit_id__in=units)
+             .annotate(sla_state=sla_state_expression(now))
+             .select_related("item", "unit", "assignee", "resident"))
+    cases = cases.filter(status=status) if status else cases.filter(status__in=OPEN_REVIEW_STATUSES)
+    if sla_state:
+        cases = cases.filter(sla_state=sla_state)
+    return cases.order_by(F("due_at").asc(nulls_last=True), "pk")
+
+
+def case_sla_state(case: Case, now: datetime.datetime | None = None) -> str:
+    now = now or timezone.now()
+    if case.due_at is None:
+        return ""
+    if case.due_at <= now:
+        return "overdue"
+    if case.warn_at and case.warn_at <= now:
+        return "due_soon"
+    return "on_time"
+
+
+# --- Materials ------------------------------------------------------------------------------
+
+def case_materials(*, case: Case) -> list[Material]:
+    """The booking's materials plus those attached to the case, oldest first."""
+    where = Q(case_links__case=case)
+    if case.booking_id:
+        where |= Q(booking_id=case.booking_id)
+    return list(Material.objects.filter(where).distinct().select_related("requirement")
+                .order_by("uploaded_at", "pk"))
+
+
+def case_missing_mandatory(*, case: Case) -> list[MaterialRequirement]:
+    present = {m.requirement_id for m in case_materials(case=case) if m.requirement_id}
+    return [r for r in case.item.requirements.filter(mandatory=True).order_by("sort")
+            if r.pk not in present]
+
+
+def case_missing_requested(*, case: Case, since: datetime.datetime) -> list[MaterialRequirement]:
+    """Materials the reviewer asked for that have not arrived since they were asked for."""
+    codes = list(case.requested_materials or [])
+    if not codes:
+        return []
+    where = Q(case_links__case=case, case_links__added_at__gte=since)
+    if case.booking_id:
+        where |= Q(booking_id=case.booking_id, uploaded_at__gte=since)
+    arrived = set(Material.objects.filter(where, requirement__code__in=codes)
+                  .values_list("requirement__code", flat=True))
+    return list(case.item.requirements.filter(code__in=[c for c in codes if c not in arrived]).order_by("sort"))
+
+
+def material_readable_by_case_reviewer(user, material: Material) -> bool:
+    """Hook for bookings: a material is readable by the reviewers (and agents) of a case that holds it."""
+    if not user.is_authenticated or user.role == User.Role.RESIDENT:
+        return False
+    cases = Case.objects.filter(Q(booking_id=material.booking_id) | Q(attached_materials__material=material))
+    return cases.filter(case_visible_q(user)).exists()
+
+
+# --- Routing inputs -------------------------------------------------------------------------
+
+def _candidates(unit_ids: set[int], *, item_code: str) -> tuple[routing.UnitCandidate, ...]:
+    units = list(Unit.objects.filter(pk__in=unit_ids, active=True).select_related("county", "township"))
+    ids = [u.pk for u in units]
+    memberships = list(StaffMembership.objects.filter(unit_id__in=ids)
+                       .filter(Q(is_reviewer=True) | Q(is_head=True))
+                       .values("unit_id", "user_id", "is_reviewer", "is_head", "on_duty"))
+    reviewer_ids = {m["user_id"] for m in memberships if m["is_reviewer"]}
+    open_counts = dict(Case.objects.filter(assignee_id__in=reviewer_ids, status__in=OPEN_REVIEW_STATUSES)
+                       .values("assignee_id").annotate(n=Count("pk")).values_list("assignee_id", "n"))
+    sealed = sealing.units_with_seal(ids, item_code=item_code)
+    categories: dict[int, set[str]] = {}
+    for owner_id, code in Category.objects.filter(owner_department_id__in=ids).values_list("owner_department_id",
+                                                                                            "code"):
+        categories.setdefault(owner_id, set()).add(code)
+    candidates = []
+    for unit in units:
+        own = [m for m in memberships if m["unit_id"] == unit.pk]
+        reviewers = tuple(routing.Reviewer(user_id=m["user_id"], on_duty=m["on_duty"],
+                                           open_cases=open_counts.get(m["user_id"], 0))
+                          for m in own if m["is_reviewer"])
+        candidates.append(routing.UnitCandidate(
+            unit_id=unit.pk, kind=unit.kind, county=unit.county.code if unit.county else None,
+            township=unit.township.code if unit.township else None, reviewers=reviewers,
+            has_seal=unit.pk in sealed, categories=frozenset(categories.get(unit.pk, ())),
+            heads=tuple(m["user_id"] for m in own if m["is_head"])))
+    return tuple(candidates)
+
+
+def _upper_unit_ids(*, county_id: int | None) -> set[int]:
+    """The county's workstation, the city departments and the city centre."""
+    upper = Q(kind__in=[Unit.Kind.CITY_DEPARTMENT, Unit.Kind.CITY_CENTRE])
+    if county_id:
+        upper |= Q(kind=Unit.Kind.COUNTY_WORKSTATION, county_id=county_id)
+    return set(Unit.objects.filter(upper).values_list("pk", flat=True))
+
+
+def routing_request_for(*, case: Case) -> routing.RoutingRequest:
+    unit_ids = _upper_unit_ids(county_id=case.county_id)
+    if case.township_id:
+        unit_ids |= set(Unit.objects.filter(kind=Unit.Kind.TOWNSHIP_STATION, township_id=case.township_id)
+                        .values_list("pk", flat=True))
+    previous_unit = case.unit_id if case.status == CaseStatus.RESUBMITTED else None
+    if previous_unit:
+        unit_ids.add(previous_unit)
+    return routing.RoutingRequest(
+        approval_level=case.item.approval_level, category=case.item.category.code,
+        county=case.county.code if case.county else None, township=case.township.code if case.township else None,
+        units=_candidates(unit_ids, item_code=case.item.code), opened_unit_id=case.opened_unit_id,
+        previous_unit_id=previous_unit, previous_reviewer_id=case.assignee_id if previous_unit else None)
+
+
+def escalation_request_for(*, case: Case) -> routing.EscalationRequest:
+    current = Unit.objects.select_related("county").get(pk=case.unit_id)
+    unit_ids = _upper_unit_ids(county_id=current.county_id) | {current.pk}
+    return routing.EscalationRequest(current_unit_id=current.pk, category=case.item.category.code,
+                                     units=_candidates(unit_ids, item_code=case.item.code), current_tier=case.tier,
+                                     current_reviewer_id=case.assignee_id)
+
+
+def closed_days(*, unit_id: int | None, date_from: datetime.date, date_to: datetime.date) -> set[datetime.date]:
+    """Public holidays and the unit's own closures in the range."""
+    where = Q(unit__isnull=True)
+    if unit_id:
+        where |= Q(unit_id=unit_id)
+    return set(Closure.objects.filter(where, date__range=(date_from, date_to)).values_list("date", flat=True))
+
+
+def deadline_for(*, unit_id: int, start: datetime.datetime, days: int) -> tuple[datetime.datetime, datetime.datetime]:
+    """(warn_at, due_at) for `days` working days from `start` at the unit."""
+    tz = bureau_tz()
+    first, last = sla.closed_days_span(start.astimezone(tz), days)
+    closed = closed_days(unit_id=unit_id, date_from=first, date_to=last)
+    return sla.deadline_window(start, days, closed=closed, tz=tz, warn_fraction=settings.REVIEWS_WARN_PERCENT / 100)
+
+
+def working_days_between(*, unit_id: int | None, start: datetime.datetime, end: datetime.datetime) -> float:
+    tz = bureau_tz()
+    closed = closed_days(unit_id=unit_id, date_from=start.astimezone(tz).date(), date_to=end.astimezone(tz).date())
+    return sla.working_seconds_between(start, end, closed=closed, tz=tz) / sla.DAY_SECONDS
+
+
+# --- Statistics -----------------------------------------------------------------------------
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont(p) WITHIN GROUP (ORDER BY expr)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+STAT_GROUPS = {
+    "item": ("item_id", "item__code", "item__name"),
+    "unit": ("unit_id", "unit__code", "unit__name"),
+    "county": ("county_id", "county__code", "county__name"),
+}
+
+
+def _percentiles_python(cases: QuerySet[Case], key: str) -> dict:
+    values: dict = {}
+    for group, days in cases.filter(processing_days__isnull=False).values_list(key, "processing_days"):
+        values.setdefault(group, []).append(days)
+    result = {}
+    for group, days in values.items():
+        days.sort()
+        if len(days) == 1:
+            result[group] = (days[0], days[0])
+            continue
+        cuts = statistics.quantiles(days, n=100, method="inclusive")
+        result[group] = (statistics.median(days), cuts[89])
+    return result
+
+
+def case_statistics(*, date_from: datetime.date | None = None, date_to: datetime.date | None = None) -> dict:
+    """Per service item, reviewing unit and county: cases, median / p90 processing time (working days) against
+    the promised limit, SLA compliance, escalations, materials per case."""
+    cases = Case.objects.exclude(status=CaseStatus.DRAFT)
+    if date_from:
+        cases = cases.filter(submitted_at__date__gte=date_from)
+    if date_to:
+        cases = cases.filter(submitted_at__date__lte=date_to)
+    postgres = connection.vendor == "postgresql"
+    result = {}
+    for name, (key, code, label) in STAT_GROUPS.items():
+        aggregates = {
+            "cases": Count("pk", distinct=True),
+            "decided": Count("pk", filter=Q(decided_at__isnull=False), distinct=True),
+            "on_time": Count("pk", filter=Q(met_deadline=True), distinct=True),
+            "limit_days": Avg("item__time_limit_days"),
+            "materials_per_case": Avg("materials_count"),
+        }
+        if postgres:
+            aggregates["median_days"] = Percentile("processing_days", 0.5)
+            aggregates["p90_days"] = Percentile("processing_days", 0.9)
+        rows = list(cases.exclude(**{f"{key}__isnull": True}).values(key, code, label).annotate(**aggregates)
+                    .order_by(code))
+        escalations = dict(cases.exclude(**{f"{key}__isnull": True}).values(key)
+                           .annotate(n=Count("escalations")).values_list(key, "n"))
+        fallback = {} if postgres else _percentiles_python(cases, key)
+        out = []
+        for row in rows:
+            median, p90 = ((row["median_days"], row["p90_days"]) if postgres
+                           else fallback.get(row[key], (None, None)))
+            limit = row["limit_days"]
+            out.append({
+                "id": row[key], "code": row[code], "name": row[label],
+                "cases": row["cases"], "decided": row["decided"],
+                "median_days": _round(median), "p90_days": _round(p90),
+                "limit_days": _round(limit),
+                "median_vs_limit": _round(median / limit) if median is not None and limit else None,
+                "sla_compliance_pct": _round(100.0 * row["on_time"] / row["decided"]) if row["decided"] else None,
+                "escalations": escalations.get(row[key], 0),
+                "materials_per_case": _round(row["materials_per_case"]),
+            })
+        result[f"by_{name}"] = out
+    return result
+
+
+def _round(value, digits: int = 2):
+    return None if value is None else round(float(value), digits)
+
+
+def case_get_for_user_unchecked(*, case_id: int) -> Case:
+    """The case with what its detail shows; only after the caller has checked access."""
+    return (Case.objects.select_related("item__category", "unit", "opened_unit", "assignee", "resident", "booking",
+                                        "county", "township").get(pk=case_id))

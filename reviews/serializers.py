@@ -1,0 +1,189 @@
+"""Input and output shapes of the reviews API. No business rules here."""
+from django.urls import NoReverseMatch, reverse
+from rest_framework import serializers
+
+from reviews import selectors
+
+
+class CaseCreateIn(serializers.Serializer):
+    booking_id = serializers.IntegerField(required=False)
+    resident_id = serializers.IntegerField(required=False, help_text="walk-in resident (instead of booking_id)")
+    resident_phone = serializers.CharField(required=False, max_length=11)
+    item_id = serializers.IntegerField(required=False)
+    unit_id = serializers.IntegerField(required=False, help_text="the agent's unit (walk-in, when several)")
+    form_data = serializers.DictField(required=False)
+
+
+class CaseFormIn(serializers.Serializer):
+    form_data = serializers.DictField()
+
+
+class MaterialAttachIn(serializers.Serializer):
+    material_id = serializers.IntegerField()
+
+
+class DecisionIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject", "request_more"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    materials = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    confirmation_code = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+
+
+class _Ref(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ItemRef(_Ref):
+    code = serializers.CharField()
+    time_limit_days = serializers.IntegerField()
+    approval_level = serializers.CharField()
+
+
+class PersonRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="real_name")
+
+
+class ResidentRef(PersonRef):
+    masked_phone = serializers.CharField()
+    masked_id_number = serializers.CharField()
+
+
+class CaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    item = ItemRef()
+    resident = ResidentRef()
+    booking_id = serializers.IntegerField(allow_null=True)
+    opened_unit = _Ref()
+    unit = _Ref(allow_null=True)
+    tier = serializers.CharField()
+    assignee = PersonRef(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    assigned_at = serializers.DateTimeField(allow_null=True)
+    warn_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    promised_due_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    escalation_level = serializers.IntegerField()
+    sla_state = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_sla_state(self, case) -> str:
+        state = getattr(case, "sla_state", None)
+        return state if state is not None else selectors.case_sla_state(case)
+
+
+class MaterialOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking_id = serializers.IntegerField()
+    requirement_code = serializers.CharField(source="requirement.code", default="")
+    requirement_name = serializers.CharField(source="requirement.name", default="")
+    file_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    source = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, material) -> str | None:
+        return material_download_url(material)
+
+
+def material_download_url(material) -> str | None:
+    """The bookings app's file endpoint for the material (it checks who may read it)."""
+    attempts = [("booking-material-file", {"booking_id": material.booking_id, "pk": material.pk}),
+                ("booking-material-file", {"pk": material.booking_id, "material_id": material.pk}),
+                ("booking-material-file", {"booking_id": material.booking_id, "material_id": material.pk}),
+                ("material-file", {"pk": material.pk}), ("material-file", {"material_id": material.pk})]
+    for name, kwargs in attempts:
+        try:
+            return reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+class EventOut(serializers.Serializer):
+    action = serializers.CharField()
+    action_label = serializers.CharField(source="get_action_display")
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    to_status_label = serializers.CharField(source="get_to_status_display")
+    actor_name = serializers.CharField(source="actor.real_name", default="")
+    unit_name = serializers.CharField(source="unit.name", default="")
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class RequirementOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CallRef(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField()
+
+
+class CaseDetailOut(CaseOut):
+    form_data = serializers.DictField()
+    requested_materials = serializers.ListField(child=serializers.CharField())
+    decision_reason = serializers.CharField()
+    materials = serializers.SerializerMethodField()
+    missing_materials = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+    call = serializers.SerializerMethodField()
+
+    def get_materials(self, case) -> list[dict]:
+        return MaterialOut(selectors.case_materials(case=case), many=True).data
+
+    def get_missing_materials(self, case) -> list[dict]:
+        return RequirementOut(selectors.case_missing_mandatory(case=case), many=True).data
+
+    def get_timeline(self, case) -> list[dict]:
+        return EventOut(case.events.select_related("actor", "unit").order_by("at", "pk"), many=True).data
+
+    def get_call(self, case) -> dict | None:
+        """The booking's call, where a reviewer can be invited (calls' POST /api/v1/calls/{id}/invite/)."""
+        booking = case.booking
+        call = getattr(booking, "call", None) if booking is not None else None
+        if call is None:
+            from calls.models import Call
+
+            call = Call.objects.filter(case_id=case.pk).order_by("-created_at").first()
+        return {"id": str(call.pk), "status": call.status} if call is not None else None
+
+
+class StatsRow(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    cases = serializers.IntegerField()
+    decided = serializers.IntegerField()
+    median_days = serializers.FloatField(allow_null=True)
+    p90_days = serializers.FloatField(allow_null=True)
+    limit_days = serializers.FloatField(allow_null=True)
+    median_vs_limit = serializers.FloatField(allow_null=True)
+    sla_compliance_pct = serializers.FloatField(allow_null=True)
+    escalations = serializers.IntegerField()
+    materials_per_case = serializers.FloatField(allow_null=True)
+
+
+class StatsOut(serializers.Serializer):
+    by_item = StatsRow(many=True)
+    by_unit = StatsRow(many=True)
+    by_county = StatsRow(many=True)
+
+
+class ConfirmationIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ConfirmationOut(serializers.Serializer):
+    decision = serializers.CharField()
+    summary = serializers.ListField(child=serializers.ListField(child=serializers.CharField()),
+                                    help_text="what will be sealed, as [label, value] lines")
