@@ -22,6 +22,7 @@ data: migrate
 	$(PY) manage.py load_organisation
 	$(PY) manage.py load_catalog
 	$(PY) manage.py load_demo
+	$(PY) manage.py signing_demo_setup
 
 run: data
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application

@@ -24,6 +24,9 @@ BEAT_SCHEDULE = {
                                  "options": {"expires": 25}},
     "bookings-idempotency-purge": {"task": "bookings.tasks.purge_idempotency_records", "schedule": crontab(minute=7),
                                    "options": {"expires": 3000}},
+    # Signing: a signed Merkle checkpoint over the ledger (no-op when nothing was appended).
+    "signing-checkpoint": {"task": "signing.checkpoint", "schedule": crontab(minute="*/10"),
+                           "options": {"expires": 540}},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 _ = crontab

@@ -293,3 +293,4 @@ TURN_SECRET = env.str("TURN_SECRET", default="")  # coturn static-auth-secret (u
 TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", default=3600, minimum=60)
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is empty")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["signing_verify"] = env.str("THROTTLE_SIGNING_VERIFY", default="120/min")

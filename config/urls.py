@@ -24,6 +24,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("django_prometheus.urls")),
+    path("verify/", include("signing.page_urls")),
     path("", include("frontend.urls")),
 ]
 

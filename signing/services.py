@@ -509,6 +509,9 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     if record["unit"]["code"] != unit.code:
         raise ServiceError(_("审批记录中的单位与用印单位不符。"), code="record_unit_mismatch")
     case_id = int(record["case_id"])
+    digest = crypto.record_hash(record)
+    # The step-up code is checked first: a reused code is reported as reused, whatever else is wrong.
+    _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code)
     if SealedDecision.objects.filter(case_id=case_id).exists():
         raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
     now = timezone.now()
@@ -524,8 +527,6 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
         if problem:
             raise Forbidden(problem, code="delegation_invalid")
         delegation = Delegation.objects.get(serial=record["delegation"]["serial"])
-    digest = crypto.record_hash(record)
-    _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code)
 
     canonical = crypto.canonical(record)
     sm2_signature = crypto.sm2_sign(keys.seal_sm2_private_key(seal), bytes.fromhex(seal.sm2_public_key[2:]), canonical)
