@@ -1,0 +1,382 @@
+"""WebSocket consumers: the call room, the station console, a person's own notices. Thin: rules are in services.
+
+Every inbound message is checked (size, rate, JSON, type, fields) before anything happens; a bad one gets
+an `error` back and is dropped, the socket and the room stay up. Signaling (offer/answer/ice-candidate)
+goes to the one named peer's channel, never to a group.
+"""
+import json
+import time
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calls import conf, selectors, services
+from calls.selectors import CallOver
+from config.errors import Forbidden, NotFound, ServiceError
+from config.logging import get_logger
+
+log = get_logger(__name__)
+
+CONNECTION_STATES = {"new", "checking", "connecting", "connected", "disconnected", "failed", "closed", "completed"}
+OPTIONAL_STR = (str, type(None))
+
+# type -> (required fields, optional fields), each field -> accepted Python types
+ROOM_MESSAGES = {
+    "join": ({}, {"participant_id": OPTIONAL_STR}),
+    "offer": ({"to": str, "sdp": str}, {"ice_restart": bool}),
+    "answer": ({"to": str, "sdp": str}, {}),
+    "ice-candidate": ({"to": str}, {"candidate": (str, dict, type(None)), "sdpMid": OPTIONAL_STR,
+                                    "sdpMLineIndex": (int, type(None)), "usernameFragment": OPTIONAL_STR}),
+    "leave": ({}, {}),
+    "hangup": ({}, {}),
+    "media-state": ({}, {"muted": bool, "camera_off": bool, "audio_only": bool, "connection": str,
+                         "peer": OPTIONAL_STR}),
+    "chat": ({"text": str}, {}),
+    "ping": ({}, {"ts": (int, float)}),
+    "admit": ({}, {"participant_id": str, "all": bool}),
+}
+INBOX_MESSAGES = {
+    "ping": ({}, {"ts": (int, float)}),
+    "accept": ({"call_id": str}, {}),
+    "decline": ({"call_id": str}, {}),
+}
+CONSOLE_MESSAGES = {**INBOX_MESSAGES, "admit": ({"call_id": str}, {"participant_id": str, "all": bool})}
+
+
+class TokenBucket:
+    """Per-socket message budget: `rate` tokens a second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def _type_ok(value, types) -> bool:
+    types = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, bool) and bool not in types:
+        return False  # JSON true is not a number here
+    return isinstance(value, types)
+
+
+def validate(message: dict, schema: dict) -> tuple[str, str] | None:
+    """None when the message is well formed, else (code, detail)."""
+    kind = message.get("type")
+    if kind not in schema:
+        return "unknown_type", _("未知的消息类型：%(type)s") % {"type": str(kind)[:40]}
+    required, optional = schema[kind]
+    for field, types in required.items():
+        if field not in message:
+            return "missing_field", _("缺少字段：%(field)s") % {"field": field}
+        if not _type_ok(message[field], types):
+            return "bad_field", _("字段格式错误：%(field)s") % {"field": field}
+    for field, types in optional.items():
+        if field in message and not _type_ok(message[field], types):
+            return "bad_field", _("字段格式错误：%(field)s") % {"field": field}
+    if kind == "media-state":
+        if not any(field in message for field in optional if field != "peer"):
+            return "missing_field", _("媒体状态消息至少需要一个字段。")
+        if "connection" in message and message["connection"] not in CONNECTION_STATES:
+            return "bad_field", _("字段格式错误：%(field)s") % {"field": "connection"}
+    if kind == "chat" and not (0 < len(message["text"]) <= 2000):
+        return "bad_field", _("聊天消息长度应为 1 到 2000 个字符。")
+    if kind == "admit" and not message.get("participant_id") and not message.get("all"):
+        return "missing_field", _("缺少字段：%(field)s") % {"field": "participant_id"}
+    return None
+
+
+class GuardedConsumer(AsyncWebsocketConsumer):
+    """Size, rate and shape checks shared by every socket of ours."""
+
+    schema: dict = {}
+
+    async def send_message(self, payload: dict):
+        await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+
+    async def send_error(self, code: str, detail: str, ref: str | None = None):
+        await self.send_message({"type": "error", "code": code, "detail": str(detail), "ref": ref})
+
+    async def refuse(self, close_code: int):
+        self.refused = True
+        await self.close(code=close_code)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if getattr(self, "refused", True):
+            return
+        raw = text_data if text_data is not None else bytes_data
+        size = len(raw.encode()) if isinstance(raw, str) else len(raw or b"")
+        if size > conf.message_max_bytes():
+            await self.send_error("too_large", _("消息过大（上限 %(kb)d KB），已丢弃。")
+                                  % {"kb": conf.message_max_bytes() // 1024})
+            return
+        if not self.bucket.take():
+            await self.send_error("rate_limited", _("消息过于频繁，已丢弃，请稍后再发。"))
+            return
+        try:
+            message = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            await self.send_error("bad_json", _("消息不是有效的 JSON。"))
+            return
+        if not isinstance(message, dict):
+            await self.send_error("bad_message", _("消息必须是带 type 字段的 JSON 对象。"))
+            return
+        problem = validate(message, self.schema)
+        if problem:
+            await self.send_error(*problem, ref=str(message.get("type"))[:40])
+            return
+        await getattr(self, "on_" + message["type"].replace("-", "_"))(message)
+
+    def start_guard(self):
+        self.refused = False
+        self.bucket = TokenBucket(*conf.message_rate())
+
+
+class CallRoomConsumer(GuardedConsumer):
+    """/ws/calls/{call_id}/: one person's place in a call room."""
+
+    schema = ROOM_MESSAGES
+
+    async def connect(self):
+        self.refused = True
+        self.call_id = None
+        self.participant_id = None
+        self.admitted = False
+        self.peers: dict[str, str] = {}
+        await self.accept()
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:
+            return await self.refuse(4401)
+        try:
+            call, role = await database_sync_to_async(selectors.call_room_access)(
+                call_id=self.scope["url_route"]["kwargs"]["call_id"], user=self.user)
+        except NotFound:
+            return await self.refuse(4404)
+        except Forbidden:
+            return await self.refuse(4403)
+        except CallOver:
+            return await self.refuse(4410)
+        self.call_id = str(call.pk)
+        self.start_guard()
+        await self.send_message({"type": "hello", "call_id": self.call_id, "role": role,
+                                 "max_participants": conf.max_participants(),
+                                 "reconnect_grace_seconds": conf.reconnect_grace_seconds()})
+
+    async def disconnect(self, code):
+        if self.participant_id:
+            await database_sync_to_async(services.call_room_disconnect)(participant_id=self.participant_id,
+                                                                         channel_name=self.channel_name)
+
+    async def _service(self, function, ref, **kwargs):
+        try:
+            return await database_sync_to_async(function)(**kwargs), True
+        except ServiceError as exc:
+            await self.send_error(exc.code, exc.detail, ref=ref)
+            return exc, False
+
+    # --- inbound ---
+    async def on_join(self, message):
+        if self.participant_id and not message.get("participant_id"):
+            return await self.send_error("already_joined", _("您已在此通话中。"), ref="join")
+        result, ok = await self._service(services.call_room_join, "join", call_id=self.call_id, user=self.user,
+                                         channel_name=self.channel_name, participant_id=message.get("participant_id"))
+        if not ok:
+            close = {"room_full": 4409, "forbidden": 4403, "call_over": 4410}.get(result.code)
+            if close:
+                await self.refuse(close)
+            return
+        self.participant_id = result["participant_id"]
+        self.admitted = result["state"] == "admitted"
+        self.peers = dict(result["peer_channels"])
+        await self.send_message({"type": "joined", "participant_id": self.participant_id,
+                                 "rejoined": result["rejoined"], "state": result["state"], "me": result["me"],
+                                 "call": result["call"], "may_admit": result["may_admit"]})
+        if self.admitted:
+            await self.send_message({"type": "peers", "peers": result["peers"]})
+        elif result["queue"]:
+            await self.send_message({"type": "waiting", **result["queue"]})
+
+    async def relay(self, message):
+        if not self.admitted:
+            return await self.send_error("not_admitted", _("请等待工作人员准入后再建立连接。"), ref=message["type"])
+        target = message["to"]
+        channel = self.peers.get(target)
+        if channel is None and target != self.participant_id:
+            self.peers = await database_sync_to_async(services.room_peer_channels)(
+                call_id=self.call_id, participant_id=self.participant_id)
+            channel = self.peers.get(target)
+        if channel is None:
+            return await self.send_error("unknown_peer", _("对方不在通话中或暂时断线。"), ref=message["type"])
+        payload = {key: value for key, value in message.items() if key != "to"}
+        payload["from"] = self.participant_id
+        try:
+            await self.channel_layer.send(channel, {"type": "room.relay", "call_id": self.call_id,
+                                                    "payload": payload})
+        except ChannelFull:
+            await self.send_error("peer_busy", _("对方网络拥塞，消息未送达，请稍后重试。"), ref=message["type"])
+
+    on_offer = on_answer = on_ice_candidate = relay
+
+    async def on_leave(self, message):
+        if self.participant_id:
+            await database_sync_to_async(services.call_room_leave)(participant_id=self.participant_id,
+                                                                    channel_name=self.channel_name)
+            self.participant_id = None
+        await self.refuse(1000)
+
+    async def on_hangup(self, message):
+        if not self.participant_id:
+            return await self.send_error("not_joined", _("请先加入通话。"), ref="hangup")
+        await self._service(services.call_hangup, "hangup", call_id=self.call_id, actor=self.user)
+
+    async def on_media_state(self, message):
+        if not self.participant_id:
+            return await self.send_error("not_joined", _("请先加入通话。"), ref="media-state")
+        state = {key: value for key, value in message.items() if key != "type"}
+        await self._service(services.participant_media_state, "media-state", participant_id=self.participant_id,
+                            channel_name=self.channel_name, state=state)
+
+    async def on_chat(self, message):
+        if not self.admitted:
+            return await self.send_error("not_admitted", _("请等待工作人员准入后再发送消息。"), ref="chat")
+        payload = {"type": "chat", "from": self.participant_id, "text": message["text"],
+                   "at": timezone.now().isoformat()}
+        for channel in list(self.peers.values()):
+            try:
+                await self.channel_layer.send(channel, {"type": "room.relay", "call_id": self.call_id,
+                                                        "payload": payload})
+            except ChannelFull:
+                pass
+        await self.send_message(payload)
+
+    async def on_ping(self, message):
+        if self.participant_id:
+            await database_sync_to_async(services.participant_heartbeat)(participant_id=self.participant_id,
+                                                                          channel_name=self.channel_name)
+        await self.send_message({"type": "pong", "ts": message.get("ts"), "server_time": time.time()})
+
+    async def on_admit(self, message):
+        if not self.participant_id:
+            return await self.send_error("not_joined", _("请先加入通话。"), ref="admit")
+        result, ok = await self._service(services.participant_admit, "admit", call_id=self.call_id, actor=self.user,
+                                         participant_id=message.get("participant_id"),
+                                         admit_all=bool(message.get("all")))
+        if ok:
+            await self.send_message({"type": "admit-ok", "admitted": result})
+
+    # --- from the channel layer ---
+    async def room_send(self, event):
+        if event.get("call_id") and event["call_id"] != self.call_id:
+            return
+        for peer_id, channel in (event.get("peers") or {}).items():
+            if channel:
+                self.peers[peer_id] = channel
+            else:
+                self.peers.pop(peer_id, None)
+        if "admitted" in event:
+            self.admitted = event["admitted"]
+        for payload in event["payloads"]:
+            await self.send_message(payload)
+        if event.get("close"):
+            self.participant_id = None  # the place is already settled by the service that closes us
+            await self.refuse(event["close"])
+
+    async def room_relay(self, event):
+        if event.get("call_id") == self.call_id and self.participant_id:
+            await self.send_message(event["payload"])
+
+
+class InboxConsumer(GuardedConsumer):
+    """/ws/me/: a person's own notices (an incoming call rings here)."""
+
+    schema = INBOX_MESSAGES
+
+    async def connect(self):
+        self.refused = True
+        self.groups_joined: list[str] = []
+        await self.accept()
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:
+            return await self.refuse(4401)
+        if not await self.authorised():
+            return await self.refuse(4403)
+        for group in self.wanted_groups():
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await database_sync_to_async(services.inbox_socket_open)(user=self.user, channel_name=self.channel_name)
+        self.start_guard()
+        await self.send_message({"type": "hello", "user_id": self.user.pk})
+        await self.after_connect()
+
+    async def authorised(self) -> bool:
+        return True
+
+    def wanted_groups(self) -> list[str]:
+        return [services.user_group(self.user.pk)]
+
+    async def after_connect(self):
+        pass
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "groups_joined", None):
+            await database_sync_to_async(services.inbox_socket_close)(channel_name=self.channel_name)
+
+    async def on_ping(self, message):
+        await database_sync_to_async(services.inbox_socket_touch)(channel_name=self.channel_name)
+        await self.send_message({"type": "pong", "ts": message.get("ts"), "server_time": time.time()})
+
+    async def _answer(self, message, accept: bool):
+        try:
+            await database_sync_to_async(services.call_answer)(call_id=message["call_id"], user=self.user,
+                                                               accept=accept)
+        except ServiceError as exc:
+            return await self.send_error(exc.code, exc.detail, ref=message["type"])
+        await self.send_message({"type": "answer-ok", "call_id": message["call_id"], "accepted": accept})
+
+    async def on_accept(self, message):
+        await self._answer(message, True)
+
+    async def on_decline(self, message):
+        await self._answer(message, False)
+
+    async def inbox_send(self, event):
+        await self.send_message(event["payload"])
+
+
+class StationConsoleConsumer(InboxConsumer):
+    """/ws/stations/{unit_id}/: the unit's live waiting list, ringing calls, invitations, for its staff."""
+
+    schema = CONSOLE_MESSAGES
+
+    async def authorised(self) -> bool:
+        self.unit_id = self.scope["url_route"]["kwargs"]["unit_id"]
+        return await database_sync_to_async(services.console_may_open)(user=self.user, unit_id=self.unit_id)
+
+    def wanted_groups(self) -> list[str]:
+        return [services.unit_group(self.unit_id), services.user_group(self.user.pk)]
+
+    async def after_connect(self):
+        waiting = await database_sync_to_async(selectors.waiting_list)(unit_id=self.unit_id)
+        await self.send_message({"type": "waiting-list", "unit_id": self.unit_id, "waiting": waiting})
+
+    async def on_admit(self, message):
+        try:
+            admitted = await database_sync_to_async(services.participant_admit)(
+                call_id=message["call_id"], actor=self.user, participant_id=message.get("participant_id"),
+                admit_all=bool(message.get("all")))
+        except ServiceError as exc:
+            return await self.send_error(exc.code, exc.detail, ref="admit")
+        await self.send_message({"type": "admit-ok", "call_id": message["call_id"], "admitted": admitted})
