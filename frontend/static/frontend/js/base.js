@@ -9,6 +9,7 @@ function setCookie(on) {
 
 function apply(on) {
   document.body.classList.toggle("elderly", on);
+  document.documentElement.classList.toggle("elderly", on);
   const button = document.getElementById("elderly-toggle");
   if (button) {
     button.setAttribute("aria-pressed", on ? "true" : "false");

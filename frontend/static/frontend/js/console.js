@@ -1,7 +1,7 @@
 // Station console: the live waiting list (WebSocket), today's bookings, admit, the call, document capture,
 // inviting a reviewer, and turning the booking into a submitted case.
 import { mountCall } from "./call_ui.js";
-import { api, apiList, el, formatTime, isoDate, notice, pageData, t, upload, wsUrl } from "./common.js";
+import { api, apiList, el, formatTime, isoDate, loc, notice, pageData, t, upload, wsUrl } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -93,9 +93,38 @@ async function loadToday() {
 }
 
 // --- the open call --------------------------------------------------------------------------------
+function renderCaseForm(item) {
+  const box = $("case-form");
+  box.replaceChildren();
+  for (const field of item.form_fields || []) {
+    const id = "form-" + field.name;
+    const label = el("label", { for: id }, loc(field, "label") + (field.required ? " *" : ""));
+    let input;
+    if (field.type === "choice") {
+      input = el("select", { id, name: field.name, required: field.required },
+        el("option", { value: "" }, "—"), ...field.choices.map((choice) => el("option", { value: choice }, choice)));
+    } else {
+      input = el("input", { id, name: field.name, required: field.required,
+        type: field.type === "date" ? "date" : field.type === "number" ? "number" : "text" });
+    }
+    box.append(label, input);
+  }
+}
+
+function formData() {
+  const data = {};
+  for (const input of $("case-form").querySelectorAll("input, select")) {
+    if (input.value !== "") data[input.name] = input.value;
+  }
+  return data;
+}
+
 async function loadBookingTools() {
   if (!bookingId) return;
   const booking = await api(`/api/v1/bookings/${bookingId}/`);
+  if (!$("case-form").childElementCount) {
+    api(`/api/v1/catalog/items/${booking.item.id}/`).then(renderCaseForm).catch(() => {});
+  }
   const select = $("capture-requirement");
   select.replaceChildren();
   for (const entry of booking.checklist) {
@@ -178,10 +207,10 @@ $("submit-case").addEventListener("click", async () => {
   try {
     let caseRow;
     try {
-      caseRow = await api("/api/v1/cases/", { method: "POST", body: { booking_id: Number(bookingId) } });
+      caseRow = await api("/api/v1/cases/", { method: "POST", body: { booking_id: Number(bookingId), form_data: formData() } });
     } catch (error) {
       if (error.code !== "case_exists") throw error;
-      caseRow = await api(`/api/v1/cases/${error.body.case_id}/`);
+      caseRow = await api(`/api/v1/cases/${error.body.case_id}/`, { method: "PATCH", body: { form_data: formData() } });
     }
     if (caseRow.status === "draft" || caseRow.status === "needs_more_info") {
       caseRow = await api(`/api/v1/cases/${caseRow.id}/submit/`, { method: "POST", body: {} });

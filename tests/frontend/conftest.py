@@ -1,0 +1,61 @@
+"""Fixtures of the browser tests: one live site and one Chromium per session, phone-size contexts."""
+import os
+import shutil
+
+import pytest
+
+from tests.frontend.live import ROOT, LiveSite, launch_chromium
+
+ARTIFACTS = ROOT / "test-artifacts"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "zh-CN"}
+
+
+def browser_available() -> bool:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return os.path.exists("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def live_site():
+    if not browser_available():
+        pytest.skip("Playwright or /usr/bin/chromium missing")
+    site = LiveSite("browser").start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(chromium, live_site):
+    context = chromium.new_context(base_url=live_site.url, **PHONE)
+    context.grant_permissions(["camera", "microphone"], origin=live_site.url)
+    yield context
+    context.close()
+
+
+def shot(page, name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    return ARTIFACTS / f"{name}.png"
+
+
+def keep_for_readme(name: str):
+    """Copy an artifact into docs/screenshots when FRONTEND_UPDATE_SCREENSHOTS=1."""
+    if os.environ.get("FRONTEND_UPDATE_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"{name}.png", target / f"{name}.png")
+
