@@ -226,18 +226,14 @@ def sm3_hex(data: bytes) -> str:
     return gmssl_pyx.sm3_hash(data).hex()
 
 
-def sm2_public_key_pem(public_key: bytes) -> str:
-    """SubjectPublicKeyInfo PEM (id-ecPublicKey, curve sm2p256v1) that OpenSSL 3 reads."""
-    from asn1crypto import core, keys
+# SubjectPublicKeyInfo prefix for id-ecPublicKey with the curve sm2p256v1 (1.2.156.10197.1.301), uncompressed point.
+_SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d034200")
 
-    spki = keys.PublicKeyInfo({
-        "algorithm": keys.PublicKeyAlgorithm({
-            "algorithm": "ec",
-            "parameters": keys.ECDomainParameters(name="named", value=core.ObjectIdentifier("1.2.156.10197.1.301")),
-        }),
-        "public_key": b"\x04" + public_key,
-    })
-    body = base64.encodebytes(spki.dump()).decode("ascii").replace("\n", "")
+
+def sm2_public_key_pem(public_key: bytes) -> str:
+    """SubjectPublicKeyInfo PEM that OpenSSL 3 reads as an SM2 key."""
+    der = _SM2_SPKI_PREFIX + b"\x04" + public_key
+    body = base64.b64encode(der).decode("ascii")
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
 

@@ -17,7 +17,12 @@ import datetime
 import hashlib
 import io
 import json
+import os
 import sys
+
+# Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 
 def _canonical(obj) -> bytes:

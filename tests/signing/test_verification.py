@@ -1,0 +1,120 @@
+"""Verifying letters and seal-signature files: each kind of tampering is reported by the right check."""
+import datetime
+import io
+import json
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from signing import crypto, keys
+from signing.letter import file_signer, letter_render, letter_sign
+from signing.selectors import letter_verify, seal_signature_file, signature_file_verify, verification_by_code
+from signing.services import seal_issue
+
+pytestmark = pytest.mark.django_db
+
+
+def _check(result, name):
+    return next(c for c in result["checks"] if c["name"] == name)
+
+
+def _refused(result, name, words=""):
+    check = _check(result, name)
+    assert not result["valid"] and not check["ok"], result["checks"]
+    assert words in check["detail"], check["detail"]
+
+
+def test_one_flipped_byte_breaks_the_signature(sealed):
+    pdf = bytearray(sealed.letter_pdf)
+    at = pdf.index(b"ReportLab Generated") + 3
+    pdf[at] ^= 0x01
+    _refused(letter_verify(pdf=bytes(pdf)), "intact", "改动")
+
+
+def test_incremental_update_after_signing_is_reported(sealed):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(bytes(sealed.letter_pdf)))
+    writer.root["/Lang"] = generic.TextStringObject("en")
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    result = letter_verify(pdf=out.getvalue())
+    _refused(result, "intact", "增量更新")
+    assert _check(result, "chain")["ok"]  # the original signature itself is still sound
+
+
+def _foreign_letter(record, *, key, cert_pem, ca_pem, seal_png):
+    pdf = letter_render(record=record, resident_name="某某", verification_code="X" * 16,
+                        verification_url="http://x/verify/?code=X", bureau_name="假冒局", seal_serial="FAKE")
+    return letter_sign(pdf=pdf, signer=file_signer(cert_pem=cert_pem, private_key=key, ca_cert_pem=ca_pem),
+                       seal_png=seal_png, attachments={}, reason="fake", location="fake", signer_name="fake")
+
+
+def test_untrusted_root_is_reported(seal, workstation, keeper, make_record):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ca_key, ca_cert = crypto.ca_certificate_build(common_name="Somebody else's CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = timezone.now()
+    cert = crypto.seal_certificate_build(ca_key=ca_key, ca_cert=ca_cert, public_key=key.public_key(),
+                                         common_name="假印章", unit_code=workstation.code,
+                                         not_before=now - datetime.timedelta(days=1),
+                                         not_after=now + datetime.timedelta(days=1))
+    pdf = _foreign_letter(make_record(unit=workstation, reviewer=keeper), key=key, cert_pem=crypto.cert_to_pem(cert),
+                          ca_pem=crypto.cert_to_pem(ca_cert), seal_png=bytes(seal.picture_png))
+    result = letter_verify(pdf=pdf)
+    _refused(result, "chain", "不受信任")
+    _refused(result, "certificate", "不是本局签发")
+    assert result["decision"] is None
+
+
+def test_letter_signed_with_an_expired_certificate_is_reported(ca, workstation, keeper, make_record):
+    past = timezone.now() - datetime.timedelta(days=10)
+    expired = seal_issue(unit=workstation, keepers=[keeper], valid_from=past - datetime.timedelta(days=30),
+                         valid_until=past)
+    record = make_record(unit=workstation, reviewer=keeper)
+    pdf = letter_render(record=record, resident_name="某某", verification_code="Y" * 16,
+                        verification_url="http://x/verify/?code=Y", bureau_name="局", seal_serial=expired.serial)
+    signed = letter_sign(pdf=pdf, signer=keys.seal_pdf_signer(expired), seal_png=bytes(expired.picture_png),
+                         attachments={}, reason="r", location="l", signer_name="n")
+    result = letter_verify(pdf=signed)
+    _refused(result, "certificate", "有效期")
+
+
+def test_verification_by_code_and_no_personal_data(sealed):
+    result = verification_by_code(code=sealed.verification_code.lower())
+    assert result["valid"]
+    text = json.dumps(result, ensure_ascii=False)
+    resident = sealed.record["resident"]
+    for secret in (resident["id_hmac"], resident["id_masked"], resident["name_masked"], "张三丰",
+                   sealed.record["reviewer"]["name"]):
+        assert secret not in text
+    assert verification_by_code(code="NOPE") is None
+
+
+def test_seal_signature_file_with_its_record(sealed):
+    document = json.loads(seal_signature_file(sealed=sealed))
+    assert document["algorithm"] == "SM2-with-SM3" and document["record_sha256"] == sealed.record_hash
+    assert signature_file_verify(document=document, record=sealed.record)["valid"]
+    forged = {**sealed.record, "decision": "reject"}
+    _refused(signature_file_verify(document=document, record=forged), "seal_signature", "记录被改动")
+    bad_signature = {**document, "record_sha256": crypto.record_hash(forged)}
+    _refused(signature_file_verify(document=bad_signature, record=forged), "seal_signature", "SM2")
+    forged_seal = json.loads(json.dumps(document))
+    forged_seal["seal"]["record"]["unit"]["name"] = "别的单位"
+    _refused(signature_file_verify(document=forged_seal, record=sealed.record), "seal_signature", "根证书")
+
+
+def test_not_a_pdf():
+    result = letter_verify(pdf=b"hello")
+    assert not result["valid"] and result["checks"][0]["name"] == "intact"
+
+
+def test_letter_shows_the_verification_url(sealed):
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(bytes(sealed.letter_pdf))).pages[0].extract_text()
+    assert f"{settings.PUBLIC_BASE_URL}/verify/?code={sealed.verification_code}" in text.replace("\n", "")
