@@ -1,0 +1,59 @@
+"""The bureau's statistics: per item, unit and county, computed by aggregate queries."""
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from reviews.models import Case, CaseStatus, Escalation
+from tests.factories import StaffFactory
+from tests.reviews.conftest import COUNTY_ITEM, STATION, TOWNSHIP_ITEM, WORKSTATION, agent_at, client_for, item, unit
+
+pytestmark = pytest.mark.django_db
+
+
+def _case(resident, agent, item_code, unit_code, *, days, on_time, materials, status=CaseStatus.APPROVED):
+    now = timezone.now()
+    return Case.objects.create(
+        item=item(item_code), resident=resident, opened_unit=unit(STATION), opened_by=agent,
+        county=resident.home_county, township=resident.home_township, status=status, unit=unit(unit_code),
+        submitted_at=now - datetime.timedelta(days=days or 0), decided_at=now if days is not None else None,
+        processing_days=days, met_deadline=on_time, materials_count=materials,
+        sla_started_at=now, due_at=now, promised_due_at=now)
+
+
+def test_statistics_per_item_unit_and_county(resident):
+    agent = agent_at(STATION)
+    first = _case(resident, agent, TOWNSHIP_ITEM, STATION, days=1.0, on_time=True, materials=1)
+    _case(resident, agent, TOWNSHIP_ITEM, STATION, days=2.0, on_time=False, materials=2)
+    _case(resident, agent, TOWNSHIP_ITEM, STATION, days=3.0, on_time=False, materials=3)
+    _case(resident, agent, COUNTY_ITEM, WORKSTATION, days=4.0, on_time=True, materials=3)
+    _case(resident, agent, COUNTY_ITEM, WORKSTATION, days=None, on_time=None, materials=3, status=CaseStatus.ASSIGNED)
+    Escalation.objects.create(case=first, level=1, from_unit=unit(STATION), to_unit=unit(WORKSTATION),
+                              from_tier="township", to_tier="county", overdue_since=timezone.now())
+    admin = StaffFactory(role=User.Role.ADMINISTRATOR)
+    response = client_for(admin).get("/api/v1/stats/")
+    assert response.status_code == 200
+    body = response.json()
+
+    by_item = {row["code"]: row for row in body["by_item"]}
+    township = by_item[TOWNSHIP_ITEM]
+    assert (township["cases"], township["decided"]) == (3, 3)
+    assert township["median_days"] == 2.0 and township["p90_days"] == 2.8
+    assert township["limit_days"] == 1.0 and township["median_vs_limit"] == 2.0
+    assert township["sla_compliance_pct"] == 33.33
+    assert township["escalations"] == 1 and township["materials_per_case"] == 2.0
+    county = by_item[COUNTY_ITEM]
+    assert (county["cases"], county["decided"], county["median_days"], county["sla_compliance_pct"]) == (
+        2, 1, 4.0, 100.0)
+    assert county["escalations"] == 0
+
+    by_unit = {row["code"]: row for row in body["by_unit"]}
+    assert by_unit[STATION]["cases"] == 3 and by_unit[WORKSTATION]["cases"] == 2
+    by_county = body["by_county"]
+    assert [(row["code"], row["cases"], row["decided"], row["escalations"]) for row in by_county] == [
+        (resident.home_county.code, 5, 4, 1)]
+    assert by_county[0]["median_days"] == 2.5
+
+    assert client_for(agent).get("/api/v1/stats/").status_code == 403
+    assert client_for(resident).get("/api/v1/stats/").status_code == 403
