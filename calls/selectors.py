@@ -310,6 +310,7 @@ def call_detail(*, call: Call, now: datetime | None = None) -> dict:
         "status": call.status,
         "host_unit": {"id": call.host_unit_id, "name": call.host_unit.name},
         "booking_id": call.booking_id,
+        "booking_status": call.booking.status if call.booking_id else None,
         "case_id": call.case_id,
         "topic": call.topic,
         "created_at": call.created_at.isoformat(),
