@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate data lint messages clean
+.PHONY: run test setup migrate data lint messages clean prod-local
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ data: migrate
 
 run: data
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+# The production profile on this machine: fresh PostgreSQL database, private Redis, 2 Daphne, worker, beat.
+prod-local: setup
+	$(PY) scripts/prod_local.py up
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -250,6 +250,9 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# Which address the per-address throttles count. X-Forwarded-For is whatever the client wrote unless our own
+# proxy set it: trust only the last NUM_PROXIES hops (nginx overwrites it with $remote_addr), none without a proxy.
+REST_FRAMEWORK["NUM_PROXIES"] = env_int("NUM_PROXIES", default=1 if env_bool("BEHIND_TLS_PROXY", False) else 0)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0)
