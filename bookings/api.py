@@ -1,6 +1,7 @@
 """Catalog (public, read-only), slots, bookings, materials and the waiting list. Views stay thin."""
 import datetime
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import FileResponse
 from django.utils import timezone
@@ -96,20 +97,38 @@ class SlotListApi(APIView):
     def get(self, request, pk):
         query = SlotQueryIn(data=request.query_params)
         query.is_valid(raise_exception=True)
-        unit = _unit(pk)
-        item = _item(query.validated_data["item"])
+        now = timezone.now()
         zone = selectors.local_zone()
-        today = timezone.now().astimezone(zone).date()
+        today = now.astimezone(zone).date()
+        item_id = query.validated_data["item"]
         date_from = query.validated_data.get("date_from") or today
         date_to = query.validated_data.get("date_to") or today + datetime.timedelta(
             days=booking_setting("BOOKING_HORIZON_DAYS"))
         if date_to < date_from:
             raise ValidationError({"date_to": _("结束日期不能早于开始日期。")})
-        if unit.kind not in selectors.BOOKABLE_UNIT_KINDS:
+        # The answer is cached until a seat of the unit, its hours/closures or the notice boundary change.
+        basis_version = selectors.slot_basis_version()
+        answer_key = selectors.slot_search_key(basis_version=basis_version, unit_id=pk, item_id=item_id,
+                                               date_from=date_from, date_to=date_to, now=now)
+        answer = cache.get(answer_key)
+        if answer is None:
+            answer = self._answer(pk, item_id, date_from, date_to, now, basis_version)
+            cache.set(answer_key, answer, timeout=selectors.SLOT_BASIS_TTL)
+        return Response(answer)
+
+    def _answer(self, unit_id, item_id, date_from, date_to, now, basis_version) -> dict:
+        basis, item = selectors.slot_basis_cached(unit_id=unit_id, item_id=item_id, now=now, version=basis_version)
+        if basis is None:
+            raise NotFound(_("找不到该服务机构。"))
+        if item is None:
+            raise NotFound(_("找不到该服务事项。"))
+        if basis.kind not in selectors.BOOKABLE_UNIT_KINDS:
             raise ServiceError(_("该机构不受理视频预约，请选择乡镇服务站或县区工作站。"), code="unit_not_bookable")
-        slots = selectors.slot_list(unit=unit, item=item, date_from=date_from, date_to=date_to)
-        return Response({"unit": unit.pk, "item": item.pk, "time_zone": str(zone), "capacity": unit.video_lines,
-                         "slots": [services.slot_as_dict(s) for s in slots]})
+        slots = [] if not item["active"] else selectors.slots_from_basis(
+            basis=basis, session_minutes=item["session_minutes"], date_from=date_from, date_to=date_to, now=now)
+        slots = [s for s in selectors.with_remaining(unit=unit_id, slots=slots) if s.remaining > 0]
+        return {"unit": basis.unit_id, "item": item["id"], "time_zone": str(selectors.local_zone()),
+                "capacity": basis.video_lines, "slots": [services.slot_as_dict(s) for s in slots]}
 
 
 class BookingListCreateApi(APIView):

@@ -1,11 +1,13 @@
 """Reads of the catalog and bookings: slots, visibility, materials checklist."""
 import datetime
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -45,8 +47,13 @@ def item_list(*, category_code: str | None = None, approval_level: str | None = 
 
 # --- Slots ------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return _zone(settings.TIME_ZONE)
 
 
 @dataclass
@@ -60,9 +67,27 @@ class Slot:
     remaining: int = 0
 
 
+@dataclass
+class SlotBasis:
+    """What slot generation needs from the unit: rarely changes, so slot search may read it from the cache."""
+
+    unit_id: int
+    kind: str
+    active: bool
+    video_lines: int
+    hours: dict[int, list[tuple[datetime.time, datetime.time]]]
+    closed: set[datetime.date]
+    date_from: datetime.date
+    date_to: datetime.date
+
+
 def cells_needed(item: ServiceItem) -> int:
+    return _cells_needed(item.session_minutes)
+
+
+def _cells_needed(session_minutes: int) -> int:
     grid = booking_setting("BOOKING_GRID_MINUTES")
-    return max(1, math.ceil((item.session_minutes + booking_setting("BOOKING_BUFFER_MINUTES")) / grid))
+    return max(1, math.ceil((session_minutes + booking_setting("BOOKING_BUFFER_MINUTES")) / grid))
 
 
 def slot_window(*, now: datetime.datetime | None = None) -> tuple[datetime.datetime, datetime.date]:
@@ -79,54 +104,138 @@ def _grid_start(day: datetime.date, opens: datetime.time, zone: ZoneInfo, grid: 
     return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=zone) + datetime.timedelta(minutes=minutes)
 
 
-def slot_grid(*, unit: Unit, item: ServiceItem, date_from: datetime.date, date_to: datetime.date,
-              now: datetime.datetime | None = None) -> list[Slot]:
+def slot_basis_load(*, unit: Unit, date_from: datetime.date, date_to: datetime.date) -> SlotBasis:
+    hours: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+    for weekday, opens, closes in OpeningHours.objects.filter(unit=unit).values_list("weekday", "opens", "closes"):
+        hours.setdefault(weekday, []).append((opens, closes))
+    return SlotBasis(unit_id=unit.pk, kind=unit.kind, active=unit.active, video_lines=unit.video_lines,
+                     hours={k: sorted(v) for k, v in hours.items()},
+                     closed=closed_dates(unit=unit, date_from=date_from, date_to=date_to),
+                     date_from=date_from, date_to=date_to)
+
+
+# Slot search reads the basis from the cache (Redis in production); any change of units, opening
+# hours or closures bumps the version (signals in bookings/apps.py). Booking itself never trusts
+# the cache: booking_create validates against the database.
+SLOT_BASIS_TTL = 300
+SLOT_BASIS_VERSION_KEY = "bookings:slot-basis-version"
+
+
+def slot_basis_version() -> int:
+    return cache.get_or_set(SLOT_BASIS_VERSION_KEY, 1, timeout=None)
+
+
+def slot_basis_invalidate(**_kwargs) -> None:
+    try:
+        cache.incr(SLOT_BASIS_VERSION_KEY)
+    except ValueError:
+        cache.set(SLOT_BASIS_VERSION_KEY, 2, timeout=None)
+
+
+def slot_basis_cached(*, unit_id: int, item_id: int, now=None,
+                      version: int | None = None) -> tuple[SlotBasis | None, dict | None]:
+    """(basis for today up to the horizon, item facts) from the cache, loading what is missing; None if unknown."""
+    now = now or timezone.now()
+    today = now.astimezone(local_zone()).date()
+    version = version or slot_basis_version()
+    unit_key = f"bookings:slot-basis:{version}:{unit_id}:{today.isoformat()}"
+    item_key = f"bookings:slot-item:{version}:{item_id}"
+    found = cache.get_many([unit_key, item_key])
+    basis, item_facts = found.get(unit_key), found.get(item_key)
+    missing = {}
+    if basis is None:
+        unit = Unit.objects.filter(pk=unit_id).first()
+        if unit is not None:
+            _earliest, last_day = slot_window(now=now)
+            basis = slot_basis_load(unit=unit, date_from=today, date_to=last_day)
+            missing[unit_key] = basis
+    if item_facts is None:
+        item = ServiceItem.objects.filter(pk=item_id).values("id", "session_minutes", "active").first()
+        if item is not None:
+            item_facts = item
+            missing[item_key] = item
+    if missing:
+        cache.set_many(missing, timeout=SLOT_BASIS_TTL)
+    return basis, item_facts
+
+
+def seats_version(unit_id: int) -> int:
+    return cache.get_or_set(f"bookings:seats-version:{unit_id}", 1, timeout=None)
+
+
+def seats_changed(unit_id: int) -> None:
+    """Called after a commit that took or freed seats of the unit: cached slot answers of it are stale."""
+    try:
+        cache.incr(f"bookings:seats-version:{unit_id}")
+    except ValueError:
+        cache.set(f"bookings:seats-version:{unit_id}", 2, timeout=None)
+
+
+def slot_search_key(*, basis_version: int, unit_id: int, item_id: int, date_from, date_to, now) -> str:
+    """The cache key of a slot answer: exact as long as neither seats, basis nor the notice boundary moved.
+
+    Slot starts sit on the grid, so "start >= now + notice" only changes when now + notice crosses
+    a grid line: the key carries that line instead of the current time.
+    """
+    grid_seconds = booking_setting("BOOKING_GRID_MINUTES") * 60
+    earliest = now.timestamp() + booking_setting("BOOKING_MIN_NOTICE_MINUTES") * 60
+    boundary = int(-(-earliest // grid_seconds))
+    return (f"bookings:slots:{basis_version}:{seats_version(unit_id)}:{unit_id}:{item_id}:"
+            f"{date_from.isoformat()}:{date_to.isoformat()}:{boundary}")
+
+
+def slots_from_basis(*, basis: SlotBasis, session_minutes: int, date_from: datetime.date, date_to: datetime.date,
+                     now: datetime.datetime | None = None) -> list[Slot]:
     """Every slot that the rules allow in [date_from, date_to] (local dates), before counting bookings.
 
     Rules: the unit's opening hours per weekday (several intervals, e.g. a lunch break), its
     closures and public holidays, the item's session length plus the buffer rounded up to whole
-    grid cells, the minimum notice and the horizon.
+    grid cells, the minimum notice and the horizon. Times are in the local zone (Asia/Shanghai).
     """
     zone = local_zone()
     earliest, last_day = slot_window(now=now)
-    date_from = max(date_from, earliest.astimezone(zone).date())
-    date_to = min(date_to, last_day)
-    if date_from > date_to or unit.kind not in BOOKABLE_UNIT_KINDS or not unit.active:
+    date_from = max(date_from, earliest.astimezone(zone).date(), basis.date_from)
+    date_to = min(date_to, last_day, basis.date_to)
+    if date_from > date_to or basis.kind not in BOOKABLE_UNIT_KINDS or not basis.active:
         return []
     grid = booking_setting("BOOKING_GRID_MINUTES")
-    n_cells = cells_needed(item)
+    n_cells = _cells_needed(session_minutes)
     length = datetime.timedelta(minutes=grid * n_cells)
-    session = datetime.timedelta(minutes=item.session_minutes)
+    session = datetime.timedelta(minutes=session_minutes)
     cell = datetime.timedelta(minutes=grid)
-    hours_by_weekday: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
-    for weekday, opens, closes in OpeningHours.objects.filter(unit=unit).values_list("weekday", "opens", "closes"):
-        hours_by_weekday.setdefault(weekday, []).append((opens, closes))
-    closed = closed_dates(unit=unit, date_from=date_from, date_to=date_to)
+    offsets = [cell * i for i in range(n_cells)]
     slots = []
     day = date_from
     while day <= date_to:
-        if day not in closed:
-            for opens, closes in sorted(hours_by_weekday.get(day.weekday(), [])):
+        if day not in basis.closed:
+            for opens, closes in basis.hours.get(day.weekday(), ()):
                 start = _grid_start(day, opens, zone, grid)
                 end_of_interval = datetime.datetime.combine(day, closes, tzinfo=zone)
                 while start + length <= end_of_interval:
                     if start >= earliest:
                         slots.append(Slot(starts_at=start, ends_at=start + session,
-                                          cells=tuple(start + cell * i for i in range(n_cells)),
-                                          capacity=unit.video_lines))
+                                          cells=tuple(start + o for o in offsets), capacity=basis.video_lines))
                     start += length
         day += datetime.timedelta(days=1)
     return slots
 
 
-def seats_taken(*, unit: Unit, start: datetime.datetime, end: datetime.datetime) -> dict[datetime.datetime, int]:
+def slot_grid(*, unit: Unit, item: ServiceItem, date_from: datetime.date, date_to: datetime.date,
+              now: datetime.datetime | None = None) -> list[Slot]:
+    """The slots the rules allow, read fresh from the database (used to validate bookings)."""
+    basis = slot_basis_load(unit=unit, date_from=date_from, date_to=date_to)
+    return slots_from_basis(basis=basis, session_minutes=item.session_minutes, date_from=date_from,
+                            date_to=date_to, now=now)
+
+
+def seats_taken(*, unit: Unit | int, start: datetime.datetime, end: datetime.datetime) -> dict[datetime.datetime, int]:
     """Taken seats (bookings and waiting-list holds) per grid cell: one grouped query."""
     rows = (SlotSeat.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end)
             .values("starts_at").annotate(taken=Count("id")).values_list("starts_at", "taken"))
     return dict(rows)
 
 
-def with_remaining(*, unit: Unit, slots: list[Slot]) -> list[Slot]:
+def with_remaining(*, unit: Unit | int, slots: list[Slot]) -> list[Slot]:
     if not slots:
         return slots
     taken = seats_taken(unit=unit, start=slots[0].cells[0], end=slots[-1].cells[-1] + datetime.timedelta(seconds=1))

@@ -145,9 +145,8 @@ def _slot_full_error(*, unit: Unit, item: ServiceItem, starts_at) -> Conflict:
 
 
 def slot_as_dict(slot: selectors.Slot) -> dict:
-    zone = selectors.local_zone()
-    return {"starts_at": slot.starts_at.astimezone(zone).isoformat(),
-            "ends_at": slot.ends_at.astimezone(zone).isoformat(),
+    # Slots are generated in the local zone already: isoformat() carries the +08:00 offset.
+    return {"starts_at": slot.starts_at.isoformat(), "ends_at": slot.ends_at.isoformat(),
             "capacity": slot.capacity, "remaining": slot.remaining}
 
 
@@ -425,6 +424,7 @@ def unit_closure_create(unit: Unit, date: datetime.date, reason: str, actor: Use
     """Close a unit for a day: record the closure, cancel and notify every active booking of that day."""
     zone = selectors.local_zone()
     day_start = datetime.datetime.combine(date, datetime.time(0, 0), tzinfo=zone)
+    transaction.on_commit(selectors.slot_basis_invalidate)
     with transaction.atomic():
         closure, created = Closure.objects.get_or_create(unit=unit, date=date, defaults={"reason": reason[:120]})
         affected = (Booking.objects.select_for_update()

@@ -74,9 +74,16 @@ def test_remaining_capacity_counts_bookings(api, clock, station, item):
     book(client_for(ResidentFactory()), station, item, starts_at)
     slots = {s["starts_at"]: s["remaining"] for s in slot_times(api, station, item, "2026-03-03")["slots"]}
     assert slots["2026-03-03T09:10:00+08:00"] == 1 and slots["2026-03-03T09:30:00+08:00"] == 2
-    book(client_for(ResidentFactory()), station, item, starts_at)
+    second = book(client_for(ResidentFactory()), station, item, starts_at).json()["id"]
     slots = {s["starts_at"]: s["remaining"] for s in slot_times(api, station, item, "2026-03-03")["slots"]}
     assert "2026-03-03T09:10:00+08:00" not in slots  # full slots are not offered
+    from bookings.models import Booking
+    from bookings.services import booking_cancel
+
+    booking = Booking.objects.get(pk=second)
+    booking_cancel(booking=booking, actor=booking.resident)  # the cached answer must not survive this
+    slots = {s["starts_at"]: s["remaining"] for s in slot_times(api, station, item, "2026-03-03")["slots"]}
+    assert slots["2026-03-03T09:10:00+08:00"] == 1
 
 
 def test_longer_item_blocks_overlapping_cells_of_other_items(clock, station, item):
@@ -106,5 +113,17 @@ def test_slot_search_uses_few_queries(api, clock, station, item, django_assert_m
     for hour in (9, 10, 14):
         book(client_for(ResidentFactory()), station, item, local(4, hour, 10))
     with django_assert_max_num_queries(6):
+        cold = slot_times(api, station, item, "2026-03-02", "2026-03-16")
+    with django_assert_max_num_queries(1):  # warm: hours and closures from the cache, one grouped count
         body = slot_times(api, station, item, "2026-03-02", "2026-03-16")
-    assert len(body["slots"]) > 150
+    assert body == cold and len(body["slots"]) > 150
+
+
+def test_cached_slot_basis_follows_changes(api, clock, station, item):
+    assert slot_times(api, station, item, "2026-03-05")["slots"]
+    Closure.objects.create(unit=station, date=datetime.date(2026, 3, 5), reason="检修")  # signal bumps the version
+    assert slot_times(api, station, item, "2026-03-05")["slots"] == []
+    Unit.objects.filter(pk=station.pk).update(video_lines=3)  # a queryset update sends no signal ...
+    station.refresh_from_db()
+    station.save()  # ... the admin saves the model, which does
+    assert slot_times(api, station, item, "2026-03-06")["capacity"] == 3
