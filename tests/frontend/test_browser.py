@@ -32,7 +32,7 @@ def login(page, site, phone: str, next_url: str):
     page.fill("#code", site.last_code(phone))
     page.click("#login-button")
     try:
-        page.wait_for_url(re.compile(re.escape(next_url) + "$"), timeout=10000)
+        page.wait_for_url(site.url + next_url, timeout=10000)
     except Exception:
         raise AssertionError(f"login failed: {page.inner_text('#login-error')!r} at {page.url}") from None
 
@@ -120,7 +120,7 @@ def test_elderly_mode_switches_and_is_remembered(phone):
     # The cookie is gone (another day, cleared by the browser): localStorage brings the choice back.
     phone.clear_cookies()
     page.reload()
-    page.wait_for_function("document.body.classList.contains('elderly')")
+    page.wait_for_selector("body.elderly")
     assert any(c["name"] == "elderly" and c["value"] == "1" for c in phone.cookies())
 
 

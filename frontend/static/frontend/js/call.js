@@ -71,7 +71,10 @@ export class CallClient extends EventTarget {
 
   /** For tests and the console: drop the signaling socket as a network failure would. */
   dropSignaling() {
-    if (this.socket) this.socket.close(4999, "test drop");
+    if (this.socket) {
+      this.socket._dropped = true;
+      this.socket.close(4999, "test drop");
+    }
   }
 
   async stats() {
@@ -139,7 +142,7 @@ export class CallClient extends EventTarget {
     if (socket !== this.socket) return;
     clearInterval(this.pingTimer);
     if (this.closedByUs || this.state === "ended") return;
-    if (FINAL_CLOSE_CODES.has(event.code)) {
+    if (FINAL_CLOSE_CODES.has(event.code) && !socket._dropped) {
       const reason = { 4401: "login", 4403: "forbidden", 4404: "not_found", 4409: "room_full", 4410: "over",
         4000: "replaced", 1000: "closed" }[event.code];
       this._finish(event.code === 4410 || event.code === 1000 ? "ended" : "refused", { reason, code: event.code });

@@ -144,13 +144,14 @@ for (const radio of document.querySelectorAll("input[name=decision]")) {
   radio.addEventListener("change", () => {
     const value = document.querySelector("input[name=decision]:checked").value;
     $("more-materials").hidden = value !== "request_more";
-    $("seal-box").hidden = value !== "approve";
+    $("seal-box").hidden = value === "request_more";
   });
 }
 
 $("get-code").addEventListener("click", async () => {
   try {
-    const answer = await api(`/api/v1/cases/${current.id}/confirmation/`, { method: "POST", body: { decision: "approve", reason: $("reason").value } });
+    const decision = document.querySelector("input[name=decision]:checked").value;
+    const answer = await api(`/api/v1/cases/${current.id}/decision/confirmation/`, { method: "POST", body: { decision, reason: $("reason").value.trim() } });
     const summary = $("seal-summary");
     summary.replaceChildren();
     for (const [label, value] of answer.summary || []) summary.append(el("dt", {}, label), el("dd", {}, value));
@@ -166,7 +167,7 @@ $("decision-form").addEventListener("submit", async (event) => {
   const decision = document.querySelector("input[name=decision]:checked").value;
   const body = { decision, reason: $("reason").value.trim() };
   if (decision === "request_more") body.materials = [...document.querySelectorAll("input[name=more]:checked")].map((i) => i.value);
-  if (decision === "approve") body.confirmation_code = $("confirmation-code").value.trim();
+  if (decision !== "request_more") body.confirmation_code = $("confirmation-code").value.trim();
   $("decision-error").textContent = "";
   try {
     current = await api(`/api/v1/cases/${current.id}/decision/`, { method: "POST", body });
