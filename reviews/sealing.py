@@ -33,15 +33,15 @@ def sealing_available() -> bool:
     return _signing() is not None
 
 
-def units_with_seal(unit_ids, *, item_code: str | None = None) -> set[int]:
+def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int] | None = None) -> set[int]:
     """Units that can seal a decision on `item_code`.
 
     A seal keeper must be appointed (StaffMembership.is_seal_keeper). Where sealing is required and signing is in
     place, the unit also needs an active seal, and a township station a delegation covering the item.
     """
-    unit_ids = list(unit_ids)
-    keepers = set(StaffMembership.objects.filter(unit_id__in=unit_ids, is_seal_keeper=True)
-                  .values_list("unit_id", flat=True))
+    if keepers is None:
+        keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
+                      .values_list("unit_id", flat=True))
     services = _signing()
     if services is None or not settings.SEALING_REQUIRED:
         return keepers

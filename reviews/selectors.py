@@ -121,8 +121,9 @@ def case_materials(*, case: Case) -> list[Material]:
                 .order_by("uploaded_at", "pk"))
 
 
-def case_missing_mandatory(*, case: Case) -> list[MaterialRequirement]:
-    present = {m.requirement_id for m in case_materials(case=case) if m.requirement_id}
+def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None) -> list[MaterialRequirement]:
+    materials = case_materials(case=case) if materials is None else materials
+    present = {m.requirement_id for m in materials if m.requirement_id}
     return [r for r in case.item.requirements.filter(mandatory=True).order_by("sort")
             if r.pk not in present]
 
@@ -150,19 +151,22 @@ def material_readable_by_case_reviewer(user, material: Material) -> bool:
 
 # --- Routing inputs -------------------------------------------------------------------------
 
-def _candidates(unit_ids: set[int], *, item_code: str) -> tuple[routing.UnitCandidate, ...]:
-    units = list(Unit.objects.filter(pk__in=unit_ids, active=True).select_related("county", "township"))
+def _candidates(units_q: Q, *, item_code: str) -> tuple[routing.UnitCandidate, ...]:
+    """The units matching `units_q` as routing inputs: reviewers on duty and their open cases, seal, heads."""
+    units = list(Unit.objects.filter(units_q, active=True).select_related("county", "township"))
     ids = [u.pk for u in units]
     memberships = list(StaffMembership.objects.filter(unit_id__in=ids)
-                       .filter(Q(is_reviewer=True) | Q(is_head=True))
-                       .values("unit_id", "user_id", "is_reviewer", "is_head", "on_duty"))
+                       .filter(Q(is_reviewer=True) | Q(is_head=True) | Q(is_seal_keeper=True))
+                       .values("unit_id", "user_id", "is_reviewer", "is_head", "is_seal_keeper", "on_duty"))
     reviewer_ids = {m["user_id"] for m in memberships if m["is_reviewer"]}
     open_counts = dict(Case.objects.filter(assignee_id__in=reviewer_ids, status__in=OPEN_REVIEW_STATUSES)
                        .values("assignee_id").annotate(n=Count("pk")).values_list("assignee_id", "n"))
-    sealed = sealing.units_with_seal(ids, item_code=item_code)
+    keepers = {m["unit_id"] for m in memberships if m["is_seal_keeper"]}
+    sealed = sealing.units_with_seal(ids, item_code=item_code, keepers=keepers)
+    departments = [u.pk for u in units if u.kind == Unit.Kind.CITY_DEPARTMENT]
     categories: dict[int, set[str]] = {}
-    for owner_id, code in Category.objects.filter(owner_department_id__in=ids).values_list("owner_department_id",
-                                                                                            "code"):
+    for owner_id, code in Category.objects.filter(owner_department_id__in=departments).values_list(
+            "owner_department_id", "code"):
         categories.setdefault(owner_id, set()).add(code)
     candidates = []
     for unit in units:
@@ -178,34 +182,33 @@ def _candidates(unit_ids: set[int], *, item_code: str) -> tuple[routing.UnitCand
     return tuple(candidates)
 
 
-def _upper_unit_ids(*, county_id: int | None) -> set[int]:
+def _upper_units_q(*, county_id: int | None) -> Q:
     """The county's workstation, the city departments and the city centre."""
     upper = Q(kind__in=[Unit.Kind.CITY_DEPARTMENT, Unit.Kind.CITY_CENTRE])
     if county_id:
         upper |= Q(kind=Unit.Kind.COUNTY_WORKSTATION, county_id=county_id)
-    return set(Unit.objects.filter(upper).values_list("pk", flat=True))
+    return upper
 
 
 def routing_request_for(*, case: Case) -> routing.RoutingRequest:
-    unit_ids = _upper_unit_ids(county_id=case.county_id)
+    units_q = _upper_units_q(county_id=case.county_id)
     if case.township_id:
-        unit_ids |= set(Unit.objects.filter(kind=Unit.Kind.TOWNSHIP_STATION, township_id=case.township_id)
-                        .values_list("pk", flat=True))
+        units_q |= Q(kind=Unit.Kind.TOWNSHIP_STATION, township_id=case.township_id)
     previous_unit = case.unit_id if case.status == CaseStatus.RESUBMITTED else None
     if previous_unit:
-        unit_ids.add(previous_unit)
+        units_q |= Q(pk=previous_unit)
     return routing.RoutingRequest(
         approval_level=case.item.approval_level, category=case.item.category.code,
         county=case.county.code if case.county else None, township=case.township.code if case.township else None,
-        units=_candidates(unit_ids, item_code=case.item.code), opened_unit_id=case.opened_unit_id,
+        units=_candidates(units_q, item_code=case.item.code), opened_unit_id=case.opened_unit_id,
         previous_unit_id=previous_unit, previous_reviewer_id=case.assignee_id if previous_unit else None)
 
 
 def escalation_request_for(*, case: Case) -> routing.EscalationRequest:
-    current = Unit.objects.select_related("county").get(pk=case.unit_id)
-    unit_ids = _upper_unit_ids(county_id=current.county_id) | {current.pk}
+    current = Unit.objects.get(pk=case.unit_id)
+    units_q = _upper_units_q(county_id=current.county_id) | Q(pk=current.pk)
     return routing.EscalationRequest(current_unit_id=current.pk, category=case.item.category.code,
-                                     units=_candidates(unit_ids, item_code=case.item.code), current_tier=case.tier,
+                                     units=_candidates(units_q, item_code=case.item.code), current_tier=case.tier,
                                      current_reviewer_id=case.assignee_id)
 
 

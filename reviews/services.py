@@ -217,7 +217,8 @@ def case_submit(*, case: Case, actor: User) -> Case:
         if not _may_edit(case, actor):
             raise Forbidden(_("您无权提交该案件。"))
         case_form_clean(item=case.item, form_data=case.form_data, require_all=True)
-        missing = selectors.case_missing_mandatory(case=case)
+        materials = selectors.case_materials(case=case)
+        missing = selectors.case_missing_mandatory(case=case, materials=materials)
         if missing:
             raise ServiceError(_("缺少必需材料：%(names)s") % {"names": "、".join(r.name for r in missing)},
                                code="missing_materials", extra={"missing": [r.code for r in missing]})
@@ -233,7 +234,7 @@ def case_submit(*, case: Case, actor: User) -> Case:
         case.submission_round += 1
         case.submitted_at = case.submitted_at or now
         case.last_submitted_at = now
-        case.materials_count = len(selectors.case_materials(case=case))
+        case.materials_count = len(materials)
         case.save(update_fields=["status", "submission_round", "submitted_at", "last_submitted_at",
                                  "materials_count", "updated_at"])
         _record(case=case, action=CaseEvent.Action.SUBMITTED, from_status=from_status, to_status=case.status,
