@@ -2,7 +2,7 @@
 import datetime
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from accounts.permissions import IsResident
 from bookings import selectors, services
 from bookings.conf import booking_setting
 from bookings.materials import CONTENT_TYPES
-from bookings.models import Booking, Material, ServiceItem, WaitlistEntry
+from bookings.models import Booking, BookingEvent, Material, ServiceItem, WaitlistEntry
 from bookings.serializers import (
     BookingCancelIn,
     BookingCreateIn,
@@ -86,7 +86,9 @@ def _item(pk) -> ServiceItem:
 
 def _booking_detail(booking_id) -> Booking:
     return (Booking.objects.select_related("unit", "item", "resident", "booked_by", "call")
-            .prefetch_related("events__actor").get(pk=booking_id))
+            .prefetch_related(Prefetch("events", queryset=BookingEvent.objects.select_related("actor")),
+                              "item__requirements", Prefetch("materials", queryset=Material.objects.select_related(
+                                  "requirement"))).get(pk=booking_id))
 
 
 @extend_schema(parameters=[SlotQueryIn], responses=SlotOut(many=True),
@@ -155,7 +157,7 @@ class BookingListCreateApi(APIView):
                         .select_related("unit", "item", "resident", "booked_by").order_by("-starts_at", "-pk"))
         if params.get("status"):
             bookings = bookings.filter(status=params["status"])
-        bookings = bookings.select_related("call")
+        bookings = bookings.select_related("call").prefetch_related("item__requirements", "materials")
         paginator = StandardPagination()
         page = paginator.paginate_queryset(bookings, request, view=self)
         return paginator.get_paginated_response(BookingOut(page, many=True).data)

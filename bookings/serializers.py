@@ -3,7 +3,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from bookings import selectors
 from bookings.conf import booking_setting
 from bookings.models import Booking, BookingEvent, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
 
@@ -90,12 +89,19 @@ class SlotOut(serializers.Serializer):
 
 
 class MaterialOut(serializers.ModelSerializer):
-    requirement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    requirement = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Material
         fields = ["id", "requirement", "file_type", "size", "sha256", "source", "uploaded_at", "download_url"]
+
+    def get_requirement(self, material) -> str | None:
+        # The code, without a query per material: requirements are few and already read with the booking.
+        requirement = material.requirement if "requirement" in material._state.fields_cache else None
+        if requirement is None and material.requirement_id:
+            requirement = MaterialRequirement.objects.filter(pk=material.requirement_id).first()
+        return requirement.code if requirement else None
 
     def get_download_url(self, material) -> str:
         return f"/api/v1/bookings/{material.booking_id}/materials/{material.pk}/file"
@@ -110,6 +116,25 @@ class EventOut(serializers.ModelSerializer):
 
     def get_actor(self, event) -> str:
         return str(event.actor) if event.actor_id else ""
+
+
+def _requirements(booking) -> list[MaterialRequirement]:
+    """The item's checklist, read once per booking (or taken from a prefetch)."""
+    if not hasattr(booking, "_checklist_cache"):
+        booking._checklist_cache = sorted(booking.item.requirements.all(), key=lambda r: (r.sort, r.pk))
+    return booking._checklist_cache
+
+
+def _materials(booking) -> list[Material]:
+    if not hasattr(booking, "_materials_cache"):
+        booking._materials_cache = list(booking.materials.all())
+    return booking._materials_cache
+
+
+def missing_mandatory(booking) -> list[MaterialRequirement]:
+    """Same answer as selectors.booking_missing_mandatory, from data the serializer reads anyway."""
+    have = {m.requirement_id for m in _materials(booking)}
+    return [r for r in _requirements(booking) if r.mandatory and r.pk not in have]
 
 
 def _call_id(booking) -> str | None:
@@ -154,7 +179,7 @@ class BookingOut(serializers.ModelSerializer):
         return _call_id(booking)
 
     def get_missing_mandatory(self, booking) -> list[str]:
-        return [r.code for r in selectors.booking_missing_mandatory(booking)]
+        return [r.code for r in missing_mandatory(booking)]
 
     def get_change_deadline(self, booking) -> str:
         deadline = booking.starts_at - timezone.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
@@ -169,9 +194,9 @@ class BookingDetailOut(BookingOut):
         fields = [*BookingOut.Meta.fields, "checklist", "events"]
 
     def get_checklist(self, booking) -> list[dict]:
-        materials = list(booking.materials.select_related("requirement").all())
+        materials = _materials(booking)
         checklist = []
-        for requirement in booking.item.requirements.order_by("sort"):
+        for requirement in _requirements(booking):
             uploaded = [m for m in materials if m.requirement_id == requirement.pk]
             checklist.append({**RequirementOut(requirement).data, "uploaded": MaterialOut(uploaded, many=True).data,
                               "missing": requirement.mandatory and not uploaded})

@@ -102,46 +102,94 @@ def booking_transition(*, booking: Booking, to_status: str, actor=None, reason: 
         BookingEvent.objects.create(booking=booking, from_status=from_status, to_status=to_status, actor=actor,
                                     reason=reason[:200])
         if to_status not in ACTIVE_BOOKING_STATUSES:
-            SlotSeat.objects.filter(booking=booking).delete()
+            _seats_release(booking=booking)
     booking.status = to_status
     return True
 
 
 # --- Seats: the capacity invariant --------------------------------------------------------
 
+def _seats_release(**lookup) -> None:
+    """Free seats (of a booking or a hold) and mark the unit's cached slot answers stale."""
+    unit_ids = set(SlotSeat.objects.filter(**lookup).values_list("unit_id", flat=True).distinct())
+    SlotSeat.objects.filter(**lookup).delete()
+    for unit_id in unit_ids:
+        _seats_touched(unit_id)
+
+
+def _seats_touched(unit_id: int) -> None:
+    # Now, so no reader keeps the old answer, and after the commit, so an answer computed from the
+    # not-yet-committed state in between is dropped too.
+    selectors.seats_changed(unit_id)
+    transaction.on_commit(lambda: selectors.seats_changed(unit_id))
+
+
 class _SlotFull(Exception):
     """Internal: a cell had no free seat; turned into a 409 with the next free slots outside the transaction."""
 
 
 def _seats_claim(*, unit: Unit, cells, booking: Booking | None = None, hold: WaitlistEntry | None = None) -> None:
-    """Claim one seat (1..capacity) in every cell, in time order, or raise _SlotFull.
+    """Claim one seat (1..capacity) in every cell, or raise _SlotFull.
 
     The unique (unit, starts_at, seat) constraint decides races: a concurrent claim of the same
-    seat waits for the other transaction and then fails; we re-read and try the next free seat.
+    seat waits for the other transaction and then fails. The usual case is one read and one
+    multi-row insert; after a lost race, cells are claimed one by one, re-reading each.
     """
     capacity = unit.video_lines
+    taken: dict = {}
+    for cell, seat in SlotSeat.objects.filter(unit=unit, starts_at__in=cells).values_list("starts_at", "seat"):
+        taken.setdefault(cell, set()).add(seat)
+    first_free = {}
     for cell in cells:
-        for _attempt in range(capacity + 1):
-            taken = set(SlotSeat.objects.filter(unit=unit, starts_at=cell).values_list("seat", flat=True))
-            free = [n for n in range(1, capacity + 1) if n not in taken]
-            if not free:
-                raise _SlotFull()
-            try:
-                with transaction.atomic():
-                    SlotSeat.objects.create(unit=unit, starts_at=cell, seat=free[0], booking=booking, hold=hold)
-                break
-            except IntegrityError:
-                continue
-        else:
+        free = [n for n in range(1, capacity + 1) if n not in taken.get(cell, ())]
+        if not free:
             raise _SlotFull()
+        first_free[cell] = free[0]
+    try:
+        with transaction.atomic():
+            SlotSeat.objects.bulk_create([SlotSeat(unit=unit, starts_at=cell, seat=seat, booking=booking, hold=hold)
+                                          for cell, seat in first_free.items()])
+    except IntegrityError:
+        for cell in cells:
+            _seat_claim_one(unit=unit, cell=cell, booking=booking, hold=hold)
+    _seats_touched(unit.pk)
 
 
-def _slot_full_error(*, unit: Unit, item: ServiceItem, starts_at) -> Conflict:
-    return Conflict(
-        _("该时段已约满，请选择其他时段。"), code="slot_full",
-        extra={"next_slots": [slot_as_dict(s) for s in selectors.slots_next_free(unit=unit, item=item,
-                                                                                after=starts_at)]},
-    )
+def _seat_claim_one(*, unit: Unit, cell, booking, hold) -> None:
+    capacity = unit.video_lines
+    for _attempt in range(capacity + 1):
+        taken = set(SlotSeat.objects.filter(unit=unit, starts_at=cell).values_list("seat", flat=True))
+        free = [n for n in range(1, capacity + 1) if n not in taken]
+        if not free:
+            raise _SlotFull()
+        try:
+            with transaction.atomic():
+                SlotSeat.objects.create(unit=unit, starts_at=cell, seat=free[0], booking=booking, hold=hold)
+            return
+        except IntegrityError:
+            continue
+    raise _SlotFull()
+
+
+class SlotFull(Conflict):
+    """409 for a full slot; carries the next free slots, read once the failed transaction is over."""
+
+    code = "slot_full"
+
+    def __init__(self, *, unit: Unit, item: ServiceItem, starts_at):
+        super().__init__(_("该时段已约满，请选择其他时段。"))
+        self.unit, self.item, self.starts_at = unit, item, starts_at
+        if not transaction.get_connection().in_atomic_block:
+            self.add_next_slots()
+
+    def add_next_slots(self) -> None:
+        if "next_slots" not in self.extra:
+            self.extra["next_slots"] = [slot_as_dict(s) for s in selectors.slots_next_free(
+                unit=self.unit, item=self.item, after=self.starts_at)]
+
+
+def _slot_full_error(*, unit: Unit, item: ServiceItem, starts_at) -> SlotFull:
+    return SlotFull(unit=unit, item=item, starts_at=starts_at)
 
 
 def slot_as_dict(slot: selectors.Slot) -> dict:
@@ -254,15 +302,15 @@ def booking_create(*, booked_by: User, unit: Unit, item: ServiceItem, starts_at,
             extra={"next_slots": [slot_as_dict(s) for s in selectors.slots_next_free(unit=unit, item=item)]},
         )
     try:
-        with transaction.atomic():
+        # No savepoint when nested (the idempotent wrapper): any failure here fails the whole request.
+        with transaction.atomic(savepoint=False):
             _lock_resident(resident)
             if _overlap_exists(resident=resident, starts_at=slot.starts_at, ends_at=slot.ends_at):
                 raise _overlap_error()
             try:
-                with transaction.atomic():
-                    booking = Booking.objects.create(unit=unit, item=item, resident=resident, booked_by=booked_by,
-                                                     starts_at=slot.starts_at, ends_at=slot.ends_at)
-            except IntegrityError:  # the exclusion constraint (PostgreSQL)
+                booking = Booking.objects.create(unit=unit, item=item, resident=resident, booked_by=booked_by,
+                                                 starts_at=slot.starts_at, ends_at=slot.ends_at)
+            except IntegrityError:  # the exclusion constraint (PostgreSQL); the transaction is lost anyway
                 raise _overlap_error() from None
             hold = (WaitlistEntry.objects.select_for_update()
                     .filter(resident=resident, unit=unit, item=item, status=WaitlistStatus.OFFERED,
@@ -308,6 +356,16 @@ def booking_create_idempotent(*, user: User, key: str, payload: dict, unit: Unit
         raise ServiceError(_("缺少 Idempotency-Key 请求头（1 到 100 个字符），请每次新预约生成一个新的键。"),
                            code="idempotency_key_required")
     fingerprint = request_fingerprint(payload)
+    try:
+        return _booking_create_recorded(user=user, key=key, fingerprint=fingerprint, unit=unit, item=item,
+                                        starts_at=starts_at, resident_identity=resident_identity, now=now)
+    except SlotFull as full:
+        full.add_next_slots()  # now that the failed transaction is rolled back
+        raise
+
+
+def _booking_create_recorded(*, user, key, fingerprint, unit, item, starts_at, resident_identity,
+                             now) -> tuple[Booking, bool]:
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -398,7 +456,7 @@ def booking_reschedule(*, booking: Booking, actor: User, starts_at, now=None) ->
             if _overlap_exists(resident=booking.resident, starts_at=slot.starts_at, ends_at=slot.ends_at,
                                exclude_pk=booking.pk):
                 raise _overlap_error()
-            SlotSeat.objects.filter(booking=booking).delete()
+            _seats_release(booking=booking)
             _seats_claim(unit=unit, cells=slot.cells, booking=booking)
             try:
                 with transaction.atomic():
@@ -440,7 +498,7 @@ def unit_closure_create(unit: Unit, date: datetime.date, reason: str, actor: Use
                                 % {**_booking_summary(booking), "reason": reason})
         for entry in (WaitlistEntry.objects.select_for_update()
                       .filter(unit=unit, date=date, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED])):
-            SlotSeat.objects.filter(hold=entry).delete()
+            _seats_release(hold=entry)
             entry.status = WaitlistStatus.EXPIRED
             entry.save(update_fields=["status"])
     log.info("unit.closed", unit_id=unit.pk, date=str(date), created=created)
@@ -505,7 +563,7 @@ def waitlist_leave(*, entry: WaitlistEntry, now=None) -> WaitlistEntry:
         if entry.status not in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED):
             return entry
         held_starts_at = entry.offered_starts_at if entry.status == WaitlistStatus.OFFERED else None
-        SlotSeat.objects.filter(hold=entry).delete()
+        _seats_release(hold=entry)
         entry.status = WaitlistStatus.LEFT
         entry.save(update_fields=["status"])
         if held_starts_at:
@@ -560,7 +618,7 @@ def waitlist_offers_expire(*, now=None) -> int:
                      .filter(pk=entry_id, status=WaitlistStatus.OFFERED, offer_expires_at__lte=now).first())
             if entry is None:
                 continue
-            SlotSeat.objects.filter(hold=entry).delete()
+            _seats_release(hold=entry)
             entry.status = WaitlistStatus.EXPIRED
             entry.save(update_fields=["status"])
             waitlist_offer_slot(unit=entry.unit, item=entry.item, starts_at=entry.offered_starts_at, now=now)
