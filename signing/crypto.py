@@ -94,6 +94,13 @@ def secret_decrypt(blob: str, *, label: str) -> bytes:
 
 
 # --- X.509 -----------------------------------------------------------------------------------
+def _fit(text: str, limit: int) -> str:
+    """X.520 upper bounds count UTF-8 bytes here: cut long Chinese names on a character boundary."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
 def _name(common_name: str, unit: str | None = None) -> x509.Name:
     parts = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -101,7 +108,7 @@ def _name(common_name: str, unit: str | None = None) -> x509.Name:
     ]
     if unit:
         parts.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
-    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(common_name, 64)))
     return x509.Name(parts)
 
 

@@ -6,6 +6,7 @@ import qrcode
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from PIL import Image
 from pyhanko.pdf_utils import embed, generic
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -23,6 +24,12 @@ FONT = "WQYZenHei"
 SEAL_FIELD = "BureauSeal"
 SEAL_BOX = (385, 120, 535, 270)  # the seal sits over the unit name and date, as on paper
 RED = (0.78, 0.06, 0.1)
+# Room for the CMS blob, counted in hex digits: ECDSA signature + seal and CA certificates + signed attributes come
+# to ~1.75 kB DER with the longest names (_fit caps them), i.e. ~3.5k digits. A fixed size skips pyHanko's size
+# estimate and keeps the /Contents hex string short, which every verifier parses digit by digit.
+# A PKCS#11 signer's CMS is larger (the token's certificate objects ride along): it gets more room.
+SIGNATURE_BYTES_RESERVED = 4096
+PKCS11_BYTES_RESERVED = 8192
 
 DECISION_TITLES = {"approve": "医疗保障业务准予办理决定书", "reject": "医疗保障业务不予办理决定书"}
 DECISION_WORDS = {"approve": "准予办理", "reject": "不予办理"}
@@ -34,12 +41,19 @@ def _register_font() -> str:
     return FONT
 
 
-def _qr_png(url: str) -> ImageReader:
-    image = qrcode.make(url, box_size=4, border=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    out.seek(0)
-    return ImageReader(out)
+def _draw_qr(page, url: str, x: float, y: float, size: float) -> None:
+    """The QR code as a 1-pixel-per-module image. A fixed mask skips qrcode's slow search over all eight masks."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=2)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    quiet = 2
+    n = len(matrix) + 2 * quiet
+    image = Image.new("L", (n, n), 255)
+    image.putdata([0 if quiet <= r < n - quiet and quiet <= c < n - quiet and matrix[r - quiet][c - quiet] else 255
+                   for r in range(n) for c in range(n)])
+    # One pixel per module, scaled up by the viewer without smoothing: sharp modules, a tiny image object.
+    page.drawImage(ImageReader(image), x, y, width=size, height=size)
 
 
 def letter_render(*, record: dict, resident_name: str, verification_code: str, verification_url: str,
@@ -107,7 +121,7 @@ def letter_render(*, record: dict, resident_name: str, verification_code: str, v
     page.drawRightString(SEAL_BOX[2] - 5, SEAL_BOX[1] + 95, record["unit"]["name"])
     page.drawRightString(SEAL_BOX[2] - 5, SEAL_BOX[1] + 70, record["decided_at"][:10])
 
-    page.drawImage(_qr_png(verification_url), left, 70, width=96, height=96)
+    _draw_qr(page, verification_url, left, 70, 96)
     page.setFont(font, 8.5)
     notes = [
         "扫描二维码或访问下方地址核验本决定书：",
@@ -154,7 +168,7 @@ def _seal_image(png: bytes) -> PdfImage:
 
 
 def letter_sign(*, pdf: bytes, signer, seal_png: bytes, attachments: dict[str, bytes], reason: str,
-                location: str, signer_name: str) -> bytes:
+                location: str, signer_name: str, bytes_reserved: int = SIGNATURE_BYTES_RESERVED) -> bytes:
     """Attach the record and the seal-signature file, then sign PAdES with a visible seal in one revision."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     for name, data in attachments.items():
@@ -171,7 +185,7 @@ def letter_sign(*, pdf: bytes, signer, seal_png: bytes, attachments: dict[str, b
     style = StaticStampStyle(background=_seal_image(seal_png), border_width=0, background_opacity=1)
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style)
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out)
+    pdf_signer.sign_pdf(writer, output=out, bytes_reserved=bytes_reserved)
     return out.getvalue()
 
 
@@ -182,5 +196,6 @@ def bare_sign(*, pdf: bytes, signer, seal_png: bytes) -> bytes:
     meta = signers.PdfSignatureMetadata(field_name=SEAL_FIELD, subfilter=fields.SigSeedSubFilter.PADES)
     style = StaticStampStyle(background=_seal_image(seal_png), border_width=0, background_opacity=1)
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(writer, output=out)
+    signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(
+        writer, output=out, bytes_reserved=SIGNATURE_BYTES_RESERVED)
     return out.getvalue()

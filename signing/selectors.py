@@ -93,6 +93,11 @@ def _checkpoint_leaves(checkpoint_id: int, tree_size: int) -> tuple[bytes, ...]:
     return tuple(crypto.merkle_leaf(h) for h in hashes)
 
 
+@lru_cache(maxsize=4096)
+def _audit_path(checkpoint_id: int, tree_size: int, index: int) -> list[bytes]:
+    return crypto.merkle_audit_path(index, list(_checkpoint_leaves(checkpoint_id, tree_size)))
+
+
 def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
     """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint."""
     if entry_hash_of(entry) != entry.entry_hash:
@@ -117,8 +122,9 @@ def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
     index = entry.seq - 1
     if len(leaves) != checkpoint.tree_size or leaves[index] != crypto.merkle_leaf(entry.entry_hash):
         _checkpoint_leaves.cache_clear()
+        _audit_path.cache_clear()
         leaves = list(_checkpoint_leaves(checkpoint.pk, checkpoint.tree_size))
-    path = crypto.merkle_audit_path(index, leaves) if len(leaves) == checkpoint.tree_size else []
+    path = _audit_path(checkpoint.pk, checkpoint.tree_size, index) if len(leaves) == checkpoint.tree_size else []
     included = crypto.merkle_verify_inclusion(leaf=crypto.merkle_leaf(entry.entry_hash), index=index,
                                               tree_size=checkpoint.tree_size, path=path,
                                               root=bytes.fromhex(checkpoint.root_hash))
@@ -154,7 +160,13 @@ def _attachments(pdf: bytes) -> dict[str, bytes]:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        return _attachments_of(PdfFileReader(io.BytesIO(pdf), strict=False))
+    except Exception:  # noqa: BLE001 - a letter without attachments just has none
+        return {}
+
+
+def _attachments_of(reader) -> dict[str, bytes]:
+    try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
         found = {}
         for i in range(0, len(names), 2):
@@ -166,14 +178,28 @@ def _attachments(pdf: bytes) -> dict[str, bytes]:
 
 
 def _trust_roots():
+    return [_asn1_root(pem) for pem in CertificateAuthority.objects.order_by("pk").values_list("cert_pem", flat=True)]
+
+
+@lru_cache(maxsize=16)
+def _asn1_root(pem: str):
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives import serialization
 
-    roots = []
-    for pem in CertificateAuthority.objects.values_list("cert_pem", flat=True):
-        der = crypto.cert_from_pem(pem).public_bytes(serialization.Encoding.DER)
-        roots.append(asn1_x509.Certificate.load(der))
-    return roots
+    return asn1_x509.Certificate.load(crypto.cert_from_pem(pem).public_bytes(serialization.Encoding.DER))
+
+
+_ca_pems: dict[str, str] = {}
+
+
+def _ca_cert_pem(fingerprint: str) -> str | None:
+    """CA certificates never change once stored; remember them by fingerprint."""
+    if fingerprint not in _ca_pems:
+        pem = CertificateAuthority.objects.filter(fingerprint=fingerprint).values_list("cert_pem", flat=True).first()
+        if pem is None:
+            return None
+        _ca_pems[fingerprint] = pem
+    return _ca_pems[fingerprint]
 
 
 def decision_public_summary(sealed: SealedDecision) -> dict:
@@ -233,13 +259,14 @@ def _at(entry: LedgerEntry | None, fallback):
     return fallback
 
 
-def seal_signature_verify_document(*, document: dict, record: dict) -> tuple[bool, str, Seal | None]:
+def seal_signature_verify_document(*, document: dict, record: dict,
+                                   known_seal: Seal | None = None) -> tuple[bool, str, Seal | None]:
     """SM2 over the canonical record, with the key the bureau certified in the seal record."""
     try:
         seal_record = document["seal"]["record"]
-        ca = CertificateAuthority.objects.filter(fingerprint=seal_record["issuer"]["ca_sha256"]).first()
-        if ca is None or not crypto.bureau_verify(crypto.cert_from_pem(ca.cert_pem), seal_record,
-                                                  document["seal"]["bureau_signature"]):
+        ca_pem = _ca_cert_pem(seal_record["issuer"]["ca_sha256"])
+        if ca_pem is None or not crypto.bureau_verify(crypto.cert_from_pem(ca_pem), seal_record,
+                                                      document["seal"]["bureau_signature"]):
             return False, _("印章记录不是医保局根证书签发的。"), None
         canonical = crypto.canonical(record)
         if crypto.sha256_hex(canonical) != document["record_sha256"]:
@@ -247,7 +274,8 @@ def seal_signature_verify_document(*, document: dict, record: dict) -> tuple[boo
         public_key = bytes.fromhex(seal_record["sm2"]["public_key"][2:])
         if not crypto.sm2_verify(public_key, canonical, crypto.unb64(document["signature"])):
             return False, _("SM2 签名验证失败。"), None
-        seal = Seal.objects.select_related("unit", "ca").filter(serial=seal_record["serial"]).first()
+        seal = known_seal if known_seal is not None and known_seal.serial == seal_record["serial"] else (
+            Seal.objects.select_related("unit", "ca").filter(serial=seal_record["serial"]).first())
         if seal is None or seal.record != seal_record:
             return False, _("印章不在本局的印章登记中。"), None
         return True, _("SM2/SM3 签名有效，印章 %(serial)s（%(unit)s）。") % {
@@ -256,65 +284,106 @@ def seal_signature_verify_document(*, document: dict, record: dict) -> tuple[boo
         return False, _("签章文件格式不正确。"), None
 
 
-def letter_verify(*, pdf: bytes) -> dict:
-    """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger."""
+def _signature_facts(pdf: bytes, moment: datetime.datetime | None) -> dict:
+    """Parse the PDF and validate its one PAdES signature (at `moment`, or the signer-reported time)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    checks: list[dict] = []
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
     except Exception:  # noqa: BLE001 - anything unreadable is simply not a valid letter
-        return _result([_check("intact", False, _("无法读取该 PDF 文件。"))], None, None)
+        return {"error": _("无法读取该 PDF 文件。")}
     if len(signatures) != 1:
-        return _result([_check("intact", False, _("文件中没有找到决定书的数字签名。"))], None, None)
+        return {"error": _("文件中没有找到决定书的数字签名。")}
     embedded = signatures[0]
+    attachments = _attachments_of(reader)
+    if moment is None and "record.json" in attachments:
+        try:
+            digest = crypto.sha256_hex(crypto.canonical(json.loads(attachments["record.json"])))
+            entry = LedgerEntry.objects.filter(subject=digest, kind__in=["approval", "rejection"]).first()
+            moment = _at(entry, None)
+        except ValueError:
+            pass
+    moment = moment or embedded.self_reported_timestamp
+    try:
+        context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False, revocation_mode="soft-fail",
+                                    moment=moment)
+        status = validate_pdf_signature(embedded, context)
+    except (SignatureValidationError, ValueError) as exc:
+        return {"error": _("签名无法验证：%(error)s") % {"error": str(exc)[:120]}}
+    return {
+        "error": None, "intact": bool(status.intact and status.valid),
+        "whole": status.coverage == SignatureCoverageLevel.ENTIRE_FILE, "trusted": bool(status.trusted),
+        "fingerprint": status.signing_cert.sha256.hex(), "attachments": attachments, "at": moment,
+    }
+
+
+PDF_FACTS_TTL = 24 * 3600
+
+
+def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.datetime) -> dict:
+    """A registered letter's bytes never change: its PAdES result at its ledger time is cached (Redis in production).
+
+    Only the cryptography over the bytes is cached; certificate status, keepers, delegation and the ledger are
+    checked from the database on every verification.
+    """
+    from django.core.cache import cache
+
+    roots = ",".join(CertificateAuthority.objects.order_by("pk").values_list("fingerprint", flat=True))
+    key = "signing:pdf-facts:v1:" + crypto.sha256_hex(f"{letter_sha}|{moment.isoformat()}|{roots}".encode())
+    facts = cache.get(key)
+    if facts is None:
+        facts = _signature_facts(pdf, moment)
+        cache.set(key, facts, PDF_FACTS_TTL)
+    return facts
+
+
+def letter_verify(*, pdf: bytes, use_cache: bool = True) -> dict:
+    """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger."""
+    checks: list[dict] = []
     letter_sha = crypto.sha256_hex(pdf)
     sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
         letter_sha256=letter_sha).first()
-    attachments = _attachments(pdf)
-    record = None
+    if sealed is not None and use_cache:
+        facts = _signature_facts_cached(pdf, letter_sha, _at(sealed.ledger_entry, None))
+    else:
+        facts = _signature_facts(pdf, _at(sealed.ledger_entry, None) if sealed else None)
+    if facts["error"]:
+        return _result([_check("intact", False, facts["error"])], None, None)
+    attachments, at, whole = facts["attachments"], facts["at"], facts["whole"]
     if sealed is None and "record.json" in attachments:
         try:
-            record = json.loads(attachments["record.json"])
             sealed = SealedDecision.objects.select_related(
                 "seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
-                record_hash=crypto.sha256_hex(crypto.canonical(record))).first()
+                record_hash=crypto.sha256_hex(crypto.canonical(json.loads(attachments["record.json"])))).first()
         except ValueError:
-            record = None
+            sealed = None
     entry = sealed.ledger_entry if sealed else None
-    at = _at(entry, embedded.self_reported_timestamp)
-    try:
-        context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False, revocation_mode="soft-fail",
-                                    moment=at)
-        status = validate_pdf_signature(embedded, context)
-    except (SignatureValidationError, ValueError) as exc:
-        return _result([_check("intact", False, _("签名无法验证：%(error)s") % {"error": str(exc)[:120]})], None, None)
 
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    if not status.intact or not status.valid:
+    if not facts["intact"]:
         checks.append(_check("intact", False, _("签名与文件内容不符：文件在签名后被改动。")))
     elif not whole:
         checks.append(_check("intact", False, _("签名之后文件被追加修改（增量更新），追加的内容不受签名保护。")))
     else:
         checks.append(_check("intact", True, _("签名覆盖整个文件，文件未被改动。")))
-    checks.append(_check("chain", status.trusted, _("证书链可追溯到医保局根证书。") if status.trusted
+    checks.append(_check("chain", facts["trusted"], _("证书链可追溯到医保局根证书。") if facts["trusted"]
                          else _("签名证书不是由医保局根证书签发的（不受信任的根证书）。")))
 
-    fingerprint = status.signing_cert.sha256.hex()
-    seal = _seal_for_cert(fingerprint)
+    fingerprint = facts["fingerprint"]
+    seal = sealed.seal if sealed and sealed.seal.cert_fingerprint == fingerprint else _seal_for_cert(fingerprint)
     checks.append(_certificate_check(seal=seal, at=at))
 
     signed_record = None
-    if whole and status.intact and "record.json" in attachments and "seal-signature.json" in attachments:
+    if whole and facts["intact"] and "record.json" in attachments and "seal-signature.json" in attachments:
         try:
             signed_record = json.loads(attachments["record.json"])
             document = json.loads(attachments["seal-signature.json"])
-            ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=signed_record)
+            ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=signed_record,
+                                                                  known_seal=seal)
             if ok and (seal is None or sm2_seal.pk != seal.pk):
                 ok, detail = False, _("SM2 签章与 PDF 签名不是同一枚印章。")
             checks.append(_check("seal_signature", ok, detail))

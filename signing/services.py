@@ -534,7 +534,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     signed_at = _iso(now)
     signature_doc = seal_signature_document(seal=seal, record=record, signature=sm2_signature, signed_at=signed_at,
                                             code=code)
-    from signing.letter import letter_render, letter_sign
+    from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
 
     ca = seal.ca
     pdf = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
@@ -545,6 +545,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
         attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},
         reason=f"{'准予' if record['decision'] == 'approve' else '不予'}：{record['item']['name']}",
         location=unit.name, signer_name=seal.name,
+        bytes_reserved=PKCS11_BYTES_RESERVED if seal.key_backend == "pkcs11" else SIGNATURE_BYTES_RESERVED,
     )
     letter_sha = crypto.sha256_hex(letter)
     entry = ledger_append(
