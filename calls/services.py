@@ -632,7 +632,8 @@ def call_answer(*, call_id, user, accept: bool) -> CallInvitation:
         found = selectors.invitation_for(call=call, user=user)
         if found is None:
             raise Forbidden(_("您不在此通话的呼叫对象中。"))
-        invitation = CallInvitation.objects.select_for_update().select_related("unit", "user").get(pk=found.pk)
+        invitation = (CallInvitation.objects.select_for_update(of=("self",)).select_related("unit", "user")
+                      .get(pk=found.pk))
         if invitation.status != CallInvitation.Status.RINGING:
             wanted = CallInvitation.Status.ACCEPTED if accept else CallInvitation.Status.DECLINED
             if invitation.status == wanted and invitation.answered_by_id == user.pk:

@@ -315,4 +315,7 @@ TURN_SECRET = env.str("TURN_SECRET", default="")  # coturn static-auth-secret (u
 TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", default=3600, minimum=60)
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is empty")
+# Per-socket signaling budget (token bucket): messages a second and the burst saved up.
+CALL_MESSAGE_RATE = env_int("CALL_MESSAGE_RATE", default=20, minimum=1)
+CALL_MESSAGE_BURST = env_int("CALL_MESSAGE_BURST", default=40, minimum=1)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["signing_verify"] = env.str("THROTTLE_SIGNING_VERIFY", default="120/min")

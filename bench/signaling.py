@@ -1,0 +1,321 @@
+"""Signaling benchmark: N rooms x 2 peers relaying offer/answer/candidates through Daphne + channels-redis,
+side by side with a bare relay written with the `websockets` library, on this machine, in the same run.
+
+    .venv/bin/python bench/signaling.py --rooms 500 --rounds 10
+    .venv/bin/python bench/signaling.py --rooms 1000 --rounds 4      # 2,000 sockets on one Daphne
+
+Loopback only. Each room is a closed loop: peer A sends an offer to B, B answers, then they trade
+ice-candidates, each message sent when the previous one arrived, for --rounds round trips; every room runs
+at once. Relay latency is send-to-receive on one clock (sender's perf_counter travels in the message).
+Prints messages/s, latency p50/p99, sockets held, lost messages, and Daphne's (or the bare relay's) RSS
+per socket. The database (a temporary SQLite file unless --database-url) holds the N calls and 2N users;
+the token bucket is raised for the run (--rate) so throughput, not the per-socket budget, is measured.
+"""
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BARE_RELAY = r'''
+import asyncio, json, sys
+from websockets.asyncio.server import serve
+
+rooms = {}
+
+async def handler(ws):
+    query = dict(p.split("=") for p in ws.request.path.split("?", 1)[1].split("&"))
+    room, me = query["room"], query["peer"]
+    rooms.setdefault(room, {})[me] = ws
+    await ws.send(json.dumps({"type": "joined", "participant_id": me}))
+    try:
+        async for raw in ws:
+            message = json.loads(raw)
+            target = rooms.get(room, {}).get(message.pop("to", None))
+            if target is not None:
+                message["from"] = me
+                await target.send(json.dumps(message))
+    finally:
+        rooms.get(room, {}).pop(me, None)
+
+async def main():
+    async with serve(handler, "127.0.0.1", int(sys.argv[1]), max_queue=None, compression=None):
+        print("ready", flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def prepare_database(env: dict, rooms: int) -> list[dict]:
+    """Migrate, then create the rooms (ad hoc calls, both peers admitted directly) and session cookies."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    code = f"""
+import json, os, secrets, django
+django.setup()
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from accounts.models import User
+from calls.models import Call, CallInvitation
+from stations.models import Unit
+tag = secrets.token_hex(3)
+unit = Unit.objects.create(code="BENCH" + tag, kind="city_department", name="bench")
+password = make_password(None)
+users = User.objects.bulk_create([User(username=f"bench{{tag}}-{{i}}", role="agent", password=password)
+                                  for i in range(2 * {rooms})])
+now = timezone.now()
+calls = Call.objects.bulk_create([Call(kind="ad_hoc", host_unit=unit, created_by=users[2 * i], status="active",
+                                       started_at=now) for i in range({rooms})])
+CallInvitation.objects.bulk_create([CallInvitation(call=c, user=users[2 * i + 1], status="accepted",
+                                                   rings_until=now, answered_at=now) for i, c in enumerate(calls)])
+store = SessionStore()
+expire = now + timezone.timedelta(hours=2)
+sessions, cookies = [], {{}}
+for user in users:
+    key = secrets.token_hex(16)
+    data = {{SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash()}}
+    sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+    cookies[user.pk] = f"{{settings.SESSION_COOKIE_NAME}}={{key}}"
+Session.objects.bulk_create(sessions)
+print(json.dumps([{{"call": str(c.pk), "a": cookies[users[2 * i].pk], "b": cookies[users[2 * i + 1].pk]}}
+                  for i, c in enumerate(calls)]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+
+class Result:
+    def __init__(self, name):
+        self.name = name
+        self.latencies: list[float] = []
+        self.sent = 0
+        self.received = 0
+        self.held = 0
+        self.refused = 0
+        self.errors: dict[str, int] = {}
+        self.seconds = 0.0
+        self.rss_idle = 0
+        self.rss_loaded = 0
+        self.connect_seconds = 0.0
+
+
+async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeout):
+    """urls_of_room(i) -> ((url_a, headers_a), (url_b, headers_b)). Returns a Result."""
+    from websockets.asyncio.client import connect
+
+    result = Result(name)
+    result.rss_idle = rss_kib(pid)
+    pairs: list[tuple] = [None] * rooms
+
+    async def open_peer(url, headers, origin):
+        ws = await connect(url, origin=origin, additional_headers=headers, proxy=None, open_timeout=60,
+                           max_queue=None, compression=None, ping_interval=None)
+        first = json.loads(await ws.recv())
+        if first["type"] == "hello":
+            await ws.send(json.dumps({"type": "join"}))
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] == "joined":
+                    break
+                if message["type"] == "error":
+                    raise RuntimeError(message)
+            if message["state"] != "admitted":
+                raise RuntimeError("not admitted")
+            # the 'peers' message follows
+            await ws.recv()
+        return ws, message["participant_id"] if first["type"] == "hello" else first["participant_id"]
+
+    async def open_room(i):
+        (url_a, head_a, origin), (url_b, head_b, _) = urls_of_room(i)
+        try:
+            a = await open_peer(url_a, head_a, origin)
+            b = await open_peer(url_b, head_b, origin)
+            if first_is_hello:
+                await a[0].recv()  # 'peer-joined' for b
+            pairs[i] = (a, b)
+            result.held += 2
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            result.refused += 1
+            result.errors[type(exc).__name__] = result.errors.get(type(exc).__name__, 0) + 1
+
+    first_is_hello = name != "bare websockets relay"
+    start = time.perf_counter()
+    for batch in range(0, rooms, connect_batch):
+        await asyncio.gather(*(open_room(i) for i in range(batch, min(rooms, batch + connect_batch))))
+    result.connect_seconds = time.perf_counter() - start
+    await asyncio.sleep(1)
+    result.rss_loaded = rss_kib(pid)
+
+    async def converse(pair):
+        (ws_a, id_a), (ws_b, id_b) = pair
+        kinds = ["offer", "answer"] + ["ice-candidate"] * (2 * rounds - 2)
+        sides = [(ws_a, ws_b, id_b), (ws_b, ws_a, id_a)]
+        for n, kind in enumerate(kinds):
+            sender, receiver, target = sides[n % 2]
+            body = {"type": kind, "to": target, "t": time.perf_counter()}
+            if kind in ("offer", "answer"):
+                body["sdp"] = "v=0\r\n" + "a=x\r\n" * 400  # about the size of a real SDP (~2.4 KB)
+            else:
+                body.update(candidate="candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", sdpMid="0",
+                            sdpMLineIndex=0)
+            await sender.send(json.dumps(body))
+            result.sent += 1
+            while True:
+                message = json.loads(await receiver.recv())
+                if message.get("type") == kind:
+                    result.latencies.append(time.perf_counter() - message["t"])
+                    result.received += 1
+                    break
+                if message.get("type") == "error":
+                    result.errors[message["code"]] = result.errors.get(message["code"], 0) + 1
+                    return
+
+    live = [pair for pair in pairs if pair]
+    start = time.perf_counter()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(converse(pair) for pair in live), return_exceptions=True), timeout)
+    except TimeoutError:
+        result.errors["timeout"] = result.errors.get("timeout", 0) + 1
+    result.seconds = time.perf_counter() - start
+    for pair in live:
+        for ws, _ in pair:
+            await ws.close()
+    return result
+
+
+def percentile(values, q):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def report(results: list[Result], rooms: int, rounds: int, layer: str):
+    print(f"\nrooms={rooms} peers/room=2 round trips/room={rounds} channel layer={layer}")
+    header = ("", "sockets held", "refused rooms", "connect s", "messages", "lost", "msg/s", "p50 ms", "p99 ms",
+              "RSS idle MiB", "RSS loaded MiB", "KiB/socket")
+    rows = []
+    for r in results:
+        per_socket = (r.rss_loaded - r.rss_idle) / r.held if r.held else float("nan")
+        rows.append((r.name, r.held, r.refused, f"{r.connect_seconds:.1f}", r.received, r.sent - r.received,
+                     f"{r.received / r.seconds:,.0f}" if r.seconds else "-",
+                     f"{percentile(r.latencies, 0.5) * 1000:.2f}", f"{percentile(r.latencies, 0.99) * 1000:.2f}",
+                     f"{r.rss_idle / 1024:.0f}", f"{r.rss_loaded / 1024:.0f}", f"{per_socket:.0f}"))
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).rjust(widths[i]) if i else str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
+    for r in results:
+        if r.errors:
+            print(f"{r.name} errors: {r.errors}")
+    if len(results) == 2 and results[0].latencies and results[1].latencies:
+        ratio = percentile(results[0].latencies, 0.99) / percentile(results[1].latencies, 0.99)
+        print(f"p99 ratio Daphne/bare: {ratio:.1f}x; mean latency Daphne "
+              f"{statistics.mean(results[0].latencies) * 1000:.2f} ms, bare "
+              f"{statistics.mean(results[1].latencies) * 1000:.2f} ms")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rooms", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=10, help="round trips per room (offer/answer, then candidates)")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--rate", type=int, default=1000, help="per-socket token bucket for the run")
+    parser.add_argument("--connect-batch", type=int, default=50)
+    parser.add_argument("--timeout", type=float, default=180, help="bound on the relay phase of each server")
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    workdir = Path(tempfile.mkdtemp(prefix="bench-signaling-"))
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "REDIS_URL": args.redis_url, "CHANNEL_PREFIX": f"bench{secrets.token_hex(3)}", "CELERY_EAGER": "true",
+        "CALL_MESSAGE_RATE": str(args.rate), "CALL_MESSAGE_BURST": str(args.rate),
+        "SMS_BACKEND": "accounts.sms.LocmemSmsBackend",
+    })
+    print(f"preparing {args.rooms} rooms ...", flush=True)
+    rooms = prepare_database(env, args.rooms)
+    results = []
+    port = free_port()
+    daphne = subprocess.Popen([str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port),
+                               "config.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(workdir / "daphne.log", "w"))
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        origin = f"http://127.0.0.1:{port}"
+
+        def daphne_urls(i):
+            room = rooms[i]
+            url = f"ws://127.0.0.1:{port}/ws/calls/{room['call']}/"
+            return (url, {"Cookie": room["a"]}, origin), (url, {"Cookie": room["b"]}, origin)
+
+        print("running Daphne + channels-redis ...", flush=True)
+        results.append(asyncio.run(run_load("Daphne + channels-redis", daphne_urls, args.rooms, args.rounds,
+                                            daphne.pid, args.connect_batch, args.timeout)))
+    finally:
+        daphne.terminate()
+        try:
+            daphne.wait(10)
+        except subprocess.TimeoutExpired:
+            daphne.kill()
+
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, "-c", BARE_RELAY, str(bare_port)], stdout=subprocess.PIPE, env=env)
+    try:
+        bare.stdout.readline()
+
+        def bare_urls(i):
+            url = f"ws://127.0.0.1:{bare_port}/?room={i}&peer="
+            return (url + "a", None, None), (url + "b", None, None)
+
+        print("running bare websockets relay ...", flush=True)
+        results.append(asyncio.run(run_load("bare websockets relay", bare_urls, args.rooms, args.rounds, bare.pid,
+                                            args.connect_batch, args.timeout)))
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    report(results, args.rooms, args.rounds, "channels-redis")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
