@@ -88,14 +88,15 @@ def ledger_verify() -> dict:
 
 
 @lru_cache(maxsize=8)
-def _checkpoint_leaves(checkpoint_id: int, tree_size: int) -> tuple[bytes, ...]:
+def _checkpoint_leaves(root_hash: str, tree_size: int) -> tuple[bytes, ...]:
+    """The leaves under a signed root (keyed by the root: the same root means the same leaves)."""
     hashes = LedgerEntry.objects.filter(seq__lte=tree_size).order_by("seq").values_list("entry_hash", flat=True)
     return tuple(crypto.merkle_leaf(h) for h in hashes)
 
 
 @lru_cache(maxsize=4096)
-def _audit_path(checkpoint_id: int, tree_size: int, index: int) -> list[bytes]:
-    return crypto.merkle_audit_path(index, list(_checkpoint_leaves(checkpoint_id, tree_size)))
+def _audit_path(root_hash: str, tree_size: int, index: int) -> list[bytes]:
+    return crypto.merkle_audit_path(index, list(_checkpoint_leaves(root_hash, tree_size)))
 
 
 def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
@@ -118,13 +119,13 @@ def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
     if not crypto.bureau_verify(crypto.cert_from_pem(checkpoint.ca.cert_pem), checkpoint.signed_content(),
                                 checkpoint.signature):
         return False, _("账本检查点签名无效。"), info
-    leaves = list(_checkpoint_leaves(checkpoint.pk, checkpoint.tree_size))
+    leaves = list(_checkpoint_leaves(checkpoint.root_hash, checkpoint.tree_size))
     index = entry.seq - 1
     if len(leaves) != checkpoint.tree_size or leaves[index] != crypto.merkle_leaf(entry.entry_hash):
         _checkpoint_leaves.cache_clear()
         _audit_path.cache_clear()
-        leaves = list(_checkpoint_leaves(checkpoint.pk, checkpoint.tree_size))
-    path = _audit_path(checkpoint.pk, checkpoint.tree_size, index) if len(leaves) == checkpoint.tree_size else []
+        leaves = list(_checkpoint_leaves(checkpoint.root_hash, checkpoint.tree_size))
+    path = _audit_path(checkpoint.root_hash, checkpoint.tree_size, index) if len(leaves) == checkpoint.tree_size else []
     included = crypto.merkle_verify_inclusion(leaf=crypto.merkle_leaf(entry.entry_hash), index=index,
                                               tree_size=checkpoint.tree_size, path=path,
                                               root=bytes.fromhex(checkpoint.root_hash))
