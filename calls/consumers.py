@@ -37,6 +37,7 @@ ROOM_MESSAGES = {
     "chat": ({"text": str}, {}),
     "ping": ({}, {"ts": (int, float)}),
     "admit": ({}, {"participant_id": str, "all": bool}),
+    "hold": ({"participant_id": str}, {}),
 }
 INBOX_MESSAGES = {
     "ping": ({}, {"ts": (int, float)}),
@@ -274,6 +275,14 @@ class CallRoomConsumer(GuardedConsumer):
                                          admit_all=bool(message.get("all")))
         if ok:
             await self.send_message({"type": "admit-ok", "admitted": result})
+
+    async def on_hold(self, message):
+        if not self.participant_id:
+            return await self.send_error("not_joined", _("请先加入通话。"), ref="hold")
+        _result, ok = await self._service(services.participant_hold, "hold", call_id=self.call_id, actor=self.user,
+                                          participant_id=message["participant_id"])
+        if ok:
+            await self.send_message({"type": "hold-ok", "participant_id": message["participant_id"]})
 
     # --- from the channel layer ---
     async def room_send(self, event):

@@ -396,6 +396,36 @@ def participant_admit(*, call_id, actor, participant_id=None, admit_all: bool = 
     return admitted_ids
 
 
+def participant_hold(*, call_id, actor, participant_id) -> None:
+    """The caller (or an agent) moves someone back to the waiting room; the others stop their connections."""
+    now = timezone.now()
+    outbox = Outbox()
+    with transaction.atomic():
+        call = _lock_call(call_id)
+        if not selectors.may_admit(call=call, user=actor):
+            raise Forbidden(_("只有本机构的坐席或发起人可以让人员回到候诊室。"))
+        place = (selectors.present_participants(call_id=call.pk, now=now)
+                 .filter(pk=participant_id, state=Participant.State.ADMITTED).select_for_update(of=("self",))
+                 .first())
+        if place is None:
+            raise NotFound(_("该人员不在通话中。"))
+        if place.user_id == actor.pk:
+            raise ServiceError(_("不能让自己回到候诊室。"), code="invalid")
+        _close_stretch(place, now)
+        place.state = Participant.State.WAITING
+        place.waiting_since = now
+        place.save(update_fields=["state", "waiting_since", "seconds_in_call"])
+        _event(call, CallEvent.Kind.HELD, at=now, user=actor, participant=place)
+        peers = _admitted_present(call.pk, now, exclude=place.pk)
+        outbox.to_channel(place.channel_name, [{"type": "held"}], call_id=call.pk, admitted=False,
+                          peers={str(p.pk): None for p in peers})
+        for peer in peers:
+            outbox.to_channel(peer.channel_name, [{"type": "peer-left", "participant_id": str(place.pk),
+                                                   "reason": "held"}], call_id=call.pk, peers={str(place.pk): None})
+        _publish_waiting(call.host_unit_id, now, outbox)
+        outbox.commit()
+
+
 def participant_media_state(*, participant_id, channel_name: str, state: dict) -> None:
     """Muted, camera off, audio only, connection: logged; the first `connected` starts the booked session."""
     now = timezone.now()

@@ -173,3 +173,27 @@ async def test_three_party_ad_hoc_room(calls_org):
     assert {p["participant_id"] for p in peers["peers"]} == {aj["participant_id"], vj["participant_id"]}
     await resident_room.send({"type": "offer", "to": vj["participant_id"], "sdp": "x"})
     assert (await reviewer_room.expect("offer"))["from"] == rj["participant_id"]
+
+
+async def test_caller_can_hold_someone_in_the_waiting_room_and_admit_again(calls_org):
+    agent = await adb(make_staff)(calls_org.station1a)
+    resident = await adb(make_resident)(calls_org)
+    call = await adb(services.call_start)(caller=agent, resident_id=resident.pk)
+    agent_room = await room(call.pk, agent)
+    aj = await agent_room.join()
+    resident_room = await room(call.pk, resident)
+    rj = await resident_room.join()
+    await agent_room.expect("peer-joined")
+    await resident_room.send({"type": "hold", "participant_id": aj["participant_id"]})
+    assert (await resident_room.expect("error"))["code"] == "forbidden"
+    await agent_room.send({"type": "hold", "participant_id": rj["participant_id"]})
+    await agent_room.expect("hold-ok")
+    assert (await agent_room.expect("peer-left"))["reason"] == "held"
+    await resident_room.expect("held")
+    assert (await resident_room.expect("waiting"))["position"] == 1
+    await resident_room.send({"type": "offer", "to": aj["participant_id"], "sdp": "x"})
+    assert (await resident_room.expect("error"))["code"] == "not_admitted"
+    await agent_room.send({"type": "admit", "participant_id": rj["participant_id"]})
+    await resident_room.expect("admitted")
+    assert [p["participant_id"] for p in (await resident_room.expect("peers"))["peers"]] == [aj["participant_id"]]
+    assert await adb(CallEvent.objects.filter(call=call, kind="held").exists)()
