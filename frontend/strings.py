@@ -117,6 +117,10 @@ JS_STRINGS = {
     "due": _("办结期限"),
     "claim": _("领取此案件"),
     "letter_preview": _("预览盖章决定书"),
+    "confirmation_sent": _("确认码已发送到您的手机，请核对上面将要盖章的内容后填写。"),
+    "source_upload": _("参保人上传"),
+    "source_capture": _("视频中采集"),
+    "source_staff": _("工作人员上传"),
     "ringing": _("来电：%(who)s"),
 }
 

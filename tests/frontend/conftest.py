@@ -46,9 +46,9 @@ def phone(chromium, live_site):
     context.close()
 
 
-def shot(page, name: str):
+def shot(page, name: str, full_page: bool = False):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
     return ARTIFACTS / f"{name}.png"
 
 

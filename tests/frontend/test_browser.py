@@ -92,7 +92,7 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
     state["booking_id"] = booking_id
     state["call_href"] = card.locator("a.btn-join").get_attribute("href")
     state["storage"] = phone.storage_state()
-    for name in ("01-home", "03-slot-picker", "05-my-bookings"):
+    for name in ("01-home", "03-slot-picker"):
         keep_for_readme(name)
 
 

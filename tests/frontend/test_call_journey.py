@@ -169,7 +169,36 @@ def _journey(browser, site):
     # --- a dropped connection: the resident's signaling socket dies; the page rejoins and reconnects ---
     if os.environ.get("FRONTEND_SKIP_DROP") != "1":
         _drop_and_rejoin(resident, agent)
-    _after_call(agent, resident, resident_ctx, site, browser, booking)
+    reviewer_ctx, reviewer = _reviewer_joins_on_invitation(browser, site, agent, resident)
+    _after_call(agent, resident, resident_ctx, reviewer, site, booking)
+    reviewer_ctx.close()
+
+
+def _reviewer_joins_on_invitation(browser, site, agent, resident):
+    """The agent invites the county workstation; its reviewer's desk rings; three people in one call."""
+    reviewer_ctx = browser.new_context(base_url=site.url, **DESKTOP)
+    reviewer_ctx.grant_permissions(["camera", "microphone"], origin=site.url)
+    reviewer = reviewer_ctx.new_page()
+    _staff_login(reviewer, "e2e-reviewer")
+    reviewer.wait_for_url(site.url + "/desk/")
+    time.sleep(1)  # the desk's /ws/me/ socket is open
+    agent.select_option("#invite-unit", str(site.info["workstation"]))
+    agent.click("#invite")
+    reviewer.wait_for_selector("#invite-banner:not([hidden]) #accept-invite")
+    reviewer.click("#accept-invite")
+    _until(reviewer, "() => window.__call && window.__call.client.peers.size === 2")
+    three = _wait_connected(reviewer)
+    assert len(three) == 2
+    _until(resident, "() => window.__call.client.peers.size === 2")
+    _wait_connected(resident)
+    assert resident.locator("#stage .remote video").count() == 2
+    shot(resident, "12-three-party")
+    keep_for_readme("12-three-party")
+    reviewer.click("#btn-hangup")  # an invited reviewer leaves; the call goes on
+    _until(resident, "() => window.__call.client.peers.size === 1")
+    _wait_connected(resident)
+    reviewer.goto("/desk/")
+    return reviewer_ctx, reviewer
 
 
 def _drop_and_rejoin(resident, agent):
@@ -190,7 +219,7 @@ def _drop_and_rejoin(resident, agent):
     _wait_connected(agent)
 
 
-def _after_call(agent, resident, resident_ctx, site, browser, booking):
+def _after_call(agent, resident, resident_ctx, reviewer, site, booking):
 
     # --- the agent captures the resident's document and submits the case ---
     agent.select_option("#capture-requirement", "id_card")
@@ -202,13 +231,10 @@ def _after_call(agent, resident, resident_ctx, site, browser, booking):
     agent.click("#submit-case")
     agent.wait_for_selector("#case-status[data-case]")
     case_id = agent.get_attribute("#case-status", "data-case")
-    shot(agent, "12-console")
+    shot(agent, "13-console", full_page=True)
 
     # --- the reviewer approves with the seal and a confirmation code ---
-    reviewer_ctx = browser.new_context(base_url=site.url, **DESKTOP)
-    reviewer = reviewer_ctx.new_page()
-    _staff_login(reviewer, "e2e-reviewer")
-    reviewer.wait_for_url(site.url + "/desk/")
+    reviewer.reload()
     reviewer.wait_for_selector(f".queue-entry[data-case='{case_id}'] .open-case")
     reviewer.click(f".queue-entry[data-case='{case_id}'] .open-case")
     reviewer.wait_for_selector("#case:not([hidden]) #viewer img")
@@ -220,7 +246,7 @@ def _after_call(agent, resident, resident_ctx, site, browser, booking):
     reviewer.check("input[name=decision][value=approve]")
     reviewer.click("#get-code")
     reviewer.fill("#confirmation-code", site.last_code("13700000009"))
-    shot(reviewer, "13-desk")
+    shot(reviewer, "14-desk", full_page=True)
     reviewer.click("#decide")
     reviewer.wait_for_selector("#letter-link", timeout=30000)
 
@@ -231,12 +257,11 @@ def _after_call(agent, resident, resident_ctx, site, browser, booking):
     assert response.status == 200
     pdf = response.body()
     assert pdf.startswith(b"%PDF")
-    shot(resident, "14-letter")
+    shot(resident, "15-letter")
     resident.goto("/verify/")
     resident.set_input_files("#letter", files=[{"name": "letter.pdf", "mimeType": "application/pdf",
                                                 "buffer": pdf}])
     resident.click("form[enctype] button[type=submit]")
     resident.wait_for_selector("section.result")
     assert "ok" in resident.get_attribute("section.result", "class")
-    shot(resident, "15-verify")
-    reviewer_ctx.close()
+    shot(resident, "16-verify")

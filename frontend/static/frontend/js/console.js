@@ -134,7 +134,7 @@ async function loadBookingTools() {
   list.replaceChildren();
   for (const entry of booking.checklist) {
     for (const material of entry.uploaded) {
-      list.append(el("li", {}, "✓ ", el("a", { href: material.download_url }, `${entry.name} · ${material.source}`)));
+      list.append(el("li", {}, "✓ ", el("a", { href: material.download_url }, `${entry.name} · ${t("source_" + material.source)}`)));
     }
   }
   return booking;

@@ -155,8 +155,7 @@ $("get-code").addEventListener("click", async () => {
     const summary = $("seal-summary");
     summary.replaceChildren();
     for (const [label, value] of answer.summary || []) summary.append(el("dt", {}, label), el("dd", {}, value));
-    if (answer.code) $("confirmation-code").value = answer.code; // only in the embedded demo profile
-    notice(answer.detail || t("code_sent"), "ok");
+    notice(t("confirmation_sent"), "ok");
   } catch (error) {
     notice(error.message, "error");
   }
