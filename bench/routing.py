@@ -33,6 +33,8 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to submit")
     parser.add_argument("--drain", type=float, default=30.0, help="longest wait for routing after the last submit")
     parser.add_argument("--submitters", type=int, default=2, help="threads submitting (open loop, paced)")
+    parser.add_argument("--pool", default="solo", choices=["solo", "threads"], help="the worker's pool (one process)")
+    parser.add_argument("--concurrency", type=int, default=1, help="threads in the worker process (--pool threads)")
     parser.add_argument("--database", default="bench_routing")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
@@ -104,9 +106,9 @@ def prepare_cases(total: int) -> tuple[list[int], int]:
     return [c.pk for c in cases], staff[0].pk
 
 
-def start_worker(env) -> subprocess.Popen:
+def start_worker(env, *, pool: str, concurrency: int) -> subprocess.Popen:
     worker = subprocess.Popen(
-        [CELERY, "-A", "config", "worker", "-Q", "routing", "--pool", "solo", "-l", "WARNING",
+        [CELERY, "-A", "config", "worker", "-Q", "routing", "--pool", pool, "-c", str(concurrency), "-l", "WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-routing-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     return worker
@@ -179,13 +181,14 @@ def main():
     import redis
 
     redis.Redis.from_url(args.redis).delete("routing")
-    worker = start_worker(env)
+    worker = start_worker(env, pool=args.pool, concurrency=args.concurrency)
     try:
         submit_all(warmup, rate=20, submitters=1)
         if wait_routed(warmup, time.monotonic() + 60):
             raise SystemExit("the worker did not route the warm-up cases within 60 s")
         print(f"submitting {len(measured)} cases at {args.rate:g}/s for {args.seconds:g} s "
-              f"({args.submitters} submitting threads, 1 worker process) ...", flush=True)
+              f"({args.submitters} submitting threads, 1 worker process, pool {args.pool} x{args.concurrency}); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs ...", flush=True)
         submit_seconds = submit_all(measured, rate=args.rate, submitters=args.submitters)
         left = wait_routed(measured, time.monotonic() + args.drain)
     finally:
@@ -209,6 +212,7 @@ def main():
     by_tier = dict(Case.objects.filter(pk__in=measured).values_list("tier").annotate(n=Count("pk")))
     print(f"submitted {len(measured)} in {submit_seconds:.1f} s ({len(measured) / submit_seconds:.1f}/s); "
           f"routed {len(rows)}, not routed {left}, routed twice {doubles}; tiers {by_tier}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"routed throughput: {len(rows) / (last_assigned - first_submit).total_seconds():.1f} cases/s")
     print(f"submit -> assignment latency: p50 {statistics.median(latencies):.1f} ms, "
           f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms")
