@@ -119,34 +119,46 @@ async def wait_ready(base):
     raise SystemExit("Daphne did not start")
 
 
+def stats(latencies, elapsed):
+    latencies = sorted(latencies)
+    if not latencies:
+        return 0.0, 0.0, 0.0
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies), p99
+
+
 async def measure(base, concurrency, seconds, make_request):
-    """Keep `concurrency` requests in flight for `seconds`; returns (requests/s, p50 ms, p99 ms, errors)."""
+    """Keep `concurrency` requests in flight for `seconds`.
+
+    `make_request(n, worker)` returns (method, url, kwargs, ok statuses, label); results are per label:
+    {label: (requests/s, p50 ms, p99 ms, errors, statuses)}.
+    """
     import aiohttp
 
-    latencies, errors, statuses = [], 0, {}
+    latencies, errors, statuses = {}, {}, {}
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         deadline = time.perf_counter() + seconds
         counter = iter(range(10**9))
 
-        async def worker():
-            nonlocal errors
+        async def worker(index):
             while time.perf_counter() < deadline:
-                method, url, kwargs, ok = make_request(next(counter))
+                method, url, kwargs, ok, label = make_request(next(counter), index)
                 started = time.perf_counter()
                 async with http.request(method, f"{base}{url}", **kwargs) as response:
                     await response.read()
-                    statuses[response.status] = statuses.get(response.status, 0) + 1
+                    seen = statuses.setdefault(label, {})
+                    seen[response.status] = seen.get(response.status, 0) + 1
                     if response.status not in ok:
-                        errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
+                        errors[label] = errors.get(label, 0) + 1
+                latencies.setdefault(label, []).append((time.perf_counter() - started) * 1000)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / elapsed, statistics.median(latencies), p99, errors, statuses
+    return {label: (*stats(values, elapsed), errors.get(label, 0), statuses.get(label, {}))
+            for label, values in latencies.items()}
 
 
 async def bench(args, base, unit_id, item_id, session_keys, cookie_name):
@@ -164,35 +176,50 @@ async def bench(args, base, unit_id, item_id, session_keys, cookie_name):
     sessions = iter(session_keys)
     csrf = secrets.token_hex(16)  # a 32-character unmasked secret: valid as both cookie and header
 
-    def bare(i):
-        return "GET", "/healthz", {}, {200}
+    def bare(i, worker):
+        return "GET", "/healthz", {}, {200}, "bare"
 
-    def slots(i):
-        return "GET", slots_url, {}, {200}
+    def slots(i, worker):
+        return "GET", slots_url, {}, {200}, "slots"
 
-    def booking(i):
+    def booking(i, worker):
         key = next(sessions)
         return "POST", "/api/v1/bookings/", {
             "json": {"unit": unit_id, "item": item_id, "starts_at": slot_starts[i % len(slot_starts)]},
             "headers": {"Idempotency-Key": secrets.token_hex(8), "X-CSRFToken": csrf,
                         "Cookie": f"{cookie_name}={key}; csrftoken={csrf}", "Referer": base + "/",
                         "Origin": base},
-        }, {201}
+        }, {201}, "booking"
+
+    def mixed(i, worker):
+        # Half the clients book at the unit while the other half search it: every booking
+        # invalidates the cached answer, so this is slot search at its slowest.
+        return booking(i, worker) if worker % 2 else slots(i, worker)
 
     print(f"slot search: one township station, 14 days, {len(slot_starts)} free slots in the answer")
-    header = f"{'endpoint':<18}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× bare req/s':>14}{'errors':>8}"
+    header = (f"{'endpoint':<30}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× bare req/s':>14}"
+              f"{'errors':>8}")
     print(header)
     print("-" * len(header))
     rows = []
+    scenarios = (("bare JSON /healthz", bare, "bare"), ("slot search", slots, "slots"),
+                 ("booking create", booking, "booking"), ("slot search while booking", mixed, "slots"))
     for level in [int(x) for x in args.levels.split(",")]:
         base_rps = None
-        for name, maker in (("bare /healthz", bare), ("slot search", slots), ("booking create", booking)):
-            await measure(base, level, min(0.5, args.seconds / 4), maker if maker is not booking else bare)
-            rps, p50, p99, errors, statuses = await measure(base, level, args.seconds, maker)
-            base_rps = rps if name.startswith("bare") else base_rps
+        for name, maker, label in scenarios:
+            if maker is mixed and level < 2:
+                continue
+            await measure(base, level, min(0.5, args.seconds / 4), bare if maker in (booking, mixed) else maker)
+            result = await measure(base, level, args.seconds, maker)
+            rps, p50, p99, errors, statuses = result[label]
+            if label == "bare":
+                base_rps = rps
             ratio = rps / base_rps
+            if maker is mixed:
+                ratio = result["slots"][0] / base_rps
+                name = f"{name} ({result['booking'][0]:.0f} bookings/s)"
             rows.append((name, level, rps, p50, p99, ratio, errors))
-            print(f"{name:<18}{level:>5}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{ratio:>14.2f}{errors:>8}"
+            print(f"{name:<30}{level:>5}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{ratio:>14.2f}{errors:>8}"
                   + (f"  {statuses}" if errors else ""), flush=True)
     return rows
 
@@ -201,7 +228,10 @@ def main():
     args = parse_args()
     env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DEBUG": "false", "LOG_LEVEL": "WARNING",
            "SMS_BACKEND": "accounts.sms.LocmemSmsBackend", "DJANGO_SETTINGS_MODULE": "config.settings",
-           "CONN_MAX_AGE": "60"}
+           # Under ASGI every request runs in a fresh thread, so a persistent connection per thread is
+           # never reused and piles up until the server runs out of connections: close after each request
+           # (production puts PgBouncer in between).
+           "CONN_MAX_AGE": "0"}
     env.pop("REDIS_URL", None)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

@@ -101,3 +101,61 @@ def test_seat_constraint_refuses_a_second_claim_of_one_seat(clock, station, item
                                           local(3, 9, 10)).json()["id"])
     with pytest.raises(IntegrityError), transaction.atomic():
         SlotSeat.objects.create(unit=station, starts_at=local(3, 9, 10), seat=1, booking=booking)
+
+
+@pytest.fixture
+def sqlite_file_database(tmp_path):
+    """The embedded profile's database: a file (WAL, IMMEDIATE transactions), not the test's shared in-memory one.
+
+    The committed test data is copied into a file, and connections opened from now on (the
+    threads') go to that file; the main thread keeps its in-memory connection.
+    """
+    import sqlite3
+
+    from django.db import connections
+
+    path = str(tmp_path / "race.sqlite3")
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    connection.connection.backup(target)
+    target.close()
+    settings_dict = connections.settings["default"]
+    original = settings_dict["NAME"]
+    settings_dict["NAME"] = path
+    try:
+        yield path
+    finally:
+        settings_dict["NAME"] = original
+
+
+def _count(path, sql, *params):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute(sql, params).fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite variant of the races")
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_file_database_keeps_the_invariants_under_threads(org, clock, station, item, request):
+    assert book(client_for(ResidentFactory()), station, item, local(3, 9, 10)).status_code == 201  # 1 of 2 left
+    racers = [ResidentFactory() for _ in range(20)]
+    double_clicker = ResidentFactory()
+    path = request.getfixturevalue("sqlite_file_database")
+    clients = [client_for(r) for r in racers]
+    results = run_concurrently(20, lambda i: book(clients[i], station, item, local(3, 9, 10)))
+    codes = [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+    assert codes.count(201) == 1 and codes.count(409) == 19, codes
+    slot_utc = local(3, 9, 10).astimezone(__import__("datetime").UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert _count(path, "SELECT COUNT(*) FROM bookings_booking WHERE starts_at = ? AND status = 'booked'",
+                  slot_utc) == 2
+    assert _count(path, "SELECT COUNT(*) FROM bookings_slotseat WHERE unit_id = ? AND starts_at = ?",
+                  station.pk, slot_utc) == 2
+    other_station = Unit.objects.get(code="371702001-2")
+    clients = [client_for(double_clicker) for _ in range(10)]
+    results = run_concurrently(10, lambda i: book(clients[i], station if i % 2 else other_station, item,
+                                                  local(3, 10, 10)))
+    codes = [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+    assert codes.count(201) == 1 and codes.count(409) == 9, codes
+    assert _count(path, "SELECT COUNT(*) FROM bookings_booking WHERE resident_id = ? AND status = 'booked'",
+                  double_clicker.pk) == 1
