@@ -94,6 +94,20 @@ def _checkpoint_leaves(root_hash: str, tree_size: int) -> tuple[bytes, ...]:
     return tuple(crypto.merkle_leaf(h) for h in hashes)
 
 
+@lru_cache(maxsize=64)
+def _checkpoint_signature_ok(ca_pem: str, content: bytes, signature: str) -> bool:
+    """Keyed by the exact signed bytes and signature, so a cached answer can only be about the same statement."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        crypto.cert_from_pem(ca_pem).public_key().verify(crypto.unb64(signature), content, ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
 @lru_cache(maxsize=4096)
 def _audit_path(root_hash: str, tree_size: int, index: int) -> list[bytes]:
     return crypto.merkle_audit_path(index, list(_checkpoint_leaves(root_hash, tree_size)))
@@ -116,8 +130,8 @@ def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
                 return False, _("账本记录 #%(seq)d 之后的链条断开。") % {"seq": later.seq}, info
             link = later.entry_hash
         return True, _("账本记录 #%(seq)d 存在，哈希链完整；将纳入下一个签名检查点。") % {"seq": entry.seq}, info
-    if not crypto.bureau_verify(crypto.cert_from_pem(checkpoint.ca.cert_pem), checkpoint.signed_content(),
-                                checkpoint.signature):
+    if not _checkpoint_signature_ok(checkpoint.ca.cert_pem, crypto.canonical(checkpoint.signed_content()),
+                                    checkpoint.signature):
         return False, _("账本检查点签名无效。"), info
     leaves = list(_checkpoint_leaves(checkpoint.root_hash, checkpoint.tree_size))
     index = entry.seq - 1
@@ -222,7 +236,7 @@ def decision_public_summary(sealed: SealedDecision) -> dict:
 def _signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
     from signing.services import delegation_problem, keeper_allowed
 
-    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by, at=at):
+    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at):
         return _check("signer", False, _("用印人当时不在该印章的授权名单中。"))
     if sealed.seal.unit.kind == "township_station":
         problem = delegation_problem(record=sealed.record, unit=sealed.seal.unit, at=at)
@@ -266,8 +280,11 @@ def seal_signature_verify_document(*, document: dict, record: dict,
     try:
         seal_record = document["seal"]["record"]
         ca_pem = _ca_cert_pem(seal_record["issuer"]["ca_sha256"])
-        if ca_pem is None or not crypto.bureau_verify(crypto.cert_from_pem(ca_pem), seal_record,
-                                                      document["seal"]["bureau_signature"]):
+        registered = (known_seal is not None and known_seal.record == seal_record
+                      and known_seal.record_signature == document["seal"]["bureau_signature"])
+        if ca_pem is None or not _checkpoint_signature_ok(
+                ca_pem, crypto.canonical(known_seal.record if registered else seal_record),
+                document["seal"]["bureau_signature"]):
             return False, _("印章记录不是医保局根证书签发的。"), None
         canonical = crypto.canonical(record)
         if crypto.sha256_hex(canonical) != document["record_sha256"]:
@@ -326,7 +343,7 @@ def _signature_facts(pdf: bytes, moment: datetime.datetime | None) -> dict:
 PDF_FACTS_TTL = 24 * 3600
 
 
-def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.datetime) -> dict:
+def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.datetime, ca_fingerprint: str) -> dict:
     """A registered letter's bytes never change: its PAdES result at its ledger time is cached (Redis in production).
 
     Only the cryptography over the bytes is cached; certificate status, keepers, delegation and the ledger are
@@ -334,8 +351,7 @@ def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.dateti
     """
     from django.core.cache import cache
 
-    roots = ",".join(CertificateAuthority.objects.order_by("pk").values_list("fingerprint", flat=True))
-    key = "signing:pdf-facts:v1:" + crypto.sha256_hex(f"{letter_sha}|{moment.isoformat()}|{roots}".encode())
+    key = "signing:pdf-facts:v1:" + crypto.sha256_hex(f"{letter_sha}|{moment.isoformat()}|{ca_fingerprint}".encode())
     facts = cache.get(key)
     if facts is None:
         facts = _signature_facts(pdf, moment)
@@ -347,10 +363,11 @@ def letter_verify(*, pdf: bytes, use_cache: bool = True) -> dict:
     """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger."""
     checks: list[dict] = []
     letter_sha = crypto.sha256_hex(pdf)
-    sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
+    sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry").defer(
+        "letter_pdf", "seal__picture_png").filter(
         letter_sha256=letter_sha).first()
     if sealed is not None and use_cache:
-        facts = _signature_facts_cached(pdf, letter_sha, _at(sealed.ledger_entry, None))
+        facts = _signature_facts_cached(pdf, letter_sha, _at(sealed.ledger_entry, None), sealed.seal.ca.fingerprint)
     else:
         facts = _signature_facts(pdf, _at(sealed.ledger_entry, None) if sealed else None)
     if facts["error"]:
