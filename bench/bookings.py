@@ -33,6 +33,8 @@ def parse_args():
     parser.add_argument("--database", default="bench_vc")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--residents", type=int, default=3000)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12",
+                        help="shared cache for the Daphne processes (empty: per-process memory, one process only)")
     return parser.parse_args()
 
 
@@ -233,6 +235,11 @@ def main():
            # (production puts PgBouncer in between).
            "CONN_MAX_AGE": "0"}
     env.pop("REDIS_URL", None)
+    if args.redis:
+        # The cached slot answers are invalidated through the cache: processes must share it.
+        env.update(REDIS_URL=args.redis, CACHE_PREFIX=f"bench{os.getpid()}", CELERY_EAGER="true")
+    elif args.processes > 1:
+        raise SystemExit("--processes > 1 needs --redis: slot answers are invalidated through a shared cache")
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()

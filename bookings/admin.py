@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from bookings.models import Booking, BookingEvent, Category, Material, MaterialRequirement, ServiceItem
+from bookings.models import (
+    Booking,
+    BookingEvent,
+    Category,
+    Material,
+    MaterialRequirement,
+    ServiceItem,
+    WaitlistEntry,
+)
 
 
 class RequirementInline(admin.TabularInline):
@@ -46,3 +54,11 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     raw_id_fields = ["unit", "item", "resident", "booked_by"]
     inlines = [BookingEventInline, MaterialInline]
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    list_display = ["id", "unit", "item", "date", "resident", "status", "offered_starts_at", "offer_expires_at"]
+    list_filter = ["status", "date"]
+    raw_id_fields = ["unit", "item", "resident", "booking"]
+    readonly_fields = ["offered_starts_at", "offer_expires_at", "booking", "created_at"]

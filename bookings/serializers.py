@@ -1,5 +1,6 @@
 """Input and output shapes of the catalog and bookings."""
-from django.utils import timezone
+import datetime
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -182,7 +183,7 @@ class BookingOut(serializers.ModelSerializer):
         return [r.code for r in missing_mandatory(booking)]
 
     def get_change_deadline(self, booking) -> str:
-        deadline = booking.starts_at - timezone.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
+        deadline = booking.starts_at - datetime.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
         return serializers.DateTimeField().to_representation(deadline)
 
 
