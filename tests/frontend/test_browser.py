@@ -96,6 +96,20 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
         keep_for_readme(name)
 
 
+SMALL_TARGETS = """() => [...document.querySelectorAll('main a.btn, main button, main select, main input, main summary,'
+  + ' header button, nav a')].filter((node) => node.offsetParent !== null)
+  .map((node) => [node.id || node.className || node.textContent.trim().slice(0, 20), node.getBoundingClientRect()])
+  .filter(([, box]) => box.height < 44 || box.width < 44).map(([name, box]) => `${name} ${box.width}x${box.height}`)"""
+
+
+def test_touch_targets_are_at_least_44_px_on_a_phone(phone, live_site):
+    page = phone.new_page()
+    for path in ["/", "/login/", f"/items/{live_site.info['item']}/"]:
+        page.goto(path)
+        page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        assert page.evaluate(SMALL_TARGETS) == [], path
+
+
 def test_elderly_mode_switches_and_is_remembered(phone):
     page = phone.new_page()
     page.goto("/")

@@ -193,6 +193,11 @@ export class CallClient extends EventTarget {
       case "admitted":
         this._setState("in-call");
         break;
+      case "held":
+        // An agent moved us back to the waiting room: our connections are closed by the others too.
+        for (const id of [...this.peers.keys()]) this._removePeer(id);
+        this._setState("waiting");
+        break;
       case "peers":
         this._setState("in-call");
         for (const info of message.peers) this._connectTo(info);
