@@ -5,13 +5,27 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Avg, CharField, Count, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import (
+    Aggregate,
+    Avg,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models import Case as Switch
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from bookings.models import Category, Material, MaterialRequirement
+from bookings.models import Material, MaterialRequirement
 from config.errors import NotFound
 from reviews import routing, sealing, sla
 from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseStatus
@@ -34,7 +48,8 @@ def case_visible_q(user) -> Q:
     if not user.is_authenticated:
         return Q(pk__in=[])
     if user.role == User.Role.RESIDENT:
-        return Q(resident=user)
+        # Their own cases, and those of a booking they made for a family member.
+        return Q(resident=user) | Q(booking__booked_by=user)
     if _is_admin(user):
         return Q()
     reviewer_units = user_unit_ids(user=user, reviewer=True)
@@ -151,65 +166,67 @@ def material_readable_by_case_reviewer(user, material: Material) -> bool:
 
 # --- Routing inputs -------------------------------------------------------------------------
 
-def _candidates(units_q: Q, *, item_code: str) -> tuple[routing.UnitCandidate, ...]:
-    """The units matching `units_q` as routing inputs: reviewers on duty and their open cases, seal, heads."""
-    units = list(Unit.objects.filter(units_q, active=True).select_related("county", "township"))
+def _candidates(units_q: Q, *, item_code: str, category: str) -> tuple[routing.UnitCandidate, ...]:
+    """The units matching `units_q` as routing inputs: reviewers on duty and their open cases, seal, heads.
+
+    Two queries: the units, then their staff with each reviewer's open cases counted in a subquery.
+    """
+    units = list(Unit.objects.filter(units_q, active=True).select_related("county", "township").distinct())
     ids = [u.pk for u in units]
+    open_cases = (Case.objects.filter(assignee_id=OuterRef("user_id"), status__in=OPEN_REVIEW_STATUSES)
+                  .order_by().values("assignee_id").annotate(n=Count("pk")).values("n"))
     memberships = list(StaffMembership.objects.filter(unit_id__in=ids)
                        .filter(Q(is_reviewer=True) | Q(is_head=True) | Q(is_seal_keeper=True))
-                       .values("unit_id", "user_id", "is_reviewer", "is_head", "is_seal_keeper", "on_duty"))
-    reviewer_ids = {m["user_id"] for m in memberships if m["is_reviewer"]}
-    open_counts = dict(Case.objects.filter(assignee_id__in=reviewer_ids, status__in=OPEN_REVIEW_STATUSES)
-                       .values("assignee_id").annotate(n=Count("pk")).values_list("assignee_id", "n"))
+                       .annotate(open_cases=Coalesce(Subquery(open_cases), 0))
+                       .values("unit_id", "user_id", "is_reviewer", "is_head", "is_seal_keeper", "on_duty",
+                               "open_cases"))
     keepers = {m["unit_id"] for m in memberships if m["is_seal_keeper"]}
     sealed = sealing.units_with_seal(ids, item_code=item_code, keepers=keepers)
-    departments = [u.pk for u in units if u.kind == Unit.Kind.CITY_DEPARTMENT]
-    categories: dict[int, set[str]] = {}
-    for owner_id, code in Category.objects.filter(owner_department_id__in=departments).values_list(
-            "owner_department_id", "code"):
-        categories.setdefault(owner_id, set()).add(code)
     candidates = []
     for unit in units:
         own = [m for m in memberships if m["unit_id"] == unit.pk]
-        reviewers = tuple(routing.Reviewer(user_id=m["user_id"], on_duty=m["on_duty"],
-                                           open_cases=open_counts.get(m["user_id"], 0))
+        reviewers = tuple(routing.Reviewer(user_id=m["user_id"], on_duty=m["on_duty"], open_cases=m["open_cases"])
                           for m in own if m["is_reviewer"])
         candidates.append(routing.UnitCandidate(
             unit_id=unit.pk, kind=unit.kind, county=unit.county.code if unit.county else None,
             township=unit.township.code if unit.township else None, reviewers=reviewers,
-            has_seal=unit.pk in sealed, categories=frozenset(categories.get(unit.pk, ())),
+            has_seal=unit.pk in sealed,
+            # Only the departments owning the case's category are fetched (see _upper_units_q).
+            categories=frozenset([category]) if unit.kind == Unit.Kind.CITY_DEPARTMENT else frozenset(),
             heads=tuple(m["user_id"] for m in own if m["is_head"])))
     return tuple(candidates)
 
 
-def _upper_units_q(*, county_id: int | None) -> Q:
-    """The county's workstation, the city departments and the city centre."""
-    upper = Q(kind__in=[Unit.Kind.CITY_DEPARTMENT, Unit.Kind.CITY_CENTRE])
+def _upper_units_q(*, county_id: int | None, category: str) -> Q:
+    """The county's workstation, the city department(s) owning the category and the city centre."""
+    upper = Q(kind=Unit.Kind.CITY_CENTRE) | Q(kind=Unit.Kind.CITY_DEPARTMENT, owned_categories__code=category)
     if county_id:
         upper |= Q(kind=Unit.Kind.COUNTY_WORKSTATION, county_id=county_id)
     return upper
 
 
 def routing_request_for(*, case: Case) -> routing.RoutingRequest:
-    units_q = _upper_units_q(county_id=case.county_id)
+    category = case.item.category.code
+    units_q = _upper_units_q(county_id=case.county_id, category=category)
     if case.township_id:
         units_q |= Q(kind=Unit.Kind.TOWNSHIP_STATION, township_id=case.township_id)
     previous_unit = case.unit_id if case.status == CaseStatus.RESUBMITTED else None
     if previous_unit:
         units_q |= Q(pk=previous_unit)
     return routing.RoutingRequest(
-        approval_level=case.item.approval_level, category=case.item.category.code,
+        approval_level=case.item.approval_level, category=category,
         county=case.county.code if case.county else None, township=case.township.code if case.township else None,
-        units=_candidates(units_q, item_code=case.item.code), opened_unit_id=case.opened_unit_id,
+        units=_candidates(units_q, item_code=case.item.code, category=category), opened_unit_id=case.opened_unit_id,
         previous_unit_id=previous_unit, previous_reviewer_id=case.assignee_id if previous_unit else None)
 
 
 def escalation_request_for(*, case: Case) -> routing.EscalationRequest:
+    category = case.item.category.code
     current = Unit.objects.get(pk=case.unit_id)
-    units_q = _upper_units_q(county_id=current.county_id) | Q(pk=current.pk)
-    return routing.EscalationRequest(current_unit_id=current.pk, category=case.item.category.code,
-                                     units=_candidates(units_q, item_code=case.item.code), current_tier=case.tier,
-                                     current_reviewer_id=case.assignee_id)
+    units_q = _upper_units_q(county_id=current.county_id, category=category) | Q(pk=current.pk)
+    return routing.EscalationRequest(current_unit_id=current.pk, category=category,
+                                     units=_candidates(units_q, item_code=case.item.code, category=category),
+                                     current_tier=case.tier, current_reviewer_id=case.assignee_id)
 
 
 def closed_days(*, unit_id: int | None, date_from: datetime.date, date_to: datetime.date) -> set[datetime.date]:

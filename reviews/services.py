@@ -166,7 +166,7 @@ def case_create(*, actor: User, booking: Booking | None = None, resident: User |
 
 
 def _may_edit(case: Case, user: User) -> bool:
-    if user.pk == case.resident_id:
+    if user.pk == case.resident_id or (case.booking_id and user.pk == case.booking.booked_by_id):
         return case.status == CaseStatus.NEEDS_MORE_INFO
     return case.opened_unit_id in _agent_unit_ids(user)
 
