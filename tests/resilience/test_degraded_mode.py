@@ -26,3 +26,34 @@ def test_code_request_needs_redis_throttles_and_says_so(org, redis_down, sms_out
 def test_what_does_not_need_redis_keeps_working(org, redis_down):
     assert APIClient().get("/api/v1/catalog/categories/").status_code == 200
     assert APIClient().get("/healthz").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bookings/selectors.py seats_changed() (and slot_basis_version/slot_basis_invalidate, the slot answer cache "
+    "in bookings/api.py SlotListApi.get) let a redis ConnectionError escape: a booking, which needs only "
+    "PostgreSQL, is refused with 503 while Redis restarts. Fix: treat the cache as optional there "
+    "(catch redis.exceptions.ConnectionError/TimeoutError, skip the version bump, compute slots uncached)."))
+def test_booking_needs_only_the_database(org, redis_down, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from bookings import selectors
+    from bookings.models import ServiceItem
+    from stations.models import Unit
+    from tests.factories import ResidentFactory
+
+    station = Unit.objects.get(code="371702001")
+    item = ServiceItem.objects.filter(active=True, approval_level="township").order_by("code").first()
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    today = timezone.localdate()
+    slot = selectors.slot_list(unit=station, item=item, date_from=today + datetime.timedelta(days=1),
+                               date_to=today + datetime.timedelta(days=8))[0]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD_REDIS,
+                                   "OPTIONS": {"socket_connect_timeout": 0.5}}}
+    client = APIClient()
+    client.force_authenticate(ResidentFactory())
+    response = client.post("/api/v1/bookings/", {"unit": station.pk, "item": item.pk,
+                                                 "starts_at": slot.starts_at.isoformat()},
+                           format="json", HTTP_IDEMPOTENCY_KEY="redis-down-1")
+    assert response.status_code == 201, (response.status_code, response.content[:300])
