@@ -3,7 +3,7 @@ import datetime
 
 from django.core.cache import cache
 from django.db.models import Prefetch, Q
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +12,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,7 +31,7 @@ from bookings.serializers import (
     ItemOut,
     MaterialIn,
     MaterialOut,
-    SlotOut,
+    SlotAnswerOut,
     SlotQueryIn,
     WaitlistIn,
     WaitlistOut,
@@ -91,7 +92,7 @@ def _booking_detail(booking_id) -> Booking:
                                   "requirement"))).get(pk=booking_id))
 
 
-@extend_schema(parameters=[SlotQueryIn], responses=SlotOut(many=True),
+@extend_schema(parameters=[SlotQueryIn], responses=SlotAnswerOut,
                summary="Free slots of a unit for one item (times in Asia/Shanghai)")
 class SlotListApi(APIView):
     permission_classes = [AllowAny]
@@ -108,15 +109,15 @@ class SlotListApi(APIView):
             days=booking_setting("BOOKING_HORIZON_DAYS"))
         if date_to < date_from:
             raise ValidationError({"date_to": _("结束日期不能早于开始日期。")})
-        # The answer is cached until a seat of the unit, its hours/closures or the notice boundary change.
-        basis_version = selectors.slot_basis_version()
-        answer_key = selectors.slot_search_key(basis_version=basis_version, unit_id=pk, item_id=item_id,
-                                               date_from=date_from, date_to=date_to, now=now)
-        answer = cache.get(answer_key)
-        if answer is None:
-            answer = self._answer(pk, item_id, date_from, date_to, now, basis_version)
-            cache.set(answer_key, answer, timeout=selectors.SLOT_BASIS_TTL)
-        return Response(answer)
+        # The rendered answer is reused while no seat of the unit, its hours/closures or the notice
+        # boundary changed: one cache round trip, no database, no rendering.
+        answer_key = selectors.slot_search_key(unit_id=pk, item_id=item_id, date_from=date_from, date_to=date_to,
+                                               now=now)
+        body, (basis_version, seats_version) = selectors.slot_answer_cached(unit_id=pk, answer_key=answer_key)
+        if body is None:
+            body = JSONRenderer().render(self._answer(pk, item_id, date_from, date_to, now, basis_version))
+            cache.set(answer_key, (basis_version, seats_version, body), timeout=selectors.SLOT_BASIS_TTL)
+        return HttpResponse(body, content_type="application/json")
 
     def _answer(self, unit_id, item_id, date_from, date_to, now, basis_version) -> dict:
         basis, item = selectors.slot_basis_cached(unit_id=unit_id, item_id=item_id, now=now, version=basis_version)

@@ -160,19 +160,23 @@ def slot_basis_cached(*, unit_id: int, item_id: int, now=None,
 
 
 def seats_version(unit_id: int) -> int:
-    return cache.get_or_set(f"bookings:seats-version:{unit_id}", 1, timeout=None)
+    return cache.get_or_set(seats_version_key(unit_id), 1, timeout=None)
 
 
 def seats_changed(unit_id: int) -> None:
     """Called after a commit that took or freed seats of the unit: cached slot answers of it are stale."""
     try:
-        cache.incr(f"bookings:seats-version:{unit_id}")
+        cache.incr(seats_version_key(unit_id))
     except ValueError:
-        cache.set(f"bookings:seats-version:{unit_id}", 2, timeout=None)
+        cache.set(seats_version_key(unit_id), 2, timeout=None)
 
 
-def slot_search_key(*, basis_version: int, unit_id: int, item_id: int, date_from, date_to, now) -> str:
-    """The cache key of a slot answer: exact as long as neither seats, basis nor the notice boundary moved.
+def seats_version_key(unit_id: int) -> str:
+    return f"bookings:seats-version:{unit_id}"
+
+
+def slot_search_key(*, unit_id: int, item_id: int, date_from, date_to, now) -> str:
+    """The cache key of a slot answer; the answer is stored with the versions it was computed at.
 
     Slot starts sit on the grid, so "start >= now + notice" only changes when now + notice crosses
     a grid line: the key carries that line instead of the current time.
@@ -180,8 +184,18 @@ def slot_search_key(*, basis_version: int, unit_id: int, item_id: int, date_from
     grid_seconds = booking_setting("BOOKING_GRID_MINUTES") * 60
     earliest = now.timestamp() + booking_setting("BOOKING_MIN_NOTICE_MINUTES") * 60
     boundary = int(-(-earliest // grid_seconds))
-    return (f"bookings:slots:{basis_version}:{seats_version(unit_id)}:{unit_id}:{item_id}:"
-            f"{date_from.isoformat()}:{date_to.isoformat()}:{boundary}")
+    return f"bookings:slots:{unit_id}:{item_id}:{date_from.isoformat()}:{date_to.isoformat()}:{boundary}"
+
+
+def slot_answer_cached(*, unit_id: int, answer_key: str) -> tuple[bytes | None, tuple[int, int]]:
+    """One cache round trip: the stored answer if it is still current, and the current (basis, seats) versions."""
+    found = cache.get_many([SLOT_BASIS_VERSION_KEY, seats_version_key(unit_id), answer_key])
+    basis_v = found.get(SLOT_BASIS_VERSION_KEY) or slot_basis_version()
+    seats_v = found.get(seats_version_key(unit_id)) or seats_version(unit_id)
+    stored = found.get(answer_key)
+    if stored and stored[0] == basis_v and stored[1] == seats_v:
+        return stored[2], (basis_v, seats_v)
+    return None, (basis_v, seats_v)
 
 
 def slots_from_basis(*, basis: SlotBasis, session_minutes: int, date_from: datetime.date, date_to: datetime.date,

@@ -89,6 +89,14 @@ class SlotOut(serializers.Serializer):
     remaining = serializers.IntegerField()
 
 
+class SlotAnswerOut(serializers.Serializer):
+    unit = serializers.IntegerField()
+    item = serializers.IntegerField()
+    time_zone = serializers.CharField()
+    capacity = serializers.IntegerField()
+    slots = SlotOut(many=True)
+
+
 class MaterialOut(serializers.ModelSerializer):
     requirement = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
