@@ -5,6 +5,7 @@ import json
 from functools import lru_cache
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from signing import crypto
 from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision
@@ -153,12 +154,12 @@ def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
 
 # --- Letter verification -------------------------------------------------------------------
 CHECK_LABELS = {
-    "intact": "签名完整、文件未被改动",
-    "chain": "证书链可追溯到医保局根证书",
-    "certificate": "签章证书在签署时有效且未吊销",
-    "seal_signature": "SM2 电子签章有效",
-    "signer": "用印人与授权符合规定",
-    "ledger": "账本中有记录且哈希链完整",
+    "intact": N_("签名完整、文件未被改动"),
+    "chain": N_("证书链可追溯到医保局根证书"),
+    "certificate": N_("签章证书在签署时有效且未吊销"),
+    "seal_signature": N_("SM2 电子签章有效"),
+    "signer": N_("用印人与授权符合规定"),
+    "ledger": N_("账本中有记录且哈希链完整"),
 }
 
 

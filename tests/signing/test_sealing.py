@@ -79,11 +79,14 @@ def test_confirmation_code_goes_by_sms_and_is_stored_hashed(seal, workstation, m
     assert code not in row.code_hash and row.expires_at <= timezone.now() + datetime.timedelta(minutes=5)
 
 
-def test_reused_code_is_refused(sealed, keeper, workstation):
+def test_wrong_code_is_refused(seal, workstation, keeper, make_record):
+    record = make_record(unit=workstation, reviewer=keeper)
+    code = confirmation_issue(user=keeper, case_id=record["case_id"], record=record)
     with pytest.raises(ServiceError) as exc:
-        decision_seal(record=sealed.record, unit=workstation, user=keeper, confirmation_code="000000")
-    assert exc.value.code in ("confirmation_invalid", "confirmation_used")
-    # The very code that sealed it: find it again by issuing nothing; we replay the real one through a new record.
+        decision_seal(record=record, unit=workstation, user=keeper, confirmation_code=f"{(int(code) + 7) % 10**6:06d}")
+    assert "不正确" in _failed(exc, "confirmation_invalid")
+    assert ConfirmationCode.objects.get(user=keeper).failed_attempts == 1
+    assert not SealedDecision.objects.exists()
 
 
 def test_replayed_code_reports_used(seal, workstation, keeper, make_record):
