@@ -128,8 +128,16 @@ class CallRef(serializers.Serializer):
     status = serializers.CharField()
 
 
+class ChecklistOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    mandatory = serializers.BooleanField()
+
+
 class CaseDetailOut(CaseOut):
     form_data = serializers.DictField()
+    form_fields = serializers.ListField(source="item.form_fields", child=serializers.DictField())
+    checklist = serializers.SerializerMethodField()
     requested_materials = serializers.ListField(child=serializers.CharField())
     decision_reason = serializers.CharField()
     materials = serializers.SerializerMethodField()
@@ -139,6 +147,10 @@ class CaseDetailOut(CaseOut):
 
     def get_materials(self, case) -> list[dict]:
         return MaterialOut(selectors.case_materials(case=case), many=True).data
+
+    def get_checklist(self, case) -> list[dict]:
+        """The item's whole materials checklist: what a reviewer may ask for."""
+        return ChecklistOut(case.item.requirements.order_by("sort"), many=True).data
 
     def get_missing_materials(self, case) -> list[dict]:
         return RequirementOut(selectors.case_missing_mandatory(case=case), many=True).data

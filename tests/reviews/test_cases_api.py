@@ -53,6 +53,7 @@ def test_submit_refused_while_a_mandatory_material_is_missing_naming_it(agent, r
     booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
     case = open_case(agent, booking, {"household_type": "本地户籍"})
     assert [m["code"] for m in case["missing_materials"]] == ["id_card"]
+    assert case["checklist"] == [{"code": "id_card", "name": "居民身份证", "mandatory": True}]
 
     response = submit(client_for(agent), case['id'])
     assert response.status_code == 400
