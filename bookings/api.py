@@ -187,8 +187,13 @@ class BookingListCreateApi(APIView):
             user=request.user, key=request.headers.get("Idempotency-Key", ""), payload=fingerprint,
             unit=_unit(data["unit"]), item=_item(data["item"]), starts_at=starts_at,
             resident_identity=fingerprint["resident"])
-        return Response(BookingDetailOut(_booking_detail(booking.pk)).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if not created:
+            return Response(BookingDetailOut(_booking_detail(booking.pk)).data, status=status.HTTP_200_OK)
+        # A new booking: unit, item, people and call are in memory already, and it has no materials yet.
+        booking._materials_cache = []
+        booking._prefetched_objects_cache = {
+            "events": BookingEvent.objects.filter(booking=booking).select_related("actor")}
+        return Response(BookingDetailOut(booking).data, status=status.HTTP_201_CREATED)
 
 
 class BookingDetailApi(APIView):

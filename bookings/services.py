@@ -366,23 +366,27 @@ def booking_create_idempotent(*, user: User, key: str, payload: dict, unit: Unit
 
 def _booking_create_recorded(*, user, key, fingerprint, unit, item, starts_at, resident_identity,
                              now) -> tuple[Booking, bool]:
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(user=user, key=key, request_hash=fingerprint)
-        except IntegrityError:
-            record = IdempotencyRecord.objects.select_related("booking").get(user=user, key=key)
-            if record.request_hash != fingerprint:
-                raise ServiceError(_("该 Idempotency-Key 已用于另一个不同内容的预约请求，请换一个新的键。"),
-                                   code="idempotency_key_reused", status_code=422) from None
-            if record.booking is None:
-                raise Conflict(_("相同的请求正在处理中，请稍后再试。"), code="request_in_progress") from None
-            return record.booking, False
-        resident = resident_for_proxy(**resident_identity) if resident_identity else user
-        booking = booking_create(booked_by=user, resident=resident, unit=unit, item=item, starts_at=starts_at, now=now)
-        record.booking = booking
-        record.save(update_fields=["booking"])
-    return booking, True
+    try:
+        with transaction.atomic():
+            # No savepoint of its own: when another request holds the key, this insert waits for it and
+            # then fails, which ends this transaction; the replay is read once it is over.
+            record = IdempotencyRecord.objects.create(user=user, key=key, request_hash=fingerprint)
+            resident = resident_for_proxy(**resident_identity) if resident_identity else user
+            booking = booking_create(booked_by=user, resident=resident, unit=unit, item=item, starts_at=starts_at,
+                                     now=now)
+            record.booking = booking
+            record.save(update_fields=["booking"])
+        return booking, True
+    except IntegrityError:
+        record = IdempotencyRecord.objects.select_related("booking").filter(user=user, key=key).first()
+        if record is None:
+            raise
+    if record.request_hash != fingerprint:
+        raise ServiceError(_("该 Idempotency-Key 已用于另一个不同内容的预约请求，请换一个新的键。"),
+                           code="idempotency_key_reused", status_code=422)
+    if record.booking is None:
+        raise Conflict(_("相同的请求正在处理中，请稍后再试。"), code="request_in_progress")
+    return record.booking, False
 
 
 def _party_may_change(*, booking: Booking, now) -> None:
