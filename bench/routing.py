@@ -1,6 +1,6 @@
 """Benchmark of case routing: submit cases at a steady rate, one real Celery worker routes them.
 
-    .venv/bin/python bench/routing.py [--rate 50] [--seconds 20] [--redis redis://127.0.0.1:6379/7]
+    .venv/bin/python bench/routing.py [--rate 50] [--seconds 20] [--redis redis://127.0.0.1:6379/13]
 
 Creates a fresh PostgreSQL database (bench_routing by default), migrates it, loads the organisation and
 the catalog, creates reviewers (with seals) at the stations, workstations and departments that will
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
 sys.path.insert(0, str(ROOT))
+WORKER_LOG = "/tmp/bench-routing-worker.log"
 
 
 def parse_args():
@@ -37,7 +38,7 @@ def parse_args():
     parser.add_argument("--concurrency", type=int, default=1, help="threads in the worker process (--pool threads)")
     parser.add_argument("--database", default="bench_routing")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
 
@@ -110,7 +111,7 @@ def start_worker(env, *, pool: str, concurrency: int) -> subprocess.Popen:
     worker = subprocess.Popen(
         [CELERY, "-A", "config", "worker", "-Q", "routing", "--pool", pool, "-c", str(concurrency), "-l", "WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-routing-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(WORKER_LOG, "w"), start_new_session=True)
     return worker
 
 
@@ -185,7 +186,7 @@ def main():
     try:
         submit_all(warmup, rate=20, submitters=1)
         if wait_routed(warmup, time.monotonic() + 60):
-            raise SystemExit("the worker did not route the warm-up cases within 60 s")
+            raise SystemExit(f"the worker did not route the warm-up cases within 60 s: see {WORKER_LOG}")
         print(f"submitting {len(measured)} cases at {args.rate:g}/s for {args.seconds:g} s "
               f"({args.submitters} submitting threads, 1 worker process, pool {args.pool} x{args.concurrency}); "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs ...", flush=True)
