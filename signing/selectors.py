@@ -360,13 +360,24 @@ def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.dateti
     return facts
 
 
+def _verification_queryset():
+    """One query with exactly the columns verification reads (no letter bytes, no picture, no key material)."""
+    return SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry").only(
+        "case_id", "decision", "seal", "delegation", "sealed_by", "record", "record_hash", "letter_sha256",
+        "verification_code", "ledger_entry", "sealed_at",
+        "seal__serial", "seal__status", "seal__cert_pem", "seal__cert_fingerprint", "seal__record",
+        "seal__record_signature", "seal__valid_from", "seal__valid_until", "seal__revoked_at", "seal__unit",
+        "seal__ca", "seal__unit__code", "seal__unit__name", "seal__unit__kind", "seal__ca__fingerprint",
+        "seal__ca__cert_pem", "ledger_entry__seq", "ledger_entry__kind", "ledger_entry__subject",
+        "ledger_entry__payload", "ledger_entry__created_at", "ledger_entry__prev_hash", "ledger_entry__entry_hash",
+    )
+
+
 def letter_verify(*, pdf: bytes, use_cache: bool = True) -> dict:
     """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger."""
     checks: list[dict] = []
     letter_sha = crypto.sha256_hex(pdf)
-    sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry").defer(
-        "letter_pdf", "seal__picture_png").filter(
-        letter_sha256=letter_sha).first()
+    sealed = _verification_queryset().filter(letter_sha256=letter_sha).first()
     if sealed is not None and use_cache:
         facts = _signature_facts_cached(pdf, letter_sha, _at(sealed.ledger_entry, None), sealed.seal.ca.fingerprint)
     else:
@@ -376,8 +387,7 @@ def letter_verify(*, pdf: bytes, use_cache: bool = True) -> dict:
     attachments, at, whole = facts["attachments"], facts["at"], facts["whole"]
     if sealed is None and "record.json" in attachments:
         try:
-            sealed = SealedDecision.objects.select_related(
-                "seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
+            sealed = _verification_queryset().filter(
                 record_hash=crypto.sha256_hex(crypto.canonical(json.loads(attachments["record.json"])))).first()
         except ValueError:
             sealed = None
