@@ -57,7 +57,9 @@ class DependencyUnavailableMiddleware:
             log.warning("dependency.unavailable", part="redis", path=request.path, error=type(exception).__name__)
             return unavailable("redis_unavailable", _("服务暂时繁忙（消息服务正在恢复），请稍后重试。"))
         if isinstance(exception, DATABASE_ERRORS):
+            # The driver's first line says which (connection lost, too many clients, deadlock, lock timeout).
             log.warning("dependency.unavailable", part="database", path=request.path,
-                        error=type(exception).__name__)
+                        error=type(exception).__name__, reason=str(exception).strip().splitlines()[0][:200]
+                        if str(exception).strip() else "")
             return unavailable("database_unavailable", _("服务暂时不可用（数据库正在恢复），请稍后重试。"))
         return None

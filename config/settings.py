@@ -105,7 +105,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
+    # Under Daphne every concurrent request runs in its own thread with its own connection: without a pool,
+    # a burst opens one connection per request until PostgreSQL refuses ("too many clients"). Production
+    # sets DB_POOL_MAX_SIZE (psycopg's pool, Django >= 5.1): requests then wait briefly for a connection.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", default=0)
+    if DB_POOL_MAX_SIZE:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env_int("DB_POOL_TIMEOUT", default=10, minimum=1)}
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -110,7 +110,7 @@ class LocalProfile:
             "LOG_FORMAT": "json",
             "CELERY_EAGER": "false",
             "CELERY_VISIBILITY_TIMEOUT": "10",
-            "CONN_MAX_AGE": "60",
+            "DB_POOL_MAX_SIZE": "15",  # per process: 2 Daphne + worker + beat stay well under max_connections
             # Many test residents share 127.0.0.1: per-address OTP limits would stop them all.
             "THROTTLE_OTP_IP": "100000/hour",
             "THROTTLE_OTP_VERIFY_IP": "100000/hour",

@@ -39,7 +39,7 @@ def session_for(user):
     return store.session_key
 
 def resident(n):
-    first17 = "371702" + "1970" + f"{1 + n // 28 % 12:02d}{1 + n % 28:02d}" + f"{n % 1000:03d}"
+    first17 = "371702" + f"19{PREFIX[1:]}" + f"{1 + n // 28 % 12:02d}{1 + n % 28:02d}" + f"{n % 1000:03d}"
     user, _ = User.objects.get_or_create(
         username=f"{PREFIX}r{n}", defaults=dict(role="resident", phone=f"137{PHASE}{n:07d}"[:11],
         id_number=first17 + id_check_char(first17), real_name=f"测试{n}",

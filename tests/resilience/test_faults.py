@@ -19,7 +19,7 @@ from tests.resilience.conftest import (
     world,
 )
 
-pytestmark = [pytest.mark.resilience, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.resilience, pytest.mark.timeout(600)]  # the first one also starts the profile
 
 
 def book(profile, web: int, session: str, data: dict, slot: str, key: str) -> requests.Response:
@@ -130,7 +130,8 @@ def test_worker_killed_mid_routing_routes_the_case_exactly_once(profile):
         holder.close()
     assert db_rows(profile, f"SELECT status FROM reviews_case WHERE id = {case_id}")[0][0] == "submitted"
     profile.start_worker()
-    deadline = time.monotonic() + 60
+    # Redelivery: after the visibility timeout (10 s here), at kombu's next scan of unacknowledged messages.
+    deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         if db_rows(profile, f"SELECT status FROM reviews_case WHERE id = {case_id}")[0][0] != "submitted":
             break
