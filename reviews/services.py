@@ -45,6 +45,10 @@ REASON_TEXT = {
 }
 
 
+# A submitted case still unrouted after this long had its routing message lost: the sweep queues it again.
+ROUTING_GRACE_SECONDS = 120
+
+
 class Decision:
     APPROVE = "approve"
     REJECT = "reject"
@@ -494,7 +498,10 @@ def case_escalate(*, case_id: int, now: datetime.datetime) -> Escalation | None:
 
 
 def sla_sweep(*, now: datetime.datetime | None = None) -> dict:
-    """Warn at 80 % and escalate past the deadline. Safe to run concurrently and again."""
+    """Warn at 80 %, escalate past the deadline, and re-queue routing that never happened (a message lost
+    with a broker's data). Safe to run concurrently and again: every step is a claim."""
+    from reviews.tasks import route_case
+
     now = now or timezone.now()
     open_cases = Case.objects.filter(status__in=OPEN_REVIEW_STATUSES)
     to_warn = list(open_cases.filter(warned_at__isnull=True, warn_at__lte=now, due_at__gt=now)
@@ -502,5 +509,11 @@ def sla_sweep(*, now: datetime.datetime | None = None) -> dict:
     to_escalate = list(open_cases.filter(due_at__lte=now).exclude(tier=Tier.HEAD).values_list("pk", flat=True))
     warned = sum(case_sla_warn(case_id=pk, now=now) for pk in to_warn)
     escalated = sum(case_escalate(case_id=pk, now=now) is not None for pk in to_escalate)
-    return {"warned": warned, "escalated": escalated}
-
+    stuck = list(Case.objects.filter(status__in=ROUTABLE_STATUSES,
+                                     last_submitted_at__lte=now - datetime.timedelta(seconds=ROUTING_GRACE_SECONDS))
+                 .values_list("pk", "submission_round")[:500])
+    for case_id, submission_round in stuck:
+        route_case.delay(case_id, submission_round)
+    if stuck:
+        log.warning("case.routing_requeued", count=len(stuck))
+    return {"warned": warned, "escalated": escalated, "requeued": len(stuck)}
