@@ -252,7 +252,7 @@ def main():
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument("--rate", type=int, default=1000, help="per-socket token bucket for the run")
-    parser.add_argument("--connect-batch", type=int, default=50)
+    parser.add_argument("--connect-batch", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=180, help="bound on the relay phase of each server")
     args = parser.parse_args()
 
@@ -271,9 +271,10 @@ def main():
     rooms = prepare_database(env, args.rooms)
     results = []
     port = free_port()
+    # A joining socket waits for the one database thread; give the handshake longer than Daphne's 5 s.
     daphne = subprocess.Popen([str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "config.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(workdir / "daphne.log", "w"))
+                               "--websocket_connect_timeout", "60", "config.asgi:application"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "daphne.log", "w"))
     try:
         for _ in range(150):
             try:
@@ -314,7 +315,10 @@ def main():
         bare.terminate()
         bare.wait(10)
     report(results, args.rooms, args.rounds, "channels-redis")
-    shutil.rmtree(workdir, ignore_errors=True)
+    if any(r.errors for r in results):
+        print(f"Daphne's log: {workdir / 'daphne.log'}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

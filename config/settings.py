@@ -126,7 +126,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout and pools at most 100 connections: the
+                # layer's 5 s BZPOPMIN then times out under load and kills sockets, and a burst of
+                # joins on one Daphne exceeds the pool. Both measured with bench/signaling.py.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                           "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", default=1000, minimum=10)}],
                 "capacity": 500,
                 "expiry": 30,
                 "prefix": env.str("CHANNEL_PREFIX", default="vc"),

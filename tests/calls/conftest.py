@@ -77,12 +77,29 @@ def _make_org() -> Org:
                station1b, station2a, item, requirements)
 
 
+OPEN_SOCKETS: list = []
+
+
 @pytest.fixture
 async def _close_socket_thread_connections():
-    """Close the DB connection of the thread database_sync_to_async runs in, so the flush is not blocked."""
-    yield
+    """End every socket the test opened (so no consumer is left mid-receive on the channel layer when the
+    event loop closes), then close the DB connection of the thread database_sync_to_async runs in, so the
+    flush is not blocked."""
+    from channels.layers import channel_layers
     from django.db import connections
 
+    # A fresh layer per test: channels-redis keeps locks bound to the event loop it first ran in.
+    channel_layers.backends.clear()
+    yield
+    while OPEN_SOCKETS:
+        socket = OPEN_SOCKETS.pop()
+        try:
+            await socket.communicator.disconnect(timeout=2)
+        except Exception:  # noqa: BLE001 - an application that already ended raises its own end here
+            pass
+    layer = channel_layers.backends.pop("default", None)
+    if layer is not None and hasattr(layer, "close_pools"):
+        await layer.close_pools()
     await database_sync_to_async(connections.close_all)()
 
 
@@ -190,6 +207,7 @@ async def open_socket(path: str, user: User | None = None, *, origin: str = "htt
     if user is not None:
         headers.append((b"cookie", (await database_sync_to_async(session_cookie)(user)).encode()))
     socket = Socket(WebsocketCommunicator(application, path, headers=headers))
+    OPEN_SOCKETS.append(socket)
     socket.connected, _ = await socket.communicator.connect(timeout=5)
     return socket
 
