@@ -44,7 +44,8 @@ def _sealed_for(request, case_id: int):
 class CaseLetterApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="The sealed decision letter (PDF) of a case", responses={(200, "application/pdf"): bytes})
+    @extend_schema(summary="The sealed decision letter (PDF) of a case", operation_id="case_letter_pdf",
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, case_id: int):
         sealed = _sealed_for(request, case_id)
         response = HttpResponse(selectors.letter_bytes(sealed=sealed), content_type="application/pdf")
