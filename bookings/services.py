@@ -201,7 +201,10 @@ def slot_as_dict(slot: selectors.Slot) -> dict:
 def _lock_resident(resident: User) -> None:
     # One resident's bookings are serialised on their user row (PostgreSQL); SQLite's IMMEDIATE
     # transactions already hold the database write lock. The exclusion constraint is the backstop.
-    User.objects.select_for_update().filter(pk=resident.pk).values_list("pk", flat=True).first()
+    # FOR NO KEY UPDATE, not FOR UPDATE: rows inserted earlier in the transaction that point at the
+    # user (the idempotency record) hold FOR KEY SHARE on it, which FOR UPDATE would wait for: two
+    # requests of one resident would deadlock. NO KEY UPDATE still excludes itself.
+    User.objects.select_for_update(no_key=True).filter(pk=resident.pk).values_list("pk", flat=True).first()
 
 
 def _overlap_exists(*, resident: User, starts_at, ends_at, exclude_pk=None) -> bool:
