@@ -356,7 +356,8 @@ def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.dateti
     facts = cache.get(key)
     if facts is None:
         facts = _signature_facts(pdf, moment)
-        cache.set(key, facts, PDF_FACTS_TTL)
+        if not facts["error"]:  # errors carry text in the request's language: never cached
+            cache.set(key, facts, PDF_FACTS_TTL)
     return facts
 
 
