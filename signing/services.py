@@ -579,3 +579,7 @@ def decision_record_ledger(*, record: dict, unit, user) -> LedgerEntry:
     return ledger_append(kind=kind, subject=digest,
                          payload={"case_id": int(record["case_id"]), "decision": record["decision"],
                                   "record_sha256": digest, "unit": unit.code, "recorded_by": user.pk, "seal": None})
+
+
+# Reads that callers of the sealing API (reviews/sealing.py) reach through this module too.
+from signing.selectors import letter_bytes, sealed_decision_for_case  # noqa: E402, F401
