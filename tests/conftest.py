@@ -30,13 +30,27 @@ def org(db):
     _ensure_reference_data()
 
 
+def _clear_cache_keys():
+    """Forget cached values (throttle counters, slot answers) without flushing the whole Redis
+    database: the Celery broker and the channel layer may share it."""
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_side_effects(settings):
     settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
     # Fast hashing in tests; production keeps Django's default PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     LocmemSmsBackend.outbox.clear()
-    cache.clear()
+    _clear_cache_keys()
     celery_app.conf.task_always_eager = True
     yield
     LocmemSmsBackend.outbox.clear()
