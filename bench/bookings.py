@@ -89,25 +89,6 @@ def prepare_people(args):
     return unit.pk, item.pk, [s.session_key for s in sessions], settings.SESSION_COOKIE_NAME
 
 
-POOL_SETTINGS = """# Written by bench/bookings.py: the project's settings plus psycopg's connection pool.
-from config.settings import *  # noqa: F401,F403
-from config.settings import DATABASES
-
-DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 4, "max_size": 20, "timeout": 20}
-"""
-
-
-def pool_settings_module(env) -> None:
-    """Daphne runs with a settings module that turns on Django's psycopg pool (Django >= 5.1)."""
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="bench-bookings-")
-    Path(folder, "bench_bookings_settings.py").write_text(POOL_SETTINGS)
-    env["PYTHONPATH"] = os.pathsep.join([folder, str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["DJANGO_SETTINGS_MODULE"] = "bench_bookings_settings"
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -269,9 +250,9 @@ def main():
     print(f"database {args.database} ready in {time.perf_counter() - started:.1f} s; "
           f"{len(session_keys)} residents; {args.processes} Daphne process(es); {os.cpu_count()} CPUs")
     if not args.no_pool:
-        pool_settings_module(env)
+        env["DB_POOL_MAX_SIZE"] = "20"  # the production setting: psycopg's pool (config/settings.py)
     print("database connections: " + ("one per request (CONN_MAX_AGE=0)" if args.no_pool
-                                      else "psycopg pool, 4-20 per Daphne process"))
+                                      else "psycopg pool, up to 20 per Daphne process"))
     port, servers, listener = start_daphne(args, env)
     try:
         base = f"http://127.0.0.1:{port}"
