@@ -121,6 +121,8 @@ JS_STRINGS = {
     "source_upload": _("参保人上传"),
     "source_capture": _("视频中采集"),
     "source_staff": _("工作人员上传"),
+    "answer": _("接听"),
+    "decline": _("拒接"),
     "ringing": _("来电：%(who)s"),
 }
 

@@ -1,5 +1,6 @@
 """Thin page views: they check who may see a page and render its template; the scripts talk to the API."""
 from django.contrib.auth import logout
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -70,6 +71,20 @@ def booking_page(request, pk: int):
 
 @ensure_csrf_cookie
 @access.resident_only
+def reschedule_page(request, pk: int):
+    """The booking flow's time step for an existing booking (same station, same item)."""
+    from bookings.selectors import booking_get_for_user
+    from config.errors import NotFound
+
+    try:
+        booking = booking_get_for_user(user=request.user, booking_id=pk)
+    except NotFound:
+        raise Http404 from None
+    return _page(request, "book.html", item=booking.item, counties=[], reschedule=booking)
+
+
+@ensure_csrf_cookie
+@access.resident_only
 def profile_page(request):
     counties = Division.objects.filter(level=Division.Level.COUNTY).order_by("code")
     return _page(request, "profile.html", counties=counties, next_url=_safe_next(request, "/me/bookings/"))
@@ -86,6 +101,12 @@ def call_check(request, call_id):
 def call_page(request, call_id):
     back = "/me/bookings/" if request.user.is_resident else access.home_for(request.user)
     return _page(request, "call.html", call_id=call_id, back_url=back)
+
+
+@access.signed_in
+def call_link(request, call_id):
+    """Residents go through the device check first; staff straight into the room."""
+    return redirect(f"/call/{call_id}/check/" if request.user.is_resident else f"/call/{call_id}/")
 
 
 @ensure_csrf_cookie

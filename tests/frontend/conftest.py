@@ -25,6 +25,8 @@ def live_site():
         pytest.skip("Playwright or /usr/bin/chromium missing")
     site = LiveSite("browser").start()
     yield site
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "daphne-browser.log").write_text(site.server_log())
     site.stop()
 
 

@@ -41,6 +41,8 @@ def main():
     staff("e2e-agent", station, User.Role.AGENT, is_agent=True)
     reviewer = staff("e2e-reviewer", workstation, User.Role.REVIEWER, is_reviewer=True, is_seal_keeper=True,
                      is_head=True)
+    User.objects.filter(username="e2e-admin").exists() or User.objects.create_user(
+        username="e2e-admin", password="e2e-password-2026", role=User.Role.ADMINISTRATOR, real_name="管理员")
     reviewer.phone = "13700000009"
     reviewer.real_name = "县区审核员"
     reviewer.save()

@@ -57,6 +57,7 @@ class LiveSite:
             "SMS_BACKEND": "tests.frontend.sms_file_backend.FileSmsBackend",
             "FRONTEND_SMS_FILE": str(self.sms_file),
             "BOOKING_MIN_NOTICE_MINUTES": "0",
+            "BOOKING_CHANGE_CUTOFF_MINUTES": "0",
             "THROTTLE_OTP_IP": "500/hour",
             "THROTTLE_OTP_PHONE": "50/10min",
             "LOG_LEVEL": "WARNING",

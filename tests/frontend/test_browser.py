@@ -43,6 +43,7 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
     shot(page, "01-home")
     login(page, live_site, PHONE_NUMBER, "/me/profile/")
     # A new resident completes the profile first.
+    page.wait_for_selector("#profile-form[data-loaded]")
     page.fill("#real_name", "测试居民")
     page.fill("#id_number", valid_id_number("371702", "19580312"))
     page.check("input[name=insurance_scheme][value=urban_rural]")
@@ -50,14 +51,19 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
     page.wait_for_selector("#home_township option[value='371702001']", state="attached")
     page.select_option("#home_township", "371702001")
     page.click("#profile-save")
-    page.wait_for_url(re.compile(r"/me/bookings/$"))
+    try:
+        page.wait_for_url(re.compile(r"/me/bookings/$"), timeout=15000)
+    except Exception:
+        raise AssertionError(f"profile not saved: {page.inner_text('#profile-error')!r}") from None
 
     page.goto("/")
     page.click("details[data-category='C01'] summary")
     page.click("a[data-item='C01-03']")
+    page.wait_for_url(re.compile(r"/items/\d+/$"))
     page.wait_for_selector("#checklist [data-requirement='id_card']")
     shot(page, "02-item-checklist")
     page.click("#book-button")
+    page.wait_for_url(re.compile(r"/book/\d+/$"))  # the page's module has run: its listeners are in place
 
     page.select_option("#county", "371702")
     page.wait_for_selector("#township option[value='371702001']", state="attached")
@@ -87,10 +93,13 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
     card = page.locator(f"article[data-booking='{booking_id}']")
     card.wait_for()
     assert card.locator(".countdown").count() == 1
-    assert card.locator("a.btn-join").count() == 1  # the slot starts within half an hour: Join is there
+    booking = page.evaluate(f"() => fetch('/api/v1/bookings/{booking_id}/').then((r) => r.json())")
+    starts_in = page.evaluate(f"() => (new Date({booking['starts_at']!r}) - Date.now()) / 60000")
+    # The big Join button appears half an hour before the start (the first free slot is usually sooner).
+    assert card.locator("a.btn-join").count() == (1 if starts_in <= 29.5 else 0), starts_in
     shot(page, "05-my-bookings")
     state["booking_id"] = booking_id
-    state["call_href"] = card.locator("a.btn-join").get_attribute("href")
+    state["call_href"] = f"/call/{booking['call_id']}/check/"
     state["storage"] = phone.storage_state()
     for name in ("01-home", "03-slot-picker"):
         keep_for_readme(name)
@@ -136,6 +145,65 @@ def test_elderly_mode_switches_and_is_remembered(phone):
     page.reload()
     page.wait_for_selector("body.elderly")
     assert any(c["name"] == "elderly" and c["value"] == "1" for c in phone.cookies())
+
+
+def test_resident_reschedules_and_a_station_call_rings_on_their_phone(chromium, live_site):
+    if "storage" not in state:
+        pytest.skip("needs the booking of the first test")
+    context = chromium.new_context(base_url=live_site.url, storage_state=state["storage"], **PHONE)
+    page = context.new_page()
+    page.goto(f"/me/bookings/{state['booking_id']}/")
+    before = page.inner_text("#summary p")
+    page.click("#reschedule")
+    page.wait_for_selector("#step-time:not([hidden]) .slot-button:not([disabled])")
+    assert page.is_hidden("#change-station") and page.is_hidden("#who-fields")
+    page.locator(".date-button").nth(1).click()  # another day
+    page.locator(".slot-button:not([disabled])").first.click()
+    page.click("#confirm")
+    try:
+        page.wait_for_url(re.compile(rf"/me/bookings/{state['booking_id']}/\?new=1$"), timeout=15000)
+    except Exception:
+        raise AssertionError(f"not rescheduled: {page.inner_text('#confirm-error')!r}") from None
+    page.wait_for_selector("#summary h1")
+    assert page.inner_text("#summary p") != before
+
+    # The station calls the resident back (an ad hoc call): the open page rings.
+    staff = chromium.new_context(base_url=live_site.url)
+    desk = staff.new_page()
+    desk.goto("/login/")
+    desk.click("#staff-login summary")
+    desk.fill("#username", "e2e-agent")
+    desk.fill("#password", "e2e-password-2026")
+    desk.click("#staff-button")
+    desk.wait_for_url(live_site.url + "/console/")
+    page.wait_for_timeout(500)  # the resident's /ws/me/ socket is open
+    resident_id = page.evaluate("() => fetch('/api/v1/me').then((r) => r.json()).then((me) => me.id)")
+    call = desk.evaluate("""async (residentId) => {
+      const { api } = await import('/static/frontend/js/common.js');
+      return api('/api/v1/calls/', { method: 'POST', body: { resident_id: residentId, topic: '回访' } });
+    }""", resident_id)
+    page.wait_for_selector("#incoming-call:not([hidden]) #answer-call")
+    shot(page, "08-incoming-call")
+    page.click("#answer-call")
+    page.wait_for_url(re.compile(rf"/call/{call['id']}/check/$"))
+    staff.close()
+    context.close()
+
+
+def test_statistics_page_draws_svg_charts_for_administrators(chromium, live_site):
+    context = chromium.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto("/login/")
+    page.click("#staff-login summary")
+    page.fill("#username", "e2e-admin")
+    page.fill("#password", "e2e-password-2026")
+    page.click("#staff-button")
+    page.wait_for_url(live_site.url + "/stats/")
+    page.wait_for_selector("#chart-sla svg[role=img]")
+    page.wait_for_selector("#chart-volume svg rect", state="attached")
+    assert page.locator("#chart-volume svg rect").count() == 14
+    assert page.locator("#chart-sla svg title").text_content()
+    context.close()
 
 
 def test_refused_camera_shows_instructions_and_audio_only_path(chromium, live_site):

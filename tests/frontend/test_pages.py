@@ -136,3 +136,29 @@ def test_profile_completion_page_for_a_new_resident(client, org):
     page = client.get("/me/profile/?next=/book/1/").content.decode()
     assert 'data-next="/book/1/"' in page
     assert "牡丹区" in page
+
+
+def test_call_link_of_notices_leads_residents_through_the_device_check(client, resident, agent):
+    call_id = uuid.UUID(int=7)
+    client.force_login(resident)
+    assert client.get(f"/calls/{call_id}/")["Location"] == f"/call/{call_id}/check/"
+    client.force_login(agent)
+    assert client.get(f"/calls/{call_id}/")["Location"] == f"/call/{call_id}/"
+
+
+def test_reschedule_page_only_for_ones_own_booking(client, resident, station):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bookings.models import Booking, ServiceItem
+
+    item = ServiceItem.objects.get(code="C01-03")
+    start = timezone.now() + timedelta(days=2)
+    booking = Booking.objects.create(unit=station, item=item, resident=resident, booked_by=resident, starts_at=start,
+                                     ends_at=start + timedelta(minutes=15))
+    client.force_login(resident)
+    page = client.get(f"/me/bookings/{booking.pk}/reschedule/").content.decode()
+    assert f'data-reschedule="{booking.pk}"' in page and f'data-unit="{station.pk}"' in page
+    client.force_login(ResidentFactory())
+    assert client.get(f"/me/bookings/{booking.pk}/reschedule/").status_code == 404

@@ -1,5 +1,5 @@
 // Every page: the elderly-mode switch (remembered in localStorage and in a cookie so the server renders it).
-import { t } from "./common.js";
+import { api, el, t, wsUrl } from "./common.js";
 
 const KEY = "elderly";
 
@@ -43,3 +43,35 @@ if (toggle) {
     apply(on);
   });
 }
+
+// A resident's own notices (/ws/me/): a station calling back rings on whatever page is open.
+function listenForCalls(retry = 0) {
+  const socket = new WebSocket(wsUrl("/ws/me/"));
+  const banner = document.getElementById("incoming-call");
+  socket.addEventListener("open", () => { retry = 0; });
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "ringing" || message.type === "call-invite") {
+      const who = (message.from && message.from.unit) || "";
+      banner.replaceChildren(el("span", {}, t("ringing", { who }) + " "),
+        el("a", { class: "btn btn-primary", id: "answer-call", href: `/call/${message.call_id}/check/` }, t("answer")),
+        " ",
+        el("button", { type: "button", class: "btn", onclick: async () => {
+          banner.hidden = true;
+          try { await api(`/api/v1/calls/${message.call_id}/decline/`, { method: "POST", body: {} }); } catch (e) { /* gone */ }
+        } }, t("decline")));
+      banner.hidden = false;
+    } else if (message.type === "ringing-stopped" || message.type === "call-status") {
+      banner.hidden = true;
+    }
+  });
+  const heartbeat = setInterval(() => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping", ts: Date.now() }));
+  }, 25000);
+  socket.addEventListener("close", (event) => {
+    clearInterval(heartbeat);
+    if (event.code < 4400) setTimeout(() => listenForCalls(retry + 1), Math.min(30000, 2000 * 2 ** retry));
+  });
+}
+
+if (document.body.dataset.inbox === "1" && !location.pathname.startsWith("/call/")) listenForCalls();

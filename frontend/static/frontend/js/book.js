@@ -4,6 +4,7 @@ import {
 } from "./common.js";
 
 const itemId = pageData().item;
+const rescheduleId = pageData().reschedule;
 const state = { unit: null, slotsByDate: new Map(), date: null, slot: null, dateOffset: 0, key: null };
 
 const $ = (id) => document.getElementById(id);
@@ -188,11 +189,15 @@ $("confirm").addEventListener("click", async () => {
     const idNumber = $("family-id").value.trim().toUpperCase();
     if (!name || !idNumber) { errorBox.textContent = t("proxy_need"); return; }
     body.resident = { real_name: name, id_number: idNumber };
+    const familyPhone = $("family-phone").value.replace(/[\s-]/g, "");
+    if (familyPhone) body.resident.phone = familyPhone;
   }
   const button = $("confirm");
   button.disabled = true;
   try {
-    const booking = await api("/api/v1/bookings/", { method: "POST", body, headers: { "Idempotency-Key": state.key } });
+    const booking = rescheduleId
+      ? await api(`/api/v1/bookings/${rescheduleId}/reschedule/`, { method: "POST", body: { starts_at: body.starts_at } })
+      : await api("/api/v1/bookings/", { method: "POST", body, headers: { "Idempotency-Key": state.key } });
     notice(t("booking_done"), "ok");
     location.href = `/me/bookings/${booking.id}/?new=1`;
   } catch (error) {
@@ -204,6 +209,12 @@ $("confirm").addEventListener("click", async () => {
     if (error.status === 409) { state.key = randomKey(); loadSlots(); }
   }
 });
+
+if (rescheduleId) {
+  // Changing the time of a booking: same station and item, straight to the time step.
+  chooseUnit({ id: Number(pageData().unit), name: pageData().unitName });
+  $("change-station").hidden = true;
+}
 
 document.addEventListener("elderlychange", () => {
   if (!steps.station.hidden && state.unit === null) return;

@@ -50,12 +50,15 @@ function connectConsole() {
     else if (message.type === "ringing-stopped") $("ringing").hidden = true;
     else if (message.type === "error") notice(message.detail, "error");
   });
+  const heartbeat = setInterval(() => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping", ts: Date.now() }));
+  }, 25000);
   socket.addEventListener("close", (event) => {
+    clearInterval(heartbeat);
     if (event.code >= 4400) { notice(t("refused"), "error"); return; }
     $("console-socket").textContent = t("reconnecting");
     setTimeout(connectConsole, Math.min(10000, 1000 * 2 ** retry++));
   });
-  setInterval(() => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping", ts: Date.now() })); }, 25000);
 }
 
 function showRinging(message) {

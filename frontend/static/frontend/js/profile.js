@@ -14,11 +14,17 @@ export async function fillTownships(select, countyCode, selected = "") {
 
 async function load() {
   const me = await api("/api/v1/me");
-  form.real_name.value = me.real_name || "";
+  // Never overwrite what the person typed while the profile was loading on a slow network.
+  if (!form.real_name.value) form.real_name.value = me.real_name || "";
   if (me.id_number) document.getElementById("id-current").textContent = me.id_number;
-  for (const radio of form.querySelectorAll("input[name=insurance_scheme]")) radio.checked = radio.value === me.insurance_scheme;
-  county.value = me.home_county || "";
-  await fillTownships(township, me.home_county, me.home_township || "");
+  if (!form.querySelector("input[name=insurance_scheme]:checked")) {
+    for (const radio of form.querySelectorAll("input[name=insurance_scheme]")) radio.checked = radio.value === me.insurance_scheme;
+  }
+  if (!county.value) {
+    county.value = me.home_county || "";
+    await fillTownships(township, me.home_county, me.home_township || "");
+  }
+  form.dataset.loaded = "true";
 }
 
 county.addEventListener("change", () => fillTownships(township, county.value));
