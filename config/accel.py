@@ -54,5 +54,7 @@ class XAccelRedirectMiddleware:
             if header in response:
                 redirected[header] = response[header]
         redirected["X-Accel-Redirect"] = target
-        response.close()
+        # Close only the file: response.close() would also send request_finished, which closes the
+        # request's database connection while the remaining middleware may still use it.
+        response.file_to_stream.close()
         return redirected

@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
+
+metrics.register()  # call sockets, Celery queue depth, SLA breaches beside the request metrics
 
 api_v1 = [
     path("", include("accounts.urls")),

@@ -111,6 +111,7 @@ class LocalProfile:
             "CELERY_EAGER": "false",
             "CELERY_VISIBILITY_TIMEOUT": "10",
             "DB_POOL_MAX_SIZE": "15",  # per process: 2 Daphne + worker + beat stay well under max_connections
+            "DB_POOL_TIMEOUT": "30",  # under a burst, requests queue for a connection rather than fail
             # Many test residents share 127.0.0.1: per-address OTP limits would stop them all.
             "THROTTLE_OTP_IP": "100000/hour",
             "THROTTLE_OTP_VERIFY_IP": "100000/hour",

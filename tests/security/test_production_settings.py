@@ -136,3 +136,22 @@ def test_metrics_are_exported(client):
     client.get("/healthz")
     body = client.get("/metrics").content.decode()
     assert "django_http_requests_total_by_method_total" in body
+    assert "vc_call_sockets_open" in body and "vc_cases_overdue" in body
+
+
+@pytest.mark.django_db
+def test_sla_breaches_are_counted_in_the_metrics(client, world):
+    import datetime
+
+    from django.utils import timezone
+
+    from reviews.models import Case
+
+    def overdue() -> float:
+        line = next(line for line in client.get("/metrics").content.decode().splitlines()
+                    if line.startswith("vc_cases_overdue "))
+        return float(line.split()[1])
+
+    before = overdue()
+    Case.objects.filter(pk=world.case.pk).update(due_at=timezone.now() - datetime.timedelta(hours=1))
+    assert overdue() == before + 1
