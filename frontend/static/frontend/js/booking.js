@@ -12,13 +12,15 @@ function renderSummary() {
   const box = $("summary");
   const active = ACTIVE.has(booking.status);
   const left = new Date(booking.starts_at).getTime() - Date.now();
+  // Same rule as "my bookings": entering the room checks the booking in, so not a day early.
+  const joinable = active && booking.call_id && left <= 30 * 60000;
   box.replaceChildren(
     el("h1", {}, booking.item.name),
     el("p", {}, booking.unit.name, el("br"), `${formatDateTime(booking.starts_at)}–${formatTime(booking.ends_at)}`),
     el("p", {}, el("span", { class: "badge" + (active ? " badge-ok" : ""), id: "booking-status" }, booking.status_display),
       booking.is_proxy ? el("span", { class: "badge" }, t("proxy_for", { name: booking.resident.name })) : null),
     active ? el("p", { class: "countdown" }, left > 0 ? t("starts_in", { t: formatDuration(left) }) : t("started")) : null,
-    active && booking.call_id
+    joinable
       ? el("a", { class: "btn btn-primary btn-block btn-join", id: "join", href: `/call/${booking.call_id}/check/` }, t("join"))
       : null,
   );
