@@ -421,7 +421,8 @@ def booking_cancel(*, booking: Booking, actor: User, reason: str = "", now=None)
     if role == "party":
         _party_may_change(booking=booking, now=now)
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("unit", "item", "resident", "booked_by").get(
+        booking = Booking.objects.select_for_update(of=("self",)).select_related(
+            "unit", "item", "resident", "booked_by").get(
             pk=booking.pk)
         if not booking_transition(booking=booking, to_status=BookingStatus.CANCELLED, actor=actor,
                                   reason=reason or _("参保人取消")):
@@ -456,7 +457,8 @@ def booking_reschedule(*, booking: Booking, actor: User, starts_at, now=None) ->
     try:
         with transaction.atomic():
             _lock_resident(booking.resident)
-            booking = Booking.objects.select_for_update().select_related("unit", "item", "resident", "booked_by").get(
+            booking = Booking.objects.select_for_update(of=("self",)).select_related(
+            "unit", "item", "resident", "booked_by").get(
                 pk=booking.pk)
             if booking.status != BookingStatus.BOOKED or booking.starts_at != old_starts_at:
                 raise Conflict(_("预约状态已变化，请刷新后重试。"), code="stale_booking")
@@ -588,7 +590,7 @@ def waitlist_offer_slot(*, unit: Unit, item: ServiceItem, starts_at, now=None) -
     if slot is None:
         return None
     day = slot.starts_at.astimezone(selectors.local_zone()).date()
-    waiting = (WaitlistEntry.objects.select_for_update().select_related("resident", "unit", "item")
+    waiting = (WaitlistEntry.objects.select_for_update(of=("self",)).select_related("resident", "unit", "item")
                .filter(unit=unit, item=item, date=day, status=WaitlistStatus.WAITING).order_by("created_at", "pk"))
     for entry in waiting:
         if _overlap_exists(resident=entry.resident, starts_at=slot.starts_at, ends_at=slot.ends_at):
@@ -621,7 +623,7 @@ def waitlist_offers_expire(*, now=None) -> int:
     for entry_id in (WaitlistEntry.objects.filter(status=WaitlistStatus.OFFERED, offer_expires_at__lte=now)
                      .order_by("offer_expires_at").values_list("pk", flat=True)):
         with transaction.atomic():
-            entry = (WaitlistEntry.objects.select_for_update().select_related("unit", "item")
+            entry = (WaitlistEntry.objects.select_for_update(of=("self",)).select_related("unit", "item")
                      .filter(pk=entry_id, status=WaitlistStatus.OFFERED, offer_expires_at__lte=now).first())
             if entry is None:
                 continue

@@ -91,8 +91,8 @@ class OpeningHours(models.Model):
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="opening_hours")
     weekday = models.PositiveSmallIntegerField(_("星期"), choices=[(i, str(i)) for i in range(7)])
-    opens = models.TimeField(_("开始"))
-    closes = models.TimeField(_("结束"))
+    opens = models.TimeField(_("开门时间"))
+    closes = models.TimeField(_("关门时间"))
 
     class Meta:
         ordering = ["unit", "weekday", "opens"]
