@@ -132,21 +132,34 @@ if REDIS_URL:
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30,
                            "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", default=1000, minimum=10)}],
                 "capacity": 500,
+                # Every socket of one Daphne process shares one Redis key ("specific.<process>!"), and
+                # channels-redis checks the capacity against that key: 500 would cap a whole process.
+                "channel_capacity": {"specific.*": env_int("CHANNEL_PROCESS_CAPACITY", default=10000, minimum=100)},
                 "expiry": 30,
                 "prefix": env.str("CHANNEL_PREFIX", default="vc"),
             },
         }
     }
     CACHES = {
+        # Recomputable values only: a Redis outage turns reads into misses (config/cache.py).
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_PREFIX", default="vc"),
-        }
+        },
+        # Rate-limit counters: an outage must refuse (503), not silently stop limiting.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_PREFIX", default="vc") + "-throttle",
+        },
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
+    }
 
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
