@@ -1,10 +1,14 @@
 """Rate limits on code requests: per phone number and per client address (shared cache)."""
+from django.core.cache import caches
+from django.utils.connection import ConnectionProxy
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.validators import normalize_mobile
 
 
 class _Throttle(SimpleRateThrottle):
+    cache = ConnectionProxy(caches, "throttle")
+
     def parse_rate(self, rate):
         # Accepts "3/10min" as well as DRF's "3/min".
         if rate is None:

@@ -1,6 +1,5 @@
 """Shared fixtures: the shipped organisation and catalog, API clients, demo people."""
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -33,15 +32,18 @@ def org(db):
 def _clear_cache_keys():
     """Forget cached values (throttle counters, slot answers) without flushing the whole Redis
     database: the Celery broker and the channel layer may share it."""
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
-    if isinstance(cache, RedisCache):
-        client = cache._cache.get_client(write=True)
-        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    for alias in ("default", "throttle"):
+        backend = caches[alias]
+        if not isinstance(backend, RedisCache):
+            backend.clear()
+            continue
+        client = backend._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{backend.key_prefix}:*", count=1000))
         if keys:
             client.delete(*keys)
-    else:
-        cache.clear()
 
 
 @pytest.fixture(autouse=True)
