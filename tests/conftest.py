@@ -80,3 +80,17 @@ def resident_api(resident):
     client = APIClient()
     client.force_authenticate(resident)
     return client
+
+
+@pytest.fixture
+async def fresh_channel_layer():
+    """A channel layer made for this test's event loop and closed after it: channels-redis binds its
+    connections and locks to the loop it first ran in, and a layer left from an earlier test's loop
+    hangs the next one's teardown."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    layer = channel_layers.backends.pop("default", None)
+    if layer is not None and hasattr(layer, "close_pools"):
+        await layer.close_pools()

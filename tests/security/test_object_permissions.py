@@ -137,7 +137,8 @@ async def _socket_close_code(path: str, user) -> int | None:
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_outsiders_cannot_enter_the_call_room_or_the_station_console(org, settings, tmp_path):
+async def test_outsiders_cannot_enter_the_call_room_or_the_station_console(org, settings, tmp_path,
+                                                                        fresh_channel_layer):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SEALING_REQUIRED = False
     world = await database_sync_to_async(build_world)()

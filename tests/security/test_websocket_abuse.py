@@ -34,7 +34,7 @@ async def drain(communicator, timeout=0.5) -> list[dict]:
 
 
 @pytest.fixture
-def room_world(org, settings, tmp_path):
+def room_world(org, settings, tmp_path, fresh_channel_layer):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SEALING_REQUIRED = False
     settings.CALL_MESSAGE_RATE, settings.CALL_MESSAGE_BURST = 20, 40
