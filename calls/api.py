@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffMember
+from bookings.models import ServiceItem
 from calls import selectors, services
 from calls.models import Call
 from config.errors import Forbidden, ServiceError
@@ -32,7 +33,15 @@ class InviteIn(serializers.Serializer):
 
 
 class CaseIn(serializers.Serializer):
-    case_id = serializers.IntegerField()
+    case_id = serializers.IntegerField(required=False, help_text="link an existing case")
+    item = serializers.PrimaryKeyRelatedField(queryset=ServiceItem.objects.filter(active=True), required=False,
+                                              help_text="or open a new case of this item for the called resident")
+    form_data = serializers.DictField(required=False)
+
+    def validate(self, attrs):
+        if ("case_id" in attrs) == ("item" in attrs):
+            raise serializers.ValidationError(_("请提供要关联的案件编号，或选择服务事项以新建案件（二选一）。"))
+        return attrs
 
 
 class CallSummaryOut(serializers.ModelSerializer):
@@ -137,5 +146,10 @@ class CallCaseApi(APIView):
     def post(self, request, call_id):
         data = CaseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        call = services.call_attach_case(call_id=call_id, actor=request.user, case_id=data.validated_data["case_id"])
-        return Response({"call_id": str(call.pk), "case_id": call.case_id})
+        if "case_id" in data.validated_data:
+            call = services.call_attach_case(call_id=call_id, actor=request.user,
+                                             case_id=data.validated_data["case_id"])
+            return Response({"call_id": str(call.pk), "case_id": call.case_id})
+        call = services.call_case_create(call_id=call_id, actor=request.user, item=data.validated_data["item"],
+                                         form_data=data.validated_data.get("form_data"))
+        return Response({"call_id": str(call.pk), "case_id": call.case_id}, status=201)
