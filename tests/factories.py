@@ -2,6 +2,7 @@
 import itertools
 
 import factory
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.validators import id_check_char
@@ -44,3 +45,10 @@ def staff_at(unit: Unit, *, role=User.Role.AGENT, **rights) -> User:
     user = StaffFactory(role=role)
     StaffMembership.objects.create(user=user, unit=unit, **rights)
     return user
+
+
+def client_for(user) -> APIClient:
+    """An API client signed in as `user`."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

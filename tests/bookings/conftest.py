@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from rest_framework.test import APIClient
 
 from bookings.models import ServiceItem
 from stations.models import OpeningHours, Unit
+from tests.factories import client_for  # noqa: F401  (re-exported for the tests of this folder)
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Monday 2 March 2026, 07:00 in Heze: no public holiday in the next 14 days.
@@ -46,12 +46,6 @@ def item(org):
     """A 15-minute item with a mandatory material: with the 5-minute buffer, a slot is 20 minutes."""
     return (ServiceItem.objects.filter(session_minutes=15, active=True, requirements__mandatory=True)
             .order_by("code").first())
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def book(client, unit, item, starts_at, *, key=None, resident=None):

@@ -1,18 +1,12 @@
 """An ad hoc call with a resident becomes a new case, or is linked to a case the caller may see."""
 import pytest
-from rest_framework.test import APIClient
 
 from reviews.models import Case
 from reviews.services import case_create
 from tests.calls.conftest import make_resident, make_staff
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _call_resident(o):

@@ -14,14 +14,9 @@ from calls import services
 from calls.models import Call, CallEvent, Participant
 from config.celery import app as celery_app
 from tests.calls.conftest import make_booking, make_resident, make_staff
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_permission_table_of_who_may_call_whom(calls_org_db):

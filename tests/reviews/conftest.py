@@ -6,12 +6,14 @@ import itertools
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from bookings.models import Booking, Material, MaterialRequirement, ServiceItem
 from stations.models import Unit
-from tests.factories import staff_at
+from tests.factories import (
+    client_for,  # noqa: F401  (re-exported for the tests of this folder)
+    staff_at,
+)
 
 _slot = itertools.count()
 
@@ -70,7 +72,3 @@ def complete_materials(booking: Booking) -> None:
         add_material(booking, requirement.code)
 
 
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
