@@ -4,6 +4,8 @@ The cache only ever holds what can be recomputed from the database (slot answers
 booking keeps working while Redis restarts. Rate limits are different: they must not silently open,
 so they use the strict "throttle" alias (see accounts/throttles.py).
 """
+import functools
+
 import redis
 from django.core.cache.backends.redis import RedisCache
 
@@ -13,75 +15,36 @@ log = get_logger(__name__)
 OUTAGE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
-def _outage(operation: str) -> None:
-    log.warning("cache.unavailable", operation=operation)
+def _on_outage(fallback):
+    """Wrap a cache operation: during a Redis outage log it and return `fallback(*args)` instead."""
+
+    def wrap(operation):
+        @functools.wraps(operation)
+        def tolerant(self, *args, **kwargs):
+            try:
+                return operation(self, *args, **kwargs)
+            except OUTAGE:
+                log.warning("cache.unavailable", operation=operation.__name__)
+                return fallback(*args, **kwargs)
+
+        return tolerant
+
+    return wrap
+
+
+def _cache_unavailable(*_args, **_kwargs):
+    # incr's callers treat ValueError as "no counter yet" and fall back to set(), which is skipped.
+    raise ValueError("cache unavailable")
 
 
 class TolerantRedisCache(RedisCache):
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except OUTAGE:
-            _outage("get")
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except OUTAGE:
-            _outage("get_many")
-            return {}
-
-    def set(self, key, value, timeout=None, version=None):
-        try:
-            super().set(key, value, timeout if timeout is not None else self.default_timeout, version)
-        except OUTAGE:
-            _outage("set")
-
-    def set_many(self, data, timeout=None, version=None):
-        try:
-            return super().set_many(data, timeout if timeout is not None else self.default_timeout, version)
-        except OUTAGE:
-            _outage("set_many")
-            return list(data)
-
-    def add(self, key, value, timeout=None, version=None):
-        try:
-            return super().add(key, value, timeout if timeout is not None else self.default_timeout, version)
-        except OUTAGE:
-            _outage("add")
-            return False
-
-    def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version)
-        except OUTAGE:
-            _outage("incr")
-            raise ValueError("cache unavailable") from None
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except OUTAGE:
-            _outage("delete")
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            return super().delete_many(keys, version)
-        except OUTAGE:
-            _outage("delete_many")
-
-    def touch(self, key, timeout=None, version=None):
-        try:
-            return super().touch(key, timeout if timeout is not None else self.default_timeout, version)
-        except OUTAGE:
-            _outage("touch")
-            return False
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except OUTAGE:
-            _outage("has_key")
-            return False
+    get = _on_outage(lambda key, default=None, *a, **k: default)(RedisCache.get)
+    get_many = _on_outage(lambda *a, **k: {})(RedisCache.get_many)
+    set = _on_outage(lambda *a, **k: None)(RedisCache.set)
+    set_many = _on_outage(lambda data, *a, **k: list(data))(RedisCache.set_many)
+    add = _on_outage(lambda *a, **k: False)(RedisCache.add)
+    incr = _on_outage(_cache_unavailable)(RedisCache.incr)
+    delete = _on_outage(lambda *a, **k: False)(RedisCache.delete)
+    delete_many = _on_outage(lambda *a, **k: None)(RedisCache.delete_many)
+    touch = _on_outage(lambda *a, **k: False)(RedisCache.touch)
+    has_key = _on_outage(lambda *a, **k: False)(RedisCache.has_key)
