@@ -1,16 +1,18 @@
 """Liveness and readiness probes."""
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.http import JsonResponse
+
+from config.db import replica
 
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def _database_ok() -> bool:
+def _database_ok(alias: str = "default") -> bool:
     try:
-        with connection.cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone()[0] == 1
     except Exception:
@@ -29,6 +31,8 @@ def _redis_ok() -> bool:
 
 def readyz(request):
     checks = {"database": "ok" if _database_ok() else "down"}
+    if replica() != "default":
+        checks["database_replica"] = "ok" if _database_ok(replica()) else "down"
     if settings.REDIS_URL:
         checks["redis"] = "ok" if _redis_ok() else "down"
     failing = [name for name, state in checks.items() if state != "ok"]

@@ -119,6 +119,25 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A streaming replica (through its own PgBouncer) for reads that may lag the primary by a moment:
+# the directory of units and divisions and the bureau's statistics. config.db.replica() names the alias;
+# everything that reads what it has just written stays on "default". See README, "Scale-out".
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+READ_REPLICA_ALIAS = "default"
+if DATABASE_REPLICA_URL:
+    _primary = DATABASES["default"]
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        **{key: _primary[key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS") if key in _primary},
+        "TEST": {"MIRROR": "default"},
+    }
+    _replica_options = dict(_primary.get("OPTIONS", {}))
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # Belt and braces: a write sent here by mistake fails at once, even before a real replica is there.
+        _replica_options["options"] = "-c default_transaction_read_only=on"
+    DATABASES["replica"]["OPTIONS"] = _replica_options
+    READ_REPLICA_ALIAS = "replica"
+
 # --- Redis: channel layer, Celery broker, cache ----------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

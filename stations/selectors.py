@@ -3,11 +3,12 @@ import math
 
 from django.db.models import QuerySet
 
+from config.db import replica
 from stations.models import Closure, Division, StaffMembership, Unit
 
 
 def unit_list(*, kind: str | None = None, county_code: str | None = None, active_only: bool = True) -> QuerySet[Unit]:
-    units = Unit.objects.select_related("county", "township", "parent")
+    units = Unit.objects.using(replica()).select_related("county", "township", "parent")
     if active_only:
         units = units.filter(active=True)
     if kind:
@@ -33,7 +34,7 @@ def units_nearest(units: QuerySet[Unit], *, lat: float, lng: float) -> list[Unit
 
 
 def division_list(*, parent_code: str | None = None, level: str | None = None) -> QuerySet[Division]:
-    divisions = Division.objects.all()
+    divisions = Division.objects.using(replica()).all()
     if parent_code:
         divisions = divisions.filter(parent__code=parent_code)
     if level:

@@ -51,6 +51,9 @@ def _isolated_side_effects(settings):
     settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
     # Fast hashing in tests; production keeps Django's default PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A test's writes sit in its own open transaction, which another connection cannot see: reads stay on
+    # "default" here; tests/test_replica.py turns the replica on with committed data.
+    settings.READ_REPLICA_ALIAS = "default"
     LocmemSmsBackend.outbox.clear()
     _clear_cache_keys()
     celery_app.conf.task_always_eager = True
