@@ -56,10 +56,15 @@ def main():
     except Exception as exc:  # signing not ready: the journey test reports it
         print(f"signing setup failed: {exc}", file=sys.stderr)
         sealing = False
+    # A resident of the station's township whom the agent calls back (the day's calls tests).
+    callee, _ = User.objects.get_or_create(username="e2e-callee", defaults={
+        "role": User.Role.RESIDENT, "real_name": "王小明", "phone": "13900000088",
+        "home_county": station.county, "home_township": station.township})
     from bookings.models import ServiceItem
 
     item = ServiceItem.objects.get(code="C01-03")
-    json.dump({"station": station.pk, "workstation": workstation.pk, "item": item.pk, "sealing": sealing}, sys.stdout)
+    json.dump({"station": station.pk, "workstation": workstation.pk, "item": item.pk, "sealing": sealing,
+               "callee": callee.pk}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,21 @@ class LiveSite:
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        """Read or change the live site's database directly (%s placeholders), e.g. to let a call time out."""
+        if self.db_name:
+            import psycopg
+
+            with psycopg.connect(f"host=/var/run/postgresql user=postgres dbname={self.db_name}",
+                                 autocommit=True) as conn:
+                cursor = conn.execute(query, params)
+                return cursor.fetchall() if cursor.description else []
+        import sqlite3
+
+        with sqlite3.connect(self.tmp / "db.sqlite3") as conn:
+            cursor = conn.execute(query.replace("%s", "?"), params)
+            return cursor.fetchall()
+
     def server_log(self) -> str:
         path = self.tmp / "daphne.log"
         return path.read_text()[-6000:] if path.exists() else ""

@@ -1,5 +1,6 @@
 """The resident's phone pages in Debian's Chromium (390×844): login, catalog, booking, upload, elderly mode,
 and a refused camera. The live server runs without WebRTC peers here, so the default namespace is fine."""
+import datetime
 import io
 import re
 
@@ -235,3 +236,121 @@ def test_refused_camera_shows_instructions_and_audio_only_path(chromium, live_si
     assert page.is_hidden("#self-view")
     assert "1" in page.get_attribute("#call-panel", "data-position")
     context.close()
+
+
+# --- The day's calls on the console and the desk ----------------------------------------------------------------
+
+NARROW_PHONE = {**PHONE, "viewport": {"width": 360, "height": 780}}
+
+
+def staff_page(chromium, site, username: str, landing: str, **context_options):
+    context = chromium.new_context(base_url=site.url, **context_options)
+    page = context.new_page()
+    page.goto("/login/")
+    page.click("#staff-login summary")
+    page.fill("#username", username)
+    page.fill("#password", "e2e-password-2026")
+    page.click("#staff-button")
+    page.wait_for_url(site.url + landing)
+    return context, page
+
+
+def call_api(page, path: str, body: dict | None = None):
+    """The page's own API helper (CSRF, JSON errors) from inside the signed-in page."""
+    return page.evaluate("""async ([path, body]) => {
+      const { api } = await import('/static/frontend/js/common.js');
+      return api(path, { method: body ? 'POST' : 'GET', body: body || undefined });
+    }""", [path, body])
+
+
+def let_ring_out(site, call_id: str):
+    """Nobody answers: move the call's ringing deadline into the past; the next read ends it as missed."""
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+    site.sql("UPDATE calls_callinvitation SET rings_until = %s WHERE call_id = %s", (past, call_id))
+    site.sql("UPDATE calls_call SET rings_until = %s WHERE id = %s", (past, call_id))
+
+
+def test_console_lists_a_missed_call_above_a_newer_answered_one_and_refreshes_itself(chromium, live_site):
+    agent_context, console = staff_page(chromium, live_site, "e2e-agent", "/console/", **NARROW_PHONE)
+    console.wait_for_selector("#calls-today[data-loaded]")
+    missed = call_api(console, "/api/v1/calls/", {"resident_id": live_site.info["callee"], "topic": "补材料回访"})
+    let_ring_out(live_site, missed["id"])
+    answered = call_api(console, "/api/v1/calls/", {"unit_ids": [live_site.info["workstation"]], "topic": "会商"})
+    reviewer_context, desk = staff_page(chromium, live_site, "e2e-reviewer", "/desk/", locale="zh-CN")
+    call_api(desk, f"/api/v1/calls/{answered['id']}/accept/", {})
+    call_api(console, f"/api/v1/calls/{answered['id']}/hangup/", {})
+
+    # No reload: the console socket told of the answer and the hang-up, and the list reloaded itself.
+    missed_row = console.locator(f".call-row[data-call='{missed['id']}']")
+    answered_row = console.locator(f".call-row[data-call='{answered['id']}']")
+    missed_row.wait_for()
+    console.wait_for_selector(f".call-row[data-call='{answered['id']}'][data-outcome='answered']")
+    assert missed_row.get_attribute("data-outcome") == "missed"
+    order = console.eval_on_selector_all(".call-row", "(rows) => rows.map((row) => row.dataset.call)")
+    assert order.index(missed["id"]) < order.index(answered["id"])
+    assert console.evaluate("() => document.querySelector('.call-row').dataset.outcome") == "missed"
+    console.wait_for_function("(id) => !document.querySelector(`.call-row[data-call='${id}'] .call-who`)"
+                              ".textContent.includes('…')", arg=missed["id"])
+    assert "王**" in missed_row.locator(".call-who").inner_text()
+    assert "王小明" not in missed_row.inner_text()
+    assert "补材料回访" in missed_row.inner_text()
+    assert missed_row.locator(".call-kind").inner_text() == "临时发起"
+    assert "接听" in answered_row.locator(".call-who").inner_text()  # the workstation, and who answered for it
+    assert console.locator("#calls-missed").is_visible()
+    # 360 px wide: nothing of the section sticks out sideways.
+    assert console.evaluate("() => document.getElementById('calls-today').scrollWidth"
+                            " <= document.getElementById('calls-today').clientWidth")
+    assert console.evaluate("() => document.documentElement.scrollWidth") <= 360
+    shot(console, "14-console-calls", full_page=True)
+
+    # The reviewer's desk lists the call the workstation answered.
+    desk.wait_for_selector(f".call-row[data-call='{answered['id']}'][data-outcome='answered']")
+    # Another day: the date picker reloads the list.
+    desk.fill("#calls-date", "2020-01-01")
+    desk.dispatch_event("#calls-date", "change")
+    desk.wait_for_selector("#calls-today[data-loaded='2020-01-01']")
+    assert desk.locator(".call-row").count() == 0
+    reviewer_context.close()
+    agent_context.close()
+
+
+def test_agent_turns_a_residents_call_into_a_case_from_the_console(chromium, live_site):
+    agent_context, console = staff_page(chromium, live_site, "e2e-agent", "/console/",
+                                        viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    call = call_api(console, "/api/v1/calls/", {"resident_id": live_site.info["callee"], "topic": "慢病材料"})
+    call_api(console, f"/api/v1/calls/{call['id']}/hangup/", {})
+    console.click("#calls-refresh")
+    row = console.locator(f".call-row[data-call='{call['id']}']")
+    row.locator(".case-create-toggle").wait_for()
+
+    # Attaching a case the agent may not see is refused with the API's reason, in the row.
+    row.locator(".case-attach-toggle").click()
+    assert row.locator(".case-attach-toggle").get_attribute("aria-expanded") == "true"
+    row.get_by_label("案件编号").fill("987654")
+    row.locator(".case-attach-submit").click()
+    problem = row.locator(".call-problem")
+    problem.filter(has_text="未能关联案件").wait_for()
+    assert "找不到该案件" in problem.inner_text()
+
+    # Turn it into a new case: the service item from the catalog, by keyboard.
+    row.locator(".case-create-toggle").click()
+    select = row.get_by_label("服务事项")
+    select.wait_for()
+    console.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'SELECT'")
+    select.select_option(str(live_site.info["item"]))
+    select.press("Tab")
+    assert console.evaluate("() => document.activeElement.classList.contains('case-create-submit')")
+    console.keyboard.press("Enter")
+    row.locator(".case-link").wait_for()
+    case_id = int(row.locator(".case-link").get_attribute("data-case"))
+    assert row.locator(".case-create-toggle").count() == 0
+
+    [(linked,)] = live_site.sql("SELECT case_id FROM calls_call WHERE id = %s", (call["id"],))
+    assert linked == case_id
+    [(resident_id, item_id, status)] = live_site.sql(
+        "SELECT resident_id, item_id, status FROM reviews_case WHERE id = %s", (case_id,))
+    assert (resident_id, item_id, status) == (live_site.info["callee"], live_site.info["item"], "draft")
+    # After a reload the row still shows the case instead of the buttons.
+    console.reload()
+    console.locator(f".call-row[data-call='{call['id']}'] .case-link[data-case='{case_id}']").wait_for()
+    agent_context.close()

@@ -162,3 +162,68 @@ def test_reschedule_page_only_for_ones_own_booking(client, resident, station):
     assert f'data-reschedule="{booking.pk}"' in page and f'data-unit="{station.pk}"' in page
     client.force_login(ResidentFactory())
     assert client.get(f"/me/bookings/{booking.pk}/reschedule/").status_code == 404
+
+
+# --- The day's calls on the console and the desk ----------------------------------------------------------------
+
+def test_console_and_desk_render_the_days_calls_section_with_the_servers_today(client, agent, reviewer):
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    for user, path, is_reviewer in [(agent, "/console/", False), (reviewer, "/desk/", True)]:
+        client.force_login(user)
+        response = client.get(path)
+        assert response.context["today"] == timezone.localdate()
+        assert response.context["is_reviewer"] is is_reviewer
+        page = response.content.decode()
+        assert 'id="calls-today"' in page and f'data-today="{today}"' in page
+        assert f'<input type="date" id="calls-date" value="{today}" max="{today}">' in page
+        assert '<label for="calls-date">' in page
+        assert "今日通话" in page
+        assert f'data-reviewer="{"1" if is_reviewer else "0"}"' in page
+
+
+def test_an_agent_who_also_reviews_gets_links_to_the_desk(client, agent, org):
+    from stations.models import StaffMembership
+
+    StaffMembership.objects.create(user=agent, unit=Unit.objects.get(code="371702000"), is_reviewer=True)
+    client.force_login(agent)
+    assert 'data-reviewer="1"' in client.get("/console/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/console/", "/desk/"])
+def test_a_resident_cannot_open_the_pages_that_list_calls(client, resident, path):
+    client.force_login(resident)
+    response = client.get(path)
+    assert response.status_code == 403
+    assert 'id="calls-today"' not in response.content.decode()
+
+
+def test_console_and_desk_keep_to_the_content_security_policy(client, agent, reviewer):
+    import re
+
+    for user, path in [(agent, "/console/"), (reviewer, "/desk/")]:
+        client.force_login(user)
+        page = client.get(path).content.decode()
+        for tag in re.findall(r"<script[^>]*>", page):
+            assert 'type="module"' in tag or 'type="application/json"' in tag, (path, tag)
+        assert not re.search(r"\son[a-z]+=", page), path
+        assert " style=" not in page, path
+
+
+def test_the_calls_strings_reach_the_scripts_in_both_languages(client, agent):
+    import json
+    import re
+
+    client.force_login(agent)
+
+    def strings():
+        page = client.get("/console/").content.decode()
+        return json.loads(re.search(r'<script id="js-strings" type="application/json">(.*?)</script>', page,
+                                    re.S).group(1))
+
+    chinese = strings()
+    assert chinese["outcome_missed"] == "未接听" and chinese["case_from_call"] == "转为案件"
+    assert "%(reason)s" in chinese["case_create_failed"]
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert set(strings()) == set(chinese)

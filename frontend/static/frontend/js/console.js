@@ -1,6 +1,7 @@
 // Station console: the live waiting list (WebSocket), today's bookings, admit, the call, document capture,
 // inviting a reviewer, and turning the booking into a submitted case.
 import { mountCall } from "./call_ui.js";
+import { mountCallsToday } from "./calls_today.js";
 import { api, apiList, el, formatTime, isoDate, loc, notice, pageData, t, upload, wsUrl } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,6 +50,7 @@ function connectConsole() {
     else if (message.type === "ringing" || message.type === "call-invite") showRinging(message);
     else if (message.type === "ringing-stopped") $("ringing").hidden = true;
     else if (message.type === "error") notice(message.detail, "error");
+    if (CALL_CHANGES.includes(message.type)) calls.refreshSoon();
   });
   const heartbeat = setInterval(() => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping", ts: Date.now() }));
@@ -228,7 +230,16 @@ $("submit-case").addEventListener("click", async () => {
   }
 });
 
+// --- the day's calls, reloaded when the console socket tells of a call that rang, was answered or ended ---
+// (a waiting list is published whenever a call of the unit ends)
+const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup", "waiting-list"];
+const callsSection = $("calls-today");
+const calls = mountCallsToday(callsSection, {
+  caseHref: callsSection.dataset.reviewer === "1" ? (id) => `/desk/?case=${id}` : null,
+});
+
 connectConsole();
 loadToday();
 setInterval(loadToday, 60000);
+setInterval(() => calls.refreshSoon(0), 60000);
 if (openCallId) startCall();

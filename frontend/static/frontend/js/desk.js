@@ -1,5 +1,6 @@
 // Reviewer desk: the queue with SLA badges, a case with its materials (zoom, rotate), the live call, the decision
 // (approval sealed after a step-up confirmation code) and the sealed letter.
+import { mountCallsToday } from "./calls_today.js";
 import { api, apiList, el, formatDateTime, notice, t, wsUrl } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -193,12 +194,27 @@ function listen(retry = 0) {
     } else if (message.type === "ringing-stopped") {
       $("invite-banner").hidden = true;
     }
+    if (CALL_CHANGES.includes(message.type)) calls.refreshSoon();
   });
   socket.addEventListener("close", (event) => {
     if (event.code < 4400) setTimeout(() => listen(retry + 1), Math.min(10000, 1000 * 2 ** retry));
   });
 }
 
+// --- the day's calls ----------------------------------------------------------------------------------
+const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup"];
+const calls = mountCallsToday($("calls-today"), { caseHref: (id) => `/desk/?case=${id}` });
+$("calls-list").addEventListener("click", (event) => {
+  const link = event.target.closest("a.case-link");
+  if (!link) return;
+  event.preventDefault();
+  history.replaceState(null, "", link.getAttribute("href"));
+  openCase(link.dataset.case);
+});
+
 loadQueue();
 listen();
 setInterval(loadQueue, 60000);
+setInterval(() => calls.refreshSoon(0), 60000);
+const askedCase = new URLSearchParams(location.search).get("case");
+if (askedCase && /^\d+$/.test(askedCase)) openCase(askedCase);
