@@ -1,15 +1,19 @@
-"""Benchmark of slot search and booking creation against a bare JSON endpoint, on Daphne + PostgreSQL.
+"""Benchmark of slot search and booking creation against a bare JSON endpoint, per HTTP server, on PostgreSQL.
 
-    .venv/bin/python bench/bookings.py [--seconds 3] [--levels 1,16,64] [--processes 1]
+    .venv/bin/python bench/bookings.py [--seconds 3] [--levels 1,16,64] [--processes 2]
+                                       [--servers daphne,granian]
 
 Creates a fresh PostgreSQL database (bench_vc by default), migrates it, loads the organisation and
-the catalog, creates residents with logged-in sessions, starts Daphne on a free loopback port and
-drives it with aiohttp at each concurrency level for a few seconds per endpoint. Prints requests/s
-and p50/p99 latency; the ratios are against the bare endpoint (/healthz: a plain Django JsonResponse
-through the same middleware) measured in the same run. Not a test: nothing here asserts.
+the catalog, creates residents with logged-in sessions, then for each server in turn starts it on a
+free loopback port and drives it with aiohttp at each concurrency level for a few seconds per endpoint.
+Prints requests/s and p50/p99 latency; the ratios are against the bare endpoint (/healthz: a plain Django
+JsonResponse through the same middleware) measured on the same server in the same run. Servers: daphne
+(ASGI, Twisted), uvicorn (ASGI, uvloop + httptools), granian (WSGI, Rust HTTP with blocking threads),
+granian-asgi. Not a test: nothing here asserts.
 """
 import argparse
 import asyncio
+import itertools
 import os
 import secrets
 import signal
@@ -22,17 +26,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-DAPHNE = str(ROOT / ".venv" / "bin" / "daphne")
+BIN = ROOT / ".venv" / "bin"
+SERVERS = ("daphne", "uvicorn", "granian", "granian-asgi")
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per endpoint and level")
     parser.add_argument("--levels", default="1,16,64")
-    parser.add_argument("--processes", type=int, default=1, help="Daphne processes sharing one socket")
+    parser.add_argument("--processes", type=int, default=1, help="server processes (workers) per server")
+    parser.add_argument("--servers", default="daphne",
+                        help=f"comma-separated, measured one after the other: {', '.join(SERVERS)}")
+    parser.add_argument("--threads", type=int, default=16, help="granian: blocking threads per worker")
     parser.add_argument("--database", default="bench_vc")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--residents", type=int, default=3000)
+    parser.add_argument("--residents", type=int, default=8000, help="one booking each, over all servers")
     parser.add_argument("--no-pool", action="store_true",
                         help="open a database connection per request instead of psycopg's pool")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/12",
@@ -69,7 +77,7 @@ def prepare_people(args):
 
     unit = Unit.objects.filter(kind=Unit.Kind.TOWNSHIP_STATION).order_by("code").first()
     # Enough parallel lines that thousands of bookings fit in 14 days: we measure the write path, not "full".
-    Unit.objects.filter(pk=unit.pk).update(video_lines=40)
+    Unit.objects.filter(pk=unit.pk).update(video_lines=100)
     item = ServiceItem.objects.filter(session_minutes=15, active=True).order_by("code").first()
     users = User.objects.bulk_create([
         User(username=f"bench{i}", role=User.Role.RESIDENT, phone=f"137{i:08d}", password="!")
@@ -95,17 +103,45 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_daphne(args, env):
+def start_server(args, env, server):
+    """Start `args.processes` processes of `server` on a free loopback port; (port, processes, listener)."""
     port = free_port()
+    quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+             "start_new_session": True}
+    if server.startswith("granian"):
+        # Granian runs its own workers on one port; the WSGI interface skips ASGI's per-request thread.
+        if server == "granian-asgi":
+            interface = ["--interface", "asginl", "config.asgi:application"]
+        else:
+            interface = ["--interface", "wsgi", "--blocking-threads", str(args.threads), "config.wsgi:application"]
+        command = [str(BIN / "granian"), "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.processes),
+                   "--no-access-log", "--log-level", "warning", *interface]
+        return port, [subprocess.Popen(command, **quiet)], None
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
     listener.listen(1024)
-    servers = [subprocess.Popen([DAPHNE, "--fd", str(listener.fileno()), "-v", "0", "config.asgi:application"],
-                                cwd=ROOT, env=env, pass_fds=[listener.fileno()], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-               for _ in range(args.processes)]
-    return port, servers, listener
+    fd = str(listener.fileno())
+    if server == "uvicorn":
+        command = [str(BIN / "uvicorn"), "--fd", fd, "--loop", "uvloop", "--http", "httptools", "--lifespan", "off",
+                   "--no-access-log", "--log-level", "warning", "config.asgi:application"]
+    else:
+        command = [str(BIN / "daphne"), "--fd", fd, "-v", "0", "config.asgi:application"]
+    processes = [subprocess.Popen(command, pass_fds=[listener.fileno()], **quiet) for _ in range(args.processes)]
+    return port, processes, listener
+
+
+def stop_server(processes, listener):
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if listener is not None:
+        listener.close()
 
 
 async def wait_ready(base):
@@ -120,7 +156,7 @@ async def wait_ready(base):
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.1)
-    raise SystemExit("Daphne did not start")
+    raise SystemExit("the server did not start")
 
 
 def stats(latencies, elapsed):
@@ -165,7 +201,7 @@ async def measure(base, concurrency, seconds, make_request):
             for label, values in latencies.items()}
 
 
-async def bench(args, base, unit_id, item_id, session_keys, cookie_name):
+async def bench(args, base, unit_id, item_id, sessions, cookie_name):
     import datetime
     from zoneinfo import ZoneInfo
 
@@ -177,7 +213,7 @@ async def bench(args, base, unit_id, item_id, session_keys, cookie_name):
 
     async with aiohttp.ClientSession() as http, http.get(f"{base}{slots_url}") as response:
         slot_starts = [s["starts_at"] for s in (await response.json())["slots"]]
-    sessions = iter(session_keys)
+    slot_numbers = itertools.count()  # one sweep over all slots across levels and servers
     csrf = secrets.token_hex(16)  # a 32-character unmasked secret: valid as both cookie and header
 
     def bare(i, worker):
@@ -189,7 +225,8 @@ async def bench(args, base, unit_id, item_id, session_keys, cookie_name):
     def booking(i, worker):
         key = next(sessions)
         return "POST", "/api/v1/bookings/", {
-            "json": {"unit": unit_id, "item": item_id, "starts_at": slot_starts[i % len(slot_starts)]},
+            "json": {"unit": unit_id, "item": item_id,
+                     "starts_at": slot_starts[next(slot_numbers) % len(slot_starts)]},
             "headers": {"Idempotency-Key": secrets.token_hex(8), "X-CSRFToken": csrf,
                         "Cookie": f"{cookie_name}={key}; csrftoken={csrf}", "Referer": base + "/",
                         "Origin": base},
@@ -228,8 +265,27 @@ async def bench(args, base, unit_id, item_id, session_keys, cookie_name):
     return rows
 
 
+def summary(results):
+    """Side by side: the same endpoint and level on every server."""
+    servers = list(results)
+    print("\nside by side: req/s, p99 ms (× bare req/s of the same server)")
+    print(f"{'endpoint':<42}{'conc':>5}" + "".join(f"{server:>28}" for server in servers))
+    keys = [(name, level) for name, level, *_rest in results[servers[0]]]
+    for name, level in keys:
+        cells = []
+        for server in servers:
+            row = next((r for r in results[server] if r[0].split(" (")[0] == name.split(" (")[0] and r[1] == level),
+                       None)
+            cells.append("-" if row is None else f"{row[2]:.0f}, {row[4]:.0f} ms ({row[5]:.2f}×)")
+        print(f"{name.split(' (')[0]:<42}{level:>5}" + "".join(f"{cell:>28}" for cell in cells))
+
+
 def main():
     args = parse_args()
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = set(servers) - set(SERVERS)
+    if unknown:
+        raise SystemExit(f"unknown server(s): {', '.join(sorted(unknown))}; choose from {', '.join(SERVERS)}")
     env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DEBUG": "false", "LOG_LEVEL": "WARNING",
            "SMS_BACKEND": "accounts.sms.LocmemSmsBackend", "DJANGO_SETTINGS_MODULE": "config.settings",
            # Under ASGI every request runs in a fresh thread, so a persistent connection per thread is
@@ -240,30 +296,33 @@ def main():
     if args.redis:
         # The cached slot answers are invalidated through the cache: processes must share it.
         env.update(REDIS_URL=args.redis, CACHE_PREFIX=f"bench{os.getpid()}", CELERY_EAGER="true")
-    elif args.processes > 1:
-        raise SystemExit("--processes > 1 needs --redis: slot answers are invalidated through a shared cache")
+    elif args.processes > 1 or "granian" in ",".join(servers):
+        raise SystemExit("more than one process needs --redis: slot answers are invalidated through a shared cache")
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     prepare_database(args, env)
     unit_id, item_id, session_keys, cookie_name = prepare_people(args)
     print(f"database {args.database} ready in {time.perf_counter() - started:.1f} s; "
-          f"{len(session_keys)} residents; {args.processes} Daphne process(es); {os.cpu_count()} CPUs")
+          f"{len(session_keys)} residents; {args.processes} process(es) per server; {os.cpu_count()} CPUs; "
+          f"load average {os.getloadavg()[0]:.1f}")
     if not args.no_pool:
         env["DB_POOL_MAX_SIZE"] = "20"  # the production setting: psycopg's pool (config/settings.py)
     print("database connections: " + ("one per request (CONN_MAX_AGE=0)" if args.no_pool
-                                      else "psycopg pool, up to 20 per Daphne process"))
-    port, servers, listener = start_daphne(args, env)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(wait_ready(base))
-        asyncio.run(bench(args, base, unit_id, item_id, session_keys, cookie_name))
-    finally:
-        for server in servers:
-            os.killpg(server.pid, signal.SIGTERM)
-        for server in servers:
-            server.wait(timeout=10)
-        listener.close()
+                                      else "psycopg pool, up to 20 per server process"))
+    sessions = iter(session_keys)
+    results = {}
+    for server in servers:
+        port, processes, listener = start_server(args, env, server)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(wait_ready(base))
+            print(f"\n== {server} ({args.processes} process(es)) ==")
+            results[server] = asyncio.run(bench(args, base, unit_id, item_id, sessions, cookie_name))
+        finally:
+            stop_server(processes, listener)
+    if len(results) > 1:
+        summary(results)
 
 
 if __name__ == "__main__":

@@ -189,10 +189,8 @@ class BookingListCreateApi(APIView):
             resident_identity=fingerprint["resident"])
         if not created:
             return Response(BookingDetailOut(_booking_detail(booking.pk)).data, status=status.HTTP_200_OK)
-        # A new booking: unit, item, people and call are in memory already, and it has no materials yet.
+        # A new booking: unit, item, people, call and its one event are in memory, and it has no materials yet.
         booking._materials_cache = []
-        booking._prefetched_objects_cache = {
-            "events": BookingEvent.objects.filter(booking=booking).select_related("actor")}
         return Response(BookingDetailOut(booking).data, status=status.HTTP_201_CREATED)
 
 

@@ -7,7 +7,7 @@ import os
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,9 +132,54 @@ def _seats_claim(*, unit: Unit, cells, booking: Booking | None = None, hold: Wai
     """Claim one seat (1..capacity) in every cell, or raise _SlotFull.
 
     The unique (unit, starts_at, seat) constraint decides races: a concurrent claim of the same
-    seat waits for the other transaction and then fails. The usual case is one read and one
-    multi-row insert; after a lost race, cells are claimed one by one, re-reading each.
+    seat waits for the other transaction and then fails. On PostgreSQL one statement per attempt
+    picks the lowest free seat of every cell and inserts it with ON CONFLICT DO NOTHING (no savepoint);
+    elsewhere (SQLite, where IMMEDIATE transactions already serialise writers) one read and one insert.
     """
+    if connection.vendor == "postgresql":
+        _seats_claim_statement(unit=unit, cells=cells, booking=booking, hold=hold)
+    else:
+        _seats_claim_orm(unit=unit, cells=cells, booking=booking, hold=hold)
+    _seats_touched(unit.pk)
+
+
+# For every cell the lowest seat number not taken in the statement's snapshot (NULL: the cell is full),
+# inserted unless a concurrent transaction committed the same seat meanwhile (then it is not RETURNED
+# and the next attempt, with a fresh snapshot, picks another one).
+_SEATS_CLAIM_SQL = """
+WITH wanted AS (
+    SELECT c.cell, (SELECT n FROM generate_series(1, %(capacity)s) AS n
+                    WHERE NOT EXISTS (SELECT 1 FROM {table} AS s
+                                      WHERE s.unit_id = %(unit)s AND s.starts_at = c.cell AND s.seat = n)
+                    ORDER BY n LIMIT 1) AS seat
+    FROM unnest(%(cells)s::timestamptz[]) AS c(cell)
+), claimed AS (
+    INSERT INTO {table} (unit_id, starts_at, seat, booking_id, hold_id)
+    SELECT %(unit)s, cell, seat, %(booking)s, %(hold)s FROM wanted WHERE seat IS NOT NULL
+    ON CONFLICT (unit_id, starts_at, seat) DO NOTHING
+    RETURNING starts_at
+)
+SELECT (SELECT count(*) FROM wanted WHERE seat IS NULL), ARRAY(SELECT starts_at FROM claimed)
+"""
+
+
+def _seats_claim_statement(*, unit: Unit, cells, booking, hold) -> None:
+    sql = _SEATS_CLAIM_SQL.format(table=connection.ops.quote_name(SlotSeat._meta.db_table))
+    remaining = list(cells)
+    with connection.cursor() as cursor:
+        for _attempt in range(unit.video_lines + 1):
+            cursor.execute(sql, {"capacity": unit.video_lines, "unit": unit.pk, "cells": remaining,
+                                 "booking": booking.pk if booking else None, "hold": hold.pk if hold else None})
+            full, claimed = cursor.fetchone()
+            if full:
+                raise _SlotFull()
+            remaining = [cell for cell in remaining if cell not in set(claimed)]
+            if not remaining:
+                return
+    raise _SlotFull()
+
+
+def _seats_claim_orm(*, unit: Unit, cells, booking, hold) -> None:
     capacity = unit.video_lines
     taken: dict = {}
     for cell, seat in SlotSeat.objects.filter(unit=unit, starts_at__in=cells).values_list("starts_at", "seat"):
@@ -152,7 +197,6 @@ def _seats_claim(*, unit: Unit, cells, booking: Booking | None = None, hold: Wai
     except IntegrityError:
         for cell in cells:
             _seat_claim_one(unit=unit, cell=cell, booking=booking, hold=hold)
-    _seats_touched(unit.pk)
 
 
 def _seat_claim_one(*, unit: Unit, cell, booking, hold) -> None:
@@ -307,9 +351,13 @@ def booking_create(*, booked_by: User, unit: Unit, item: ServiceItem, starts_at,
     try:
         # No savepoint when nested (the idempotent wrapper): any failure here fails the whole request.
         with transaction.atomic(savepoint=False):
-            _lock_resident(resident)
-            if _overlap_exists(resident=resident, starts_at=slot.starts_at, ends_at=slot.ends_at):
-                raise _overlap_error()
+            if connection.vendor != "postgresql":
+                # PostgreSQL's exclusion constraint refuses the overlapping insert below (a concurrent one
+                # waits for the other's commit), with the same message; elsewhere Python checks, inside
+                # the IMMEDIATE transaction that holds the write lock.
+                _lock_resident(resident)
+                if _overlap_exists(resident=resident, starts_at=slot.starts_at, ends_at=slot.ends_at):
+                    raise _overlap_error()
             try:
                 booking = Booking.objects.create(unit=unit, item=item, resident=resident, booked_by=booked_by,
                                                  starts_at=slot.starts_at, ends_at=slot.ends_at)
@@ -325,8 +373,11 @@ def booking_create(*, booked_by: User, unit: Unit, item: ServiceItem, starts_at,
                 hold.save(update_fields=["status", "booking"])
             else:
                 _seats_claim(unit=unit, cells=slot.cells, booking=booking)
-            BookingEvent.objects.create(booking=booking, from_status="", to_status=BookingStatus.BOOKED,
-                                        actor=booked_by, reason=_("代办预约") if booked_by != resident else _("预约"))
+            event = BookingEvent.objects.create(booking=booking, from_status="", to_status=BookingStatus.BOOKED,
+                                                actor=booked_by,
+                                                reason=_("代办预约") if booked_by != resident else _("预约"))
+            # A new booking has this one event: callers (the API's answer) read it without a query.
+            booking._prefetched_objects_cache = {"events": [event]}
             from calls.services import booking_call_create  # calls imports this module: import late
 
             booking_call_create(booking=booking)
