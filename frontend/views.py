@@ -110,16 +110,16 @@ def call_link(request, call_id):
     return redirect(f"/call/{call_id}/check/" if request.user.is_resident else f"/call/{call_id}/")
 
 
-def _calls_today_context(request) -> dict:
+def _calls_today_context() -> dict:
     """The day's calls section: the server's today (the API counts days in its time zone, not the browser's)."""
-    return {"today": timezone.localdate(), "is_reviewer": access.is_reviewer(request.user)}
+    return {"today": timezone.localdate()}
 
 
 @ensure_csrf_cookie
 @access.agent_only
 def console(request):
     units = [m.unit for m in request.user.memberships.filter(is_agent=True).select_related("unit")]
-    return _page(request, "console.html", units=units, **_calls_today_context(request))
+    return _page(request, "console.html", units=units, **_calls_today_context())
 
 
 @ensure_csrf_cookie
@@ -127,7 +127,7 @@ def console(request):
 def desk(request):
     memberships = request.user.memberships.filter(is_reviewer=True).select_related("unit")
     return _page(request, "desk.html", memberships=memberships,
-                 seal_keeper=any(m.is_seal_keeper for m in memberships), **_calls_today_context(request))
+                 seal_keeper=any(m.is_seal_keeper for m in memberships), **_calls_today_context())
 
 
 @ensure_csrf_cookie

@@ -350,7 +350,13 @@ def test_agent_turns_a_residents_call_into_a_case_from_the_console(chromium, liv
     [(resident_id, item_id, status)] = live_site.sql(
         "SELECT resident_id, item_id, status FROM reviews_case WHERE id = %s", (case_id,))
     assert (resident_id, item_id, status) == (live_site.info["callee"], live_site.info["item"], "draft")
-    # After a reload the row still shows the case instead of the buttons.
+    # After a reload the row still shows the case instead of the buttons; its link opens the case on the console.
     console.reload()
-    console.locator(f".call-row[data-call='{call['id']}'] .case-link[data-case='{case_id}']").wait_for()
+    link = console.locator(f".call-row[data-call='{call['id']}'] .case-link[data-case='{case_id}']")
+    link.click()
+    console.wait_for_selector(f"#case-panel[data-case='{case_id}']:not([hidden])")
+    assert f"#{case_id}" in console.inner_text("#case-panel-heading")
+    assert console.locator("#case-panel-form select[name='employment_type']").count() == 1
+    assert console.is_visible("#case-panel-submit")
+    assert f"case={case_id}" in console.url
     agent_context.close()

@@ -170,25 +170,21 @@ def test_console_and_desk_render_the_days_calls_section_with_the_servers_today(c
     from django.utils import timezone
 
     today = timezone.localdate().isoformat()
-    for user, path, is_reviewer in [(agent, "/console/", False), (reviewer, "/desk/", True)]:
+    for user, path in [(agent, "/console/"), (reviewer, "/desk/")]:
         client.force_login(user)
         response = client.get(path)
         assert response.context["today"] == timezone.localdate()
-        assert response.context["is_reviewer"] is is_reviewer
         page = response.content.decode()
         assert 'id="calls-today"' in page and f'data-today="{today}"' in page
         assert f'<input type="date" id="calls-date" value="{today}" max="{today}">' in page
         assert '<label for="calls-date">' in page
         assert "今日通话" in page
-        assert f'data-reviewer="{"1" if is_reviewer else "0"}"' in page
 
 
-def test_an_agent_who_also_reviews_gets_links_to_the_desk(client, agent, org):
-    from stations.models import StaffMembership
-
-    StaffMembership.objects.create(user=agent, unit=Unit.objects.get(code="371702000"), is_reviewer=True)
+def test_console_has_a_case_panel_for_a_case_opened_from_a_call(client, agent):
     client.force_login(agent)
-    assert 'data-reviewer="1"' in client.get("/console/").content.decode()
+    page = client.get("/console/?case=12").content.decode()
+    assert 'id="case-panel"' in page and 'id="case-panel-heading" tabindex="-1"' in page
 
 
 @pytest.mark.parametrize("path", ["/console/", "/desk/"])

@@ -98,11 +98,10 @@ async function loadToday() {
 }
 
 // --- the open call --------------------------------------------------------------------------------
-function renderCaseForm(item) {
-  const box = $("case-form");
+function renderCaseForm(item, box = $("case-form"), values = {}) {
   box.replaceChildren();
   for (const field of item.form_fields || []) {
-    const id = "form-" + field.name;
+    const id = `${box.id}-${field.name}`;
     const label = el("label", { for: id }, loc(field, "label") + (field.required ? " *" : ""));
     let input;
     if (field.type === "choice") {
@@ -112,13 +111,14 @@ function renderCaseForm(item) {
       input = el("input", { id, name: field.name, required: field.required,
         type: field.type === "date" ? "date" : field.type === "number" ? "number" : "text" });
     }
+    if (values[field.name] !== undefined && values[field.name] !== null) input.value = String(values[field.name]);
     box.append(label, input);
   }
 }
 
-function formData() {
+function formData(box = $("case-form")) {
   const data = {};
-  for (const input of $("case-form").querySelectorAll("input, select")) {
+  for (const input of box.querySelectorAll("input, select")) {
     if (input.value !== "") data[input.name] = input.value;
   }
   return data;
@@ -230,12 +230,60 @@ $("submit-case").addEventListener("click", async () => {
   }
 });
 
+// --- a case opened from a call (?case=N): its facts, the form, submit for review --------------------------
+const EDITABLE = ["draft", "needs_more_info"];
+
+async function openCasePanel(caseId) {
+  let found;
+  try {
+    found = await api(`/api/v1/cases/${caseId}/`);
+  } catch (error) {
+    notice(error.message, "error");
+    return;
+  }
+  renderCasePanel(found);
+  $("case-panel").hidden = false;
+  $("case-panel-heading").focus();
+}
+
+function renderCasePanel(found) {
+  $("case-panel").dataset.case = found.id;
+  $("case-panel-heading").textContent = `${t("case_no", { id: found.id })} · ${loc(found.item, "name")}`;
+  const facts = [[t("status"), found.status_label], [t("resident"), found.resident.name],
+    [t("opened_by"), found.opened_unit ? found.opened_unit.name : ""]];
+  if (found.missing_materials.length) facts.push([t("missing"), found.missing_materials.map((m) => m.name).join("、")]);
+  $("case-panel-facts").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+  renderCaseForm({ form_fields: found.form_fields }, $("case-panel-form"), found.form_data || {});
+  $("case-panel-submit").hidden = !EDITABLE.includes(found.status);
+}
+
+$("case-panel-submit").addEventListener("click", async () => {
+  const caseId = $("case-panel").dataset.case;
+  const status = $("case-panel-status");
+  status.textContent = "";
+  try {
+    await api(`/api/v1/cases/${caseId}/`, { method: "PATCH", body: { form_data: formData($("case-panel-form")) } });
+    const submitted = await api(`/api/v1/cases/${caseId}/submit/`, { method: "POST", body: {} });
+    renderCasePanel(await api(`/api/v1/cases/${caseId}/`));
+    status.textContent = `${t("case_submitted")} · ${submitted.status_label}`;
+    notice(t("case_submitted"), "ok");
+  } catch (error) {
+    status.textContent = error.message;
+    notice(error.message, "error");
+  }
+});
+
 // --- the day's calls, reloaded when the console socket tells of a call that rang, was answered or ended ---
 // (a waiting list is published whenever a call of the unit ends)
 const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup", "waiting-list"];
 const callsSection = $("calls-today");
-const calls = mountCallsToday(callsSection, {
-  caseHref: callsSection.dataset.reviewer === "1" ? (id) => `/desk/?case=${id}` : null,
+const calls = mountCallsToday(callsSection, { caseHref: (id) => `/console/?unit=${unitId}&case=${id}` });
+$("calls-list").addEventListener("click", (event) => {
+  const link = event.target.closest("a.case-link");
+  if (!link) return;
+  event.preventDefault();
+  history.replaceState(null, "", link.getAttribute("href"));
+  openCasePanel(link.dataset.case);
 });
 
 connectConsole();
@@ -243,3 +291,4 @@ loadToday();
 setInterval(loadToday, 60000);
 setInterval(() => calls.refreshSoon(0), 60000);
 if (openCallId) startCall();
+if (/^\d+$/.test(params.get("case") || "")) openCasePanel(params.get("case"));
