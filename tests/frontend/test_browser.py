@@ -300,6 +300,9 @@ def test_console_lists_a_missed_call_above_a_newer_answered_one_and_refreshes_it
     # 360 px wide: nothing of the section sticks out sideways.
     assert console.evaluate("() => document.getElementById('calls-today').scrollWidth"
                             " <= document.getElementById('calls-today').clientWidth")
+    missed_row.locator(".case-create-toggle").click()
+    missed_row.get_by_label("服务事项").wait_for()
+    assert missed_row.locator(".case-create-toggle").get_attribute("aria-expanded") == "true"
     assert console.evaluate("() => document.documentElement.scrollWidth") <= 360
     shot(console, "14-console-calls", full_page=True)
 
