@@ -45,12 +45,16 @@ def _is_member(user, unit_id, *, agent: bool = False) -> bool:
     return memberships.exists()
 
 
-def call_room_role(*, call: Call, user) -> str | None:
+_LOOK_UP = object()
+
+
+def call_room_role(*, call: Call, user, invitation=_LOOK_UP) -> str | None:
     """The role `user` would have in the room, or None if they may not enter it at all.
 
     Booked call: the booking's resident and the proxy who booked it, agents of the booking's unit,
     staff invited to the call. Ad hoc call: the caller, called residents, staff of called units who
     accepted (joining a still-ringing unit invitation accepts it), staff invited by name.
+    `invitation`: the user's `invitation_for` when the caller has it already (the join needs it too).
     """
     if not user or not user.is_authenticated:
         return None
@@ -64,7 +68,8 @@ def call_room_role(*, call: Call, user) -> str | None:
             return Participant.Role.AGENT
     elif user.pk == call.created_by_id:
         return Participant.Role.CALLER
-    invitation = invitation_for(call=call, user=user)
+    if invitation is _LOOK_UP:
+        invitation = invitation_for(call=call, user=user)
     if invitation is None or invitation.status == CallInvitation.Status.DECLINED:
         return None
     if invitation.user_id:

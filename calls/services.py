@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -184,7 +185,8 @@ def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) ->
     with transaction.atomic():
         call = _lock_call(call_id)
         _expire_call(call, now, outbox)
-        role = selectors.call_room_role(call=call, user=user)
+        invitation = selectors.invitation_for(call=call, user=user)
+        role = selectors.call_room_role(call=call, user=user, invitation=invitation)
         if role is None:
             raise Forbidden(_("您无权进入此通话。"))
         if call.is_over or (call.booking_id and not call.booking.is_active):
@@ -201,7 +203,7 @@ def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) ->
             _close_stretch(place, now)
             if place.state == Participant.State.ADMITTED:
                 place.admitted_at = now
-            _event(call, CallEvent.Kind.REJOINED, at=now, user=user, participant=place)
+            events = [CallEvent.Kind.REJOINED]
         else:
             others = selectors.present_participants(call_id=call.pk, now=now).exclude(user=user).count()
             if others >= conf.max_participants():
@@ -217,18 +219,16 @@ def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) ->
             place.admitted_at = None if waits else now
             place.left_at = None
             place.media_state = {}
-            place.last_seen_at = now
-            place.channel_name = channel_name
-            place.save()
-            _event(call, CallEvent.Kind.JOINED, at=now, user=user, participant=place, role=role)
-            _event(call, CallEvent.Kind.WAITING if waits else CallEvent.Kind.ADMITTED, at=now, user=user,
-                   participant=place)
+            events = [CallEvent.Kind.JOINED, CallEvent.Kind.WAITING if waits else CallEvent.Kind.ADMITTED]
         place.channel_name = channel_name
         place.disconnected_at = None
         place.last_seen_at = now
         place.save()
+        CallEvent.objects.bulk_create([
+            CallEvent(call=call, kind=kind, user=user, participant=place, at=now,
+                      detail={"role": role} if kind == CallEvent.Kind.JOINED else {})
+            for kind in events])
 
-        invitation = selectors.invitation_for(call=call, user=user)
         if invitation is not None and invitation.status == CallInvitation.Status.RINGING:
             _accept_invitation(call, invitation, user, now, outbox)
         if role in (Participant.Role.RESIDENT, Participant.Role.PROXY) and call.booking_id:
@@ -792,12 +792,15 @@ def _expire_call(call: Call, now, outbox: Outbox):
     """Apply the deadlines that have passed for one (locked) call. Runs from the sweep and on every read."""
     stale_cutoff = now - timedelta(seconds=conf.socket_stale_seconds())
     grace = timedelta(seconds=conf.reconnect_grace_seconds())
-    live = Participant.objects.filter(call=call).exclude(state=Participant.State.LEFT).select_related("call")
-    for place in live.filter(channel_name__isnull=False, last_seen_at__lte=stale_cutoff):
-        # Its Daphne process is gone without a disconnect: treat it as dropped when last heard from.
-        _mark_disconnected(place, place.last_seen_at, now, outbox)
-    for place in live.filter(channel_name__isnull=True, disconnected_at__lte=now - grace):
-        _mark_left(place, now, outbox, reason="timeout", at=place.disconnected_at + grace)
+    due = (Participant.objects.filter(call=call).exclude(state=Participant.State.LEFT).select_related("call")
+           .filter(Q(channel_name__isnull=False, last_seen_at__lte=stale_cutoff)
+                   | Q(channel_name__isnull=True, disconnected_at__lte=now - grace)).order_by("joined_at"))
+    for place in due:
+        if place.channel_name is not None:
+            # Its Daphne process is gone without a disconnect: treat it as dropped when last heard from.
+            _mark_disconnected(place, place.last_seen_at, now, outbox)
+        if place.disconnected_at <= now - grace:
+            _mark_left(place, now, outbox, reason="timeout", at=place.disconnected_at + grace)
     due = list(CallInvitation.objects.filter(call=call, status=CallInvitation.Status.RINGING,
                                              rings_until__lte=now).select_related("unit", "user"))
     for invitation in due:
