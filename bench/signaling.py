@@ -174,6 +174,7 @@ async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeou
     for batch in range(0, rooms, connect_batch):
         await asyncio.gather(*(open_room(i) for i in range(batch, min(rooms, batch + connect_batch))))
     result.connect_seconds = time.perf_counter() - start
+    print(f"  {result.held} sockets joined in {result.connect_seconds:.1f} s; relaying ...", flush=True)
     await asyncio.sleep(1)
     result.rss_loaded = rss_kib(pid)
 
@@ -251,6 +252,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=10, help="round trips per room (offer/answer, then candidates)")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--layer", choices=("pubsub", "list"), default="pubsub",
+                        help="channel layer: our pub/sub layer (production) or channels-redis' list layer")
     parser.add_argument("--rate", type=int, default=1000, help="per-socket token bucket for the run")
     parser.add_argument("--connect-batch", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=180, help="bound on the relay phase of each server")
@@ -264,6 +267,7 @@ def main():
         "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
         "REDIS_URL": args.redis_url, "CHANNEL_PREFIX": f"bench{secrets.token_hex(3)}", "CELERY_EAGER": "true",
+        "CHANNEL_LAYER": args.layer,
         "CALL_MESSAGE_RATE": str(args.rate), "CALL_MESSAGE_BURST": str(args.rate),
         "SMS_BACKEND": "accounts.sms.LocmemSmsBackend",
     })
@@ -289,7 +293,7 @@ def main():
             url = f"ws://127.0.0.1:{port}/ws/calls/{room['call']}/"
             return (url, {"Cookie": room["a"]}, origin), (url, {"Cookie": room["b"]}, origin)
 
-        print("running Daphne + channels-redis ...", flush=True)
+        print(f"running Daphne + channels-redis ({args.layer}) ...", flush=True)
         results.append(asyncio.run(run_load("Daphne + channels-redis", daphne_urls, args.rooms, args.rounds,
                                             daphne.pid, args.connect_batch, args.timeout)))
     finally:
@@ -300,7 +304,8 @@ def main():
             daphne.kill()
 
     bare_port = free_port()
-    bare = subprocess.Popen([sys.executable, "-c", BARE_RELAY, str(bare_port)], stdout=subprocess.PIPE, env=env)
+    bare = subprocess.Popen([sys.executable, "-c", BARE_RELAY, str(bare_port)], stdout=subprocess.PIPE, env=env,
+                            stderr=open(workdir / "bare.log", "w"))  # the aborted sockets at the end log there
     try:
         bare.stdout.readline()
 
@@ -314,7 +319,7 @@ def main():
     finally:
         bare.terminate()
         bare.wait(10)
-    report(results, args.rooms, args.rounds, "channels-redis")
+    report(results, args.rooms, args.rounds, args.layer)
     if any(r.errors for r in results):
         print(f"Daphne's log: {workdir / 'daphne.log'}")
     else:
