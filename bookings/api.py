@@ -95,7 +95,11 @@ def _booking_detail(booking_id) -> Booking:
 @extend_schema(parameters=[SlotQueryIn], responses=SlotAnswerOut,
                summary="Free slots of a unit for one item (times in Asia/Shanghai)")
 class SlotListApi(APIView):
+    # Public and the hottest read: no authentication, so a logged-in resident's search does not load the
+    # session and the user from the database; JSON only, so content negotiation has one choice.
+    authentication_classes = []
     permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
 
     def get(self, request, pk):
         query = SlotQueryIn(data=request.query_params)

@@ -5,9 +5,10 @@ booking keeps working while Redis restarts. Rate limits are different: they must
 so they use the strict "throttle" alias (see accounts/throttles.py).
 """
 import functools
+import threading
 
 import redis
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 from config.logging import get_logger
 
@@ -37,7 +38,36 @@ def _cache_unavailable(*_args, **_kwargs):
     raise ValueError("cache unavailable")
 
 
+_CLIENTS: dict[str, redis.Redis] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+class SharedRedisClient(RedisCacheClient):
+    """One connection pool and one redis.Redis per server for the whole process.
+
+    Django's own client builds a redis.Redis (registering some 170 response callbacks) for every operation,
+    and every thread has its own cache object with its own pool: under ASGI, where each request runs in a
+    new thread, that was a new TCP connection to Redis per request. redis-py's pool is thread-safe.
+    """
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        ident = f"{self._servers[index]}|{sorted(self._pool_options.items(), key=lambda kv: kv[0])!r}"
+        client = _CLIENTS.get(ident)
+        if client is None:
+            with _CLIENTS_LOCK:
+                client = _CLIENTS.get(ident)
+                if client is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    client = _CLIENTS[ident] = self._client(connection_pool=pool)
+        return client
+
+
 class TolerantRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedRedisClient
+
     get = _on_outage(lambda key, default=None, *a, **k: default)(RedisCache.get)
     get_many = _on_outage(lambda *a, **k: {})(RedisCache.get_many)
     set = _on_outage(lambda *a, **k: None)(RedisCache.set)
