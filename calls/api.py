@@ -15,6 +15,7 @@ from bookings.models import ServiceItem
 from calls import selectors, services
 from calls.models import Call
 from config.errors import Forbidden, ServiceError
+from stations.selectors import user_unit_ids
 
 
 class CallStartIn(serializers.Serializer):
@@ -45,12 +46,36 @@ class CaseIn(serializers.Serializer):
 
 
 class CallSummaryOut(serializers.ModelSerializer):
+    """One row of the day's calls: everything the console and the desk show, without a request per call."""
     host_unit_name = serializers.CharField(source="host_unit.name")
+    outcome = serializers.SerializerMethodField(help_text="answered / missed / declined / ringing / ongoing / "
+                                                          "scheduled / not_connected")
+    duration_seconds = serializers.SerializerMethodField()
+    resident = serializers.SerializerMethodField(help_text="the booking's or the called resident, name masked")
+    invitations = serializers.SerializerMethodField(help_text="who was called or invited, and how each answered")
+    may_make_case = serializers.SerializerMethodField(help_text="the viewer may turn this call into a case")
 
     class Meta:
         model = Call
-        fields = ["id", "kind", "status", "host_unit", "host_unit_name", "booking", "case_id", "topic", "created_at",
-                  "started_at", "ended_at"]
+        fields = ["id", "kind", "status", "outcome", "host_unit", "host_unit_name", "booking", "case_id", "topic",
+                  "created_at", "started_at", "ended_at", "duration_seconds", "resident", "invitations",
+                  "may_make_case"]
+
+    def get_outcome(self, call) -> str:
+        return selectors.call_outcome(call)
+
+    def get_duration_seconds(self, call) -> int:
+        return selectors.call_duration_seconds(call, self.context["now"])
+
+    def get_resident(self, call) -> str | None:
+        resident = call.booking.resident if call.booking_id else selectors.called_resident(call)
+        return selectors.shown_name(resident)
+
+    def get_invitations(self, call) -> list[dict]:
+        return [selectors.invitation_summary(invitation) for invitation in call.invitations.all()]
+
+    def get_may_make_case(self, call) -> bool:
+        return selectors.may_make_case(call=call, agent_unit_ids=self.context["agent_unit_ids"])
 
 
 class IceServersApi(APIView):
@@ -80,7 +105,8 @@ class CallListApi(APIView):
             raise ServiceError(_("日期格式应为 YYYY-MM-DD。"), code="bad_date")
         services.call_sweep()  # the check on read: missed calls show as missed even between beat runs
         calls = selectors.call_list_for_day(user=request.user, day=day)
-        return Response(CallSummaryOut(calls, many=True).data)
+        context = {"now": timezone.now(), "agent_unit_ids": user_unit_ids(user=request.user, agent=True)}
+        return Response(CallSummaryOut(calls, many=True, context=context).data)
 
     @extend_schema(request=CallStartIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):

@@ -6,12 +6,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from calls import services
 from calls.models import Call, CallEvent, Participant
+from calls.selectors import mask_name
 from config.celery import app as celery_app
 from tests.calls.conftest import make_booking, make_resident, make_staff
 from tests.factories import client_for
@@ -132,7 +135,17 @@ def test_missed_shows_on_read_and_missed_calls_list_first(calls_org_db):
         listing = api.get("/api/v1/calls/", {"date": start.date().isoformat()})
     assert listing.status_code == 200
     assert [c["id"] for c in listing.json()] == [str(missed.pk), str(answered.pk)]
-    assert listing.json()[0]["status"] == "missed"
+    missed_row, answered_row = listing.json()
+    assert missed_row["status"] == "missed" and missed_row["outcome"] == "missed"
+    assert missed_row["resident"] == mask_name(resident.real_name) and missed_row["may_make_case"] is True
+    assert [(i["purpose"], i["status"]) for i in missed_row["invitations"]] == [("callee", "missed")]
+    assert answered_row["outcome"] == "ongoing" and answered_row["resident"] is None
+    assert answered_row["may_make_case"] is False  # no resident in it: nothing to open a case for
+    assert answered_row["invitations"][0]["unit"] == o.workstation1.name
+    assert answered_row["invitations"][0]["answered_by"]
+    # A reviewer invited to the call sees it but may not open a case at the calling station.
+    assert client_for(make_staff(o.station1a, is_agent=False, is_reviewer=True)).get(
+        "/api/v1/calls/", {"date": start.date().isoformat()}).json()[0]["may_make_case"] is False
     other_day = api.get("/api/v1/calls/", {"date": (start - timedelta(days=1)).date().isoformat()})
     assert other_day.json() == []
     assert api.get("/api/v1/calls/", {"date": "yesterday"}).status_code == 400
@@ -252,3 +265,22 @@ def test_sweep_frees_places_of_a_dead_process_and_beat_runs_it(calls_org_db):
     from calls.tasks import call_sweep
 
     assert call_sweep.delay().get() == 0  # the registered task runs (eagerly here)
+
+
+def test_the_days_list_costs_the_same_queries_for_one_call_or_many(calls_org_db):
+    o = calls_org_db
+    caller = make_staff(o.station1a)
+    api = client_for(caller)
+    services.call_start(caller=caller, resident_id=make_resident(o).pk, topic="回访")
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/api/v1/calls/").status_code == 200
+        return len(queries)
+
+    one = queries_for_list()
+    for _ in range(5):
+        services.call_start(caller=caller, resident_id=make_resident(o).pk, topic="回访")
+        services.call_start(caller=caller, unit_ids=[o.workstation1.pk])
+    assert len(api.get("/api/v1/calls/").json()) == 11
+    assert queries_for_list() == one

@@ -1,22 +1,11 @@
 // The day's calls on the station console and the reviewer desk: missed first, then newest first; a resident's
-// ad hoc call without a case can be turned into a new case or attached to an existing one.
+// ad hoc call without a case can be turned into a new case or attached to an existing one. One request: the list
+// carries each call's outcome, duration, callees and whether the viewer may open a case from it.
 import { api, el, formatTime, loc, notice, t } from "./common.js";
 
 const OUTCOME_CLASS = { missed: "badge-bad", declined: "badge-warn", not_connected: "badge-warn", answered: "badge-ok",
   ringing: "badge-live", ongoing: "badge-live", scheduled: "" };
-const DETAIL_LIMIT = 4;  // detail requests in flight at once
-const finished = new Map();  // call id → detail of a call that is over: it no longer changes (its case id comes from the list)
 let catalog = null;
-
-/** answered / missed / declined / ringing / ongoing / scheduled (booked, not started) / not_connected. */
-export function outcomeOf(call, detail) {
-  if (call.status === "missed") return "missed";
-  if (call.status === "scheduled") return "scheduled";
-  if (call.status === "ringing") return "ringing";
-  if (call.status !== "ended") return "ongoing";
-  if (call.started_at) return "answered";
-  return detail && detail.invitations.some((i) => i.status === "declined") ? "declined" : "not_connected";
-}
 
 export function sortCalls(calls) {
   return [...calls].sort((a, b) => (a.status !== "missed") - (b.status !== "missed")
@@ -30,45 +19,21 @@ function durationText(call) {
   return t("call_duration", { m: Math.floor(seconds / 60), s: String(seconds % 60).padStart(2, "0") });
 }
 
-/** The resident an ad hoc call rang: only residents are called by account when a call starts (staff are invited). */
-function calledResident(detail) {
-  if (!detail || detail.kind !== "ad_hoc") return null;
-  return detail.invitations.find((i) => i.purpose === "callee" && i.user) || null;
-}
-
 function callee(invitation) {
   const name = invitation.user || invitation.unit || "";
   if (invitation.unit && invitation.answered_by) return t("answered_by", { who: name, by: invitation.answered_by });
   return name;
 }
 
-function whoText(call, detail) {
-  if (!detail) return t("loading");
-  if (detail.kind === "booked") {
-    const resident = detail.participants.find((p) => p.role === "resident" || p.role === "proxy");
-    const from = resident ? resident.name : t("booking_no", { id: detail.booking_id });
-    return `${from} → ${call.host_unit_name}`;
+function whoText(call) {
+  if (call.kind === "booked") {
+    return `${call.resident || t("booking_no", { id: call.booking })} → ${call.host_unit_name}`;
   }
-  const called = detail.invitations.filter((i) => i.purpose === "callee").map(callee);
-  const invited = detail.invitations.filter((i) => i.purpose !== "callee").map(callee);
+  const called = call.invitations.filter((i) => i.purpose === "callee").map(callee);
+  const invited = call.invitations.filter((i) => i.purpose !== "callee").map(callee);
   let text = `${call.host_unit_name} → ${called.join("、") || "—"}`;
   if (invited.length) text += ` · ${t("invited_later", { who: invited.join("、") })}`;
   return text;
-}
-
-async function detailOf(call) {
-  if (finished.has(call.id)) return finished.get(call.id);
-  const detail = await api(`/api/v1/calls/${call.id}/`);
-  if (detail.status === "ended" || detail.status === "missed") finished.set(call.id, detail);
-  return detail;
-}
-
-async function eachLimited(items, limit, work) {
-  const queue = [...items];
-  const runners = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    while (queue.length) await work(queue.shift());
-  });
-  await Promise.all(runners);
 }
 
 async function itemSelect(id) {
@@ -111,13 +76,13 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
     return Boolean(list.querySelector(".call-case-form:not([hidden])"));
   }
 
-  function renderCaseArea(box, call, detail) {
+  function renderCaseArea(box, call) {
     box.replaceChildren();
     if (call.case_id) {
       box.append(caseLink(call.case_id));
       return;
     }
-    if (!calledResident(detail)) return;
+    if (!call.may_make_case) return;
     const problem = el("p", { class: "status-bad call-problem", role: "alert" });
     const createForm = el("form", { class: "call-case-form", dataset: { action: "create" }, hidden: true });
     const attachForm = el("form", { class: "call-case-form", dataset: { action: "attach" }, hidden: true });
@@ -175,14 +140,14 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
       try {
         const answer = await api(`/api/v1/calls/${call.id}/case/`, { method: "POST", body });
         call.case_id = answer.case_id;
-        renderCaseArea(box, call, detail);
+        renderCaseArea(box, call);
         notice(t(action === "create" ? "case_created_from_call" : "case_attached", { id: answer.case_id }), "ok");
         box.querySelector(".case-link").focus();
         if (deferred) refresh();
       } catch (error) {
         if (error.code === "case_exists" && error.body.case_id) {
           call.case_id = error.body.case_id;
-          renderCaseArea(box, call, detail);
+          renderCaseArea(box, call);
           notice(error.message, "info");
           return;
         }
@@ -200,26 +165,17 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
   }
 
   function renderRow(call) {
-    const outcome = outcomeOf(call, null);
-    const badge = el("span", { class: `badge call-outcome ${OUTCOME_CLASS[outcome] || ""}` }, t("outcome_" + outcome));
-    const who = el("p", { class: "call-who" }, t("loading"));
+    const badge = el("span", { class: `badge call-outcome ${OUTCOME_CLASS[call.outcome] || ""}` }, t("outcome_" + call.outcome));
     const caseBox = el("div", { class: "call-case" });
-    const row = el("li", { class: "call-row", dataset: { call: call.id, outcome, kind: call.kind } },
+    renderCaseArea(caseBox, call);
+    return el("li", { class: "call-row", dataset: { call: call.id, outcome: call.outcome, kind: call.kind } },
       el("p", { class: "call-head" },
         el("time", { datetime: call.created_at }, formatTime(call.created_at)), " ",
         el("span", { class: "badge call-kind" }, t("call_kind_" + call.kind)), " ", badge, " ",
         el("span", { class: "call-duration" }, el("span", { class: "visually-hidden" }, t("duration") + " "), durationText(call))),
-      who,
+      el("p", { class: "call-who" }, whoText(call)),
       call.topic ? el("p", { class: "hint call-topic" }, call.topic) : null,
       caseBox);
-    return { row, fill(detail) {
-      const refined = outcomeOf(call, detail);
-      row.dataset.outcome = refined;
-      badge.className = `badge call-outcome ${OUTCOME_CLASS[refined] || ""}`;
-      badge.textContent = t("outcome_" + refined);
-      who.textContent = detail ? whoText(call, detail) : "—";
-      renderCaseArea(caseBox, call, detail);
-    } };
   }
 
   async function refresh() {
@@ -242,17 +198,8 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
     missedBadge.hidden = !missed;
     missedBadge.textContent = t("missed_count", { n: missed });
     status.textContent = calls.length ? t("calls_count", { n: calls.length }) : t("no_calls");
-    const rows = calls.map((call) => ({ call, ...renderRow(call) }));
-    list.replaceChildren(...rows.map((r) => r.row));
+    list.replaceChildren(...calls.map(renderRow));
     section.dataset.loaded = day;
-    await eachLimited(rows, DETAIL_LIMIT, async ({ call, fill }) => {
-      try {
-        const detail = await detailOf(call);
-        if (mine === generation) fill(detail);
-      } catch (error) {
-        if (mine === generation) fill(null);
-      }
-    });
   }
 
   /** Many socket messages come in bursts (ringing, answered, ended): one reload after they settle. */
