@@ -7,6 +7,7 @@ goes to the one named peer's channel, never to a group.
 import json
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -102,6 +103,15 @@ class GuardedConsumer(AsyncWebsocketConsumer):
     """Size, rate and shape checks shared by every socket of ours."""
 
     schema: dict = {}
+
+    async def dispatch(self, message):
+        # Channels' own dispatch first runs close_old_connections in the one database thread, for every
+        # message: a relayed offer then waits behind whatever join holds that thread. Our handlers reach
+        # the database only through database_sync_to_async, which closes old connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def send_message(self, payload: dict):
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))
