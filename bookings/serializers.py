@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from bookings.conf import booking_setting
-from bookings.models import Booking, BookingEvent, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
+from bookings.models import BookingStatus, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
 
 
 class RequirementOut(serializers.ModelSerializer):
@@ -116,12 +116,14 @@ class MaterialOut(serializers.ModelSerializer):
         return f"/api/v1/bookings/{material.booking_id}/materials/{material.pk}/file"
 
 
-class EventOut(serializers.ModelSerializer):
+# The booking answers are plain Serializers with every field declared: a ModelSerializer re-derives its
+# fields from the model for every instance, a cost that showed in every booking created.
+class EventOut(serializers.Serializer):
+    from_status = serializers.ChoiceField(choices=BookingStatus.choices, allow_blank=True, required=False)
+    to_status = serializers.ChoiceField(choices=BookingStatus.choices)
     actor = serializers.SerializerMethodField()
-
-    class Meta:
-        model = BookingEvent
-        fields = ["from_status", "to_status", "actor", "reason", "at"]
+    reason = serializers.CharField(allow_blank=True, required=False, max_length=200)
+    at = serializers.DateTimeField(read_only=True)
 
     def get_actor(self, event) -> str:
         return str(event.actor) if event.actor_id else ""
@@ -153,21 +155,21 @@ def _call_id(booking) -> str | None:
         return None
 
 
-class BookingOut(serializers.ModelSerializer):
+class BookingOut(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
     unit = serializers.SerializerMethodField()
     item = serializers.SerializerMethodField()
     resident = serializers.SerializerMethodField()
     booked_by = serializers.SerializerMethodField()
     is_proxy = serializers.BooleanField(source="is_proxy_booking")
+    starts_at = serializers.DateTimeField(label=_("开始时间"))
+    ends_at = serializers.DateTimeField(label=_("结束时间"))
+    status = serializers.ChoiceField(choices=BookingStatus.choices, label=_("状态"), required=False)
     status_display = serializers.CharField(source="get_status_display")
     call_id = serializers.SerializerMethodField()
     missing_mandatory = serializers.SerializerMethodField()
     change_deadline = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Booking
-        fields = ["id", "unit", "item", "resident", "booked_by", "is_proxy", "starts_at", "ends_at", "status",
-                  "status_display", "call_id", "missing_mandatory", "change_deadline", "created_at"]
+    created_at = serializers.DateTimeField(read_only=True)
 
     def get_unit(self, booking) -> dict:
         return {"id": booking.unit_id, "name": booking.unit.name, "kind": booking.unit.kind}
@@ -199,20 +201,20 @@ class BookingDetailOut(BookingOut):
     checklist = serializers.SerializerMethodField()
     events = EventOut(many=True, read_only=True)
 
-    class Meta(BookingOut.Meta):
-        fields = [*BookingOut.Meta.fields, "checklist", "events"]
-
     def get_checklist(self, booking) -> list[dict]:
         materials = _materials(booking)
+        requirements = _requirements(booking)
+        # One serializer of each kind for the whole list: a ModelSerializer builds its fields per instance.
+        material_out = MaterialOut()
         checklist = []
-        for requirement in _requirements(booking):
+        for requirement, shown in zip(requirements, RequirementOut(requirements, many=True).data, strict=True):
             uploaded = [m for m in materials if m.requirement_id == requirement.pk]
-            checklist.append({**RequirementOut(requirement).data, "uploaded": MaterialOut(uploaded, many=True).data,
+            checklist.append({**shown, "uploaded": [material_out.to_representation(m) for m in uploaded],
                               "missing": requirement.mandatory and not uploaded})
         extra = [m for m in materials if m.requirement_id is None]
         if extra:
             checklist.append({"id": None, "code": "", "name": str(_("其他材料")), "mandatory": False,
-                              "uploaded": MaterialOut(extra, many=True).data, "missing": False})
+                              "uploaded": [material_out.to_representation(m) for m in extra], "missing": False})
         return checklist
 
 
