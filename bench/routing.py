@@ -34,8 +34,10 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to submit")
     parser.add_argument("--drain", type=float, default=30.0, help="longest wait for routing after the last submit")
     parser.add_argument("--submitters", type=int, default=2, help="threads submitting (open loop, paced)")
-    parser.add_argument("--pool", default="solo", choices=["solo", "threads"], help="the worker's pool (one process)")
-    parser.add_argument("--concurrency", type=int, default=1, help="threads in the worker process (--pool threads)")
+    parser.add_argument("--pool", default="solo", choices=["solo", "threads", "prefork"],
+                        help="the pool of the one worker (celery worker --pool)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="its threads (--pool threads) or child processes (--pool prefork)")
     parser.add_argument("--database", default="bench_routing")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")

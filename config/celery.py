@@ -1,7 +1,7 @@
 """The Celery app. Periodic tasks are declared here so the schedule is in one place."""
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -9,6 +9,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Database connections in the worker live like a Daphne request's: kept for CONN_MAX_AGE, health-checked
+# before use, dropped after an error. Celery's Django fix-up would otherwise close every connection before
+# and after each task (a new PostgreSQL backend per task: connection set-up, authentication and cold
+# catalogue caches on every routing); with this count it only recycles them every 500 tasks.
+app.conf.CELERY_DB_REUSE_MAX = 500
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _recycle_database_connections(task=None, **_kwargs) -> None:
+    if task is None or getattr(task.request, "is_eager", False):
+        return  # an eager task runs inside its caller's connection (and transaction)
+    from django.db import close_old_connections
+
+    close_old_connections()
+
 
 BEAT_SCHEDULE = {
     # Filled in by the apps as they land: "name": {"task": "...", "schedule": crontab(...)}

@@ -42,13 +42,14 @@ def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int]
     if keepers is None:
         keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
                       .values_list("unit_id", flat=True))
-    services = _signing()
-    if services is None or not settings.SEALING_REQUIRED:
+    services = _signing() if settings.SEALING_REQUIRED else None
+    if services is None:
         return keepers
     from signing.models import Seal
     from stations.models import Unit
 
-    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).values_list("unit_id", flat=True))
+    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).order_by()
+                 .values_list("unit_id", flat=True))
     if item_code and hasattr(services, "delegation_for"):
         for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
             if services.delegation_for(unit=station, item_code=item_code) is None:

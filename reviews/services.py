@@ -63,9 +63,9 @@ def _reason_text(reason: str) -> str:
         return reason
 
 
-def _record(*, case: Case, action: str, from_status: str, to_status: str, actor=None, unit_id=None,
+def _record(*, case_id: int, action: str, from_status: str, to_status: str, actor=None, unit_id=None,
             comment: str = "") -> CaseEvent:
-    return CaseEvent.objects.create(case=case, action=action, from_status=from_status, to_status=to_status,
+    return CaseEvent.objects.create(case_id=case_id, action=action, from_status=from_status, to_status=to_status,
                                     actor=actor, unit_id=unit_id, comment=comment[:500])
 
 
@@ -163,7 +163,7 @@ def case_create(*, actor: User, booking: Booking | None = None, resident: User |
         booking=booking, item=item, resident=resident, opened_unit=opened_unit, opened_by=actor,
         county_id=county_id, township_id=township_id,
         form_data=case_form_clean(item=item, form_data=form_data, require_all=False))
-    _record(case=case, action=CaseEvent.Action.CREATED, from_status="", to_status=CaseStatus.DRAFT, actor=actor,
+    _record(case_id=case.pk, action=CaseEvent.Action.CREATED, from_status="", to_status=CaseStatus.DRAFT, actor=actor,
             unit_id=opened_unit_id)
     log.info("case.created", case_id=case.pk, item=item.code, unit_id=opened_unit_id)
     return case
@@ -199,7 +199,7 @@ def case_material_attach(*, case: Case, actor: User, material: Material) -> Case
             link = CaseMaterial.objects.create(case=case, material=material, added_by=actor)
     except IntegrityError:
         raise Conflict(_("该材料已在案件中。"), code="material_exists")
-    _record(case=case, action=CaseEvent.Action.MATERIAL_ADDED, from_status=case.status, to_status=case.status,
+    _record(case_id=case.pk, action=CaseEvent.Action.MATERIAL_ADDED, from_status=case.status, to_status=case.status,
             actor=actor, comment=material.requirement.name if material.requirement else "")
     return link
 
@@ -241,7 +241,7 @@ def case_submit(*, case: Case, actor: User) -> Case:
         case.materials_count = len(materials)
         case.save(update_fields=["status", "submission_round", "submitted_at", "last_submitted_at",
                                  "materials_count", "updated_at"])
-        _record(case=case, action=CaseEvent.Action.SUBMITTED, from_status=from_status, to_status=case.status,
+        _record(case_id=case.pk, action=CaseEvent.Action.SUBMITTED, from_status=from_status, to_status=case.status,
                 actor=actor)
         case_id, submission_round = case.pk, case.submission_round
         transaction.on_commit(lambda: route_case.delay(case_id, submission_round))
@@ -253,34 +253,43 @@ def case_submit(*, case: Case, actor: User) -> Case:
 
 def case_route(*, case_id: int, submission_round: int) -> CaseRouting | None:
     """Route a submitted case once. Returns None when it was already routed (a duplicate delivery)."""
-    case = (Case.objects.select_related("item__category", "county", "township")
-            .filter(pk=case_id, status__in=ROUTABLE_STATUSES, submission_round=submission_round).first())
+    case = selectors.case_to_route(case_id=case_id, submission_round=submission_round)
     if case is None:
         return None
-    decision = routing.route(selectors.routing_request_for(case=case))
+    request = selectors.routing_request_for(case=case)
+    decision = routing.route(request)
     now = timezone.now()
-    warn_at, due_at = selectors.deadline_for(unit_id=decision.unit_id, start=now, days=case.item.time_limit_days)
+    warn_at, due_at = selectors.deadline_for(unit_id=decision.unit_id, start=now, days=case.time_limit_days)
     try:
         with transaction.atomic():
             # The claim: only the first delivery finds the case still waiting in this round.
-            claimed = Case.objects.filter(pk=case.pk, status=case.status, submission_round=submission_round).update(
+            claimed = Case.objects.filter(pk=case_id, status=case.status, submission_round=submission_round).update(
                 status=CaseStatus.ASSIGNED, unit_id=decision.unit_id, assignee_id=decision.reviewer_id,
                 tier=decision.tier, assigned_at=now, sla_started_at=now, warn_at=warn_at, due_at=due_at,
                 promised_due_at=due_at, warned_at=None, updated_at=now)
             if not claimed:
                 return None
-            routed = CaseRouting.objects.create(case=case, round=submission_round, unit_id=decision.unit_id,
+            routed = CaseRouting.objects.create(case_id=case_id, round=submission_round, unit_id=decision.unit_id,
                                                 reviewer_id=decision.reviewer_id, tier=decision.tier,
                                                 reason=decision.reason)
-            _record(case=case, action=CaseEvent.Action.ROUTED, from_status=case.status,
+            _record(case_id=case_id, action=CaseEvent.Action.ROUTED, from_status=case.status,
                     to_status=CaseStatus.ASSIGNED, unit_id=decision.unit_id, comment=_reason_text(decision.reason))
-            _notify_assigned(case=case, unit_id=decision.unit_id, reviewer_id=decision.reviewer_id,
-                             key=f"case:{case.pk}:round:{submission_round}")
+            _notify_assigned(case_id=case_id, item_name=case.item_name,
+                             recipient_ids=_routed_recipients(decision, request.units),
+                             key=f"case:{case_id}:round:{submission_round}")
     except IntegrityError:
         return None
-    log.info("case.routed", case_id=case.pk, unit_id=decision.unit_id, reviewer_id=decision.reviewer_id,
+    log.info("case.routed", case_id=case_id, unit_id=decision.unit_id, reviewer_id=decision.reviewer_id,
              tier=decision.tier, reason=decision.reason)
     return routed
+
+
+def _routed_recipients(decision: routing.RoutingDecision, units: tuple[routing.UnitCandidate, ...]) -> list[int]:
+    """The assignee, or everyone on duty in the unit's queue (read with the routing inputs: no query)."""
+    if decision.reviewer_id:
+        return [decision.reviewer_id]
+    unit = next(u for u in units if u.unit_id == decision.unit_id)
+    return [reviewer.user_id for reviewer in unit.on_duty]
 
 
 def _unit_reviewer_ids(unit_id: int) -> list[int]:
@@ -290,12 +299,12 @@ def _unit_reviewer_ids(unit_id: int) -> list[int]:
                 .values_list("user_id", flat=True))
 
 
-def _notify_assigned(*, case: Case, unit_id: int, reviewer_id: int | None, key: str) -> None:
-    recipients = [reviewer_id] if reviewer_id else _unit_reviewer_ids(unit_id)
-    for user in User.objects.filter(pk__in=recipients):
+def _notify_assigned(*, case_id: int, item_name: str, recipient_ids: list[int], key: str) -> None:
+    # Only the phone is read of each reviewer (these notices send no SMS, notification_send checks it).
+    for user in User.objects.filter(pk__in=recipient_ids).only("phone"):
         notification_send(user=user, event_key=f"{key}:assigned:{user.pk}", kind="case_assigned",
-                          title=_("新案件待审核"), body=f"{case.item.name} #{case.pk}",
-                          link=f"/reviews/cases/{case.pk}/")
+                          title=_("新案件待审核"), body=f"{item_name} #{case_id}",
+                          link=f"/reviews/cases/{case_id}/")
 
 
 # --- The reviewer's desk ---------------------------------------------------------------------
@@ -317,7 +326,7 @@ def case_claim(*, case: Case, reviewer: User) -> Case:
         raise Conflict(_("该案件已由他人领取，或当前状态不能领取。"), code="claim_conflict")
     from_status = case.status
     case.refresh_from_db()
-    _record(case=case, action=CaseEvent.Action.CLAIMED, from_status=from_status, to_status=CaseStatus.IN_REVIEW,
+    _record(case_id=case.pk, action=CaseEvent.Action.CLAIMED, from_status=from_status, to_status=CaseStatus.IN_REVIEW,
             actor=reviewer, unit_id=case.unit_id)
     return case
 
@@ -332,7 +341,7 @@ def case_release(*, case: Case, reviewer: User) -> Case:
         raise Conflict(_("只能退回由您办理中的案件。"), code="release_conflict")
     from_status = case.status
     case.refresh_from_db()
-    _record(case=case, action=CaseEvent.Action.RELEASED, from_status=from_status, to_status=CaseStatus.ASSIGNED,
+    _record(case_id=case.pk, action=CaseEvent.Action.RELEASED, from_status=from_status, to_status=CaseStatus.ASSIGNED,
             actor=reviewer, unit_id=case.unit_id)
     return case
 
@@ -419,7 +428,7 @@ def case_decide(*, case: Case, reviewer: User, decision: str, reason: str = "",
             action = CaseEvent.Action.DECIDED
         case.pending_decision = {}
         case.save()
-        _record(case=case, action=action, from_status=from_status, to_status=case.status, actor=reviewer,
+        _record(case_id=case.pk, action=action, from_status=from_status, to_status=case.status, actor=reviewer,
                 unit_id=case.unit_id, comment=comment)
         _notify_resident(case=case)
     log.info("case.decided", case_id=case.pk, decision=decision, sealed=bool(seal_reference))
@@ -458,7 +467,7 @@ def case_sla_warn(*, case_id: int, now: datetime.datetime) -> bool:
                     "item": case.item.name, "id": case.pk,
                     "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M")},
                 link=f"/reviews/cases/{case.pk}/")
-        _record(case=case, action=CaseEvent.Action.WARNED, from_status=case.status, to_status=case.status,
+        _record(case_id=case.pk, action=CaseEvent.Action.WARNED, from_status=case.status, to_status=case.status,
                 unit_id=case.unit_id, comment=_("已用时限的 %(pct)d%%") % {"pct": settings.REVIEWS_WARN_PERCENT})
     return True
 
@@ -488,9 +497,10 @@ def case_escalate(*, case_id: int, now: datetime.datetime) -> Escalation | None:
             unit_id=target.unit_id, assignee_id=target.reviewer_id, tier=target.tier, status=CaseStatus.ASSIGNED,
             escalation_level=level, warn_at=warn_at, due_at=due_at, sla_started_at=now, warned_at=None,
             updated_at=now)
-        _record(case=case, action=CaseEvent.Action.ESCALATED, from_status=from_status,
+        _record(case_id=case.pk, action=CaseEvent.Action.ESCALATED, from_status=from_status,
                 to_status=CaseStatus.ASSIGNED, unit_id=target.unit_id, comment=_reason_text(target.reason))
-        _notify_assigned(case=case, unit_id=target.unit_id, reviewer_id=target.reviewer_id,
+        recipients = [target.reviewer_id] if target.reviewer_id else _unit_reviewer_ids(target.unit_id)
+        _notify_assigned(case_id=case.pk, item_name=case.item.name, recipient_ids=recipients,
                          key=f"case:{case.pk}:escalation:{level}")
     log.info("case.escalated", case_id=case_id, level=level, from_unit_id=from_unit_id, to_unit_id=target.unit_id,
              to_tier=target.tier)

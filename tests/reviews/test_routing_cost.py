@@ -1,0 +1,89 @@
+"""What one routing costs in database round trips, and the worker keeping its database connection between
+tasks. Counts, not timings: bench/routing.py measures the time."""
+import pytest
+from celery.fixups.django import DjangoWorkerFixup
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Notification
+from config.celery import _recycle_database_connections, app
+from reviews import services
+from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
+from reviews.tasks import route_case
+from tests.reviews.conftest import STATION, TOWNSHIP_ITEM, agent_at, complete_materials, make_booking, reviewer_at
+
+# Three reads (the case with its item and divisions; the candidate units with their staff and open cases;
+# the closures for the deadline), the claim, the routing row, the timeline event, the reviewer and the notice
+# (inside its savepoint), and the transaction's own statements. Raise it only knowing why.
+ROUTING_QUERIES = 12
+
+
+def _submitted(resident):
+    reviewer = reviewer_at(STATION)
+    agent = agent_at(STATION)
+    booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
+    complete_materials(booking)
+    case = services.case_create(actor=agent, booking=booking, form_data={"household_type": "本地户籍"})
+    services.case_submit(case=case, actor=agent)  # inside the test's transaction: routed by hand below
+    return reviewer, case
+
+
+@pytest.mark.django_db
+def test_routing_a_case_takes_a_fixed_number_of_queries(org, resident):
+    reviewer, case = _submitted(resident)
+    with CaptureQueriesContext(connection) as queries:
+        routed = services.case_route(case_id=case.pk, submission_round=1)
+    assert routed is not None and routed.reviewer_id == reviewer.pk
+    assert len(queries) <= ROUTING_QUERIES, "\n".join(q["sql"][:200] for q in queries)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ASSIGNED and case.assignee == reviewer and case.due_at is not None
+    assert CaseEvent.objects.filter(case=case, action=CaseEvent.Action.ROUTED).count() == 1
+    assert Notification.objects.filter(user=reviewer, kind="case_assigned").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_duplicate_delivery_costs_one_read(org, resident):
+    _reviewer, case = _submitted(resident)
+    services.case_route(case_id=case.pk, submission_round=1)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.case_route(case_id=case.pk, submission_round=1) is None
+    assert len(queries) == 1
+    assert CaseRouting.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_keeps_its_database_connection_between_tasks():
+    if connection.vendor != "postgresql":
+        pytest.skip("CONN_MAX_AGE applies to PostgreSQL here")
+    fixup = DjangoWorkerFixup(app)  # what a worker installs: it used to close every connection around each task
+    connection.ensure_connection()
+    kept = connection.connection
+    for _task in range(3):
+        fixup.on_task_prerun(sender=route_case)
+        _recycle_database_connections(task=route_case)
+        Case.objects.exists()
+        fixup.on_task_postrun(sender=route_case)
+        _recycle_database_connections(task=route_case)
+    assert connection.connection is kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_replaces_a_broken_database_connection():
+    if connection.vendor != "postgresql":
+        pytest.skip("a dropped PostgreSQL connection")
+    connection.ensure_connection()
+    broken = connection.connection
+    broken.close()  # as after a database restart
+    connection.errors_occurred = True
+    _recycle_database_connections(task=route_case)
+    assert connection.connection is None  # dropped: the next query connects afresh
+    assert Case.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_eager_tasks_leave_the_callers_connection_alone(org, resident):
+    # An eager task runs inside the caller's transaction: closing "old" connections there would break it.
+    reviewer, case = _submitted(resident)
+    assert route_case.apply(args=(case.pk, 1)).get() is not None
+    assert connection.in_atomic_block and connection.connection is not None
+    assert Case.objects.get(pk=case.pk).assignee == reviewer
