@@ -1,13 +1,18 @@
 """Benchmark of the signing module: SM2, full sealed letters, letter verification, and bare pyHanko for reference.
 
-    .venv/bin/python bench/signing.py [--letters 60] [--verifications 200] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/signing.py [--letters 100] [--pg postgres://postgres@127.0.0.1:5432]
 
 Uses a throw-away database: PostgreSQL (`bench_signing`, re-created) when --pg is given, else an in-memory SQLite.
 Loads the organisation and catalog, creates the CA and a seal, then measures in one process:
   * SM2/SM3 signatures/s and verifications/s over a canonical approval record (gmssl-pyx, C);
   * full sealed letters/s: decision_seal = code check + seal/keeper checks + SM2 + render (reportlab)
     + PAdES with the visible seal (pyHanko) + ledger append, one transaction each;
-  * PDF verifications/s: letter_verify = pyHanko validation + certificate/revocation + SM2 + keeper + ledger proof;
+  * PDF verifications/s: letter_verify = every check (PAdES integrity and coverage, chain to the CA, certificate
+    and revocation at the ledger time, SM2, keeper/delegation, ledger entry and its inclusion proof), twice:
+      cold: everything the process keeps for verification is dropped before each letter (CA certificate and CRL,
+            certificate chains, checkpoint leaves, CA signatures over seal records): a process's first letter;
+      warm: a running process that has verified some letter before; every letter verified is a different one
+            (nothing about a particular letter is kept, so this is the realistic case and the target's);
   * bare pyHanko: the same visible PAdES signature on the same pre-rendered PDF, nothing else.
 Not a test: nothing here asserts; the targets are printed next to the figures.
 """
@@ -23,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=int, default=60)
-    parser.add_argument("--verifications", type=int, default=200)
+    parser.add_argument("--letters", type=int, default=100)
     parser.add_argument("--sm2", type=int, default=1000)
     parser.add_argument("--pg", default="", help="PostgreSQL server URL; default: in-memory SQLite")
     return parser.parse_args()
@@ -62,6 +66,8 @@ def main():
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     null = open(os.devnull, "w")
@@ -73,8 +79,15 @@ def main():
     from bookings.models import ServiceItem
     from signing import crypto, keys
     from signing.letter import bare_sign, letter_render
-    from signing.selectors import letter_verify
-    from signing.services import approval_record_build, ca_create, confirmation_issue, decision_seal, seal_issue
+    from signing.selectors import letter_verify, verification_caches_clear
+    from signing.services import (
+        approval_record_build,
+        ca_create,
+        checkpoint_create,
+        confirmation_issue,
+        decision_seal,
+        seal_issue,
+    )
     from stations.models import StaffMembership, Unit
 
     unit = Unit.objects.get(code="371702000")
@@ -104,8 +117,8 @@ def main():
 
     # Warm-up (font registration, key unlock, imports) outside the timings.
     warm = record(10**6)
-    decision_seal(record=warm, unit=unit, user=keeper,
-                  confirmation_code=confirmation_issue(user=keeper, case_id=warm["case_id"], record=warm))
+    warm_sealed = decision_seal(record=warm, unit=unit, user=keeper,
+                                confirmation_code=confirmation_issue(user=keeper, case_id=warm["case_id"], record=warm))
 
     # Full sealed letters: codes issued first (a person types them); decision_seal timed.
     pending = []
@@ -128,29 +141,35 @@ def main():
             bare_sign(pdf=pdf, signer=signer, seal_png=bytes(seal.picture_png))
     print(f"bare pyHanko signing      {rate(args.letters, bare_s)}   same PDF, same key, same visible seal")
 
-    # Verification of the sealed letters: cold (every check, PAdES validated from scratch) and warm (a registered
-    # letter's PAdES result comes from the cache; certificate status, keepers, delegation, SM2 and the ledger are
-    # still checked against the database each time).
+    # Verification. Beat signs a ledger checkpoint every 10 minutes: the letters are covered by one, as letters
+    # older than 10 minutes are (a newer one is checked by walking the chain after it instead).
+    checkpoint_create()
     blobs = [bytes(sealed.letter_pdf) for sealed in letters]
-    letter_verify(pdf=blobs[0], use_cache=False)
+
+    def verify_cold(blob):
+        verification_caches_clear()
+        return letter_verify(pdf=blob)
+
     with Timer() as cold_s:
-        results = [letter_verify(pdf=blobs[i % len(blobs)], use_cache=False) for i in range(args.verifications)]
-    valid = sum(r["valid"] for r in results)
-    print(f"PDF verifications, cold   {rate(args.verifications, cold_s)}   all six checks; {valid} valid")
-    for blob in blobs:
-        letter_verify(pdf=blob)
-    with Timer() as verify_s:
-        results = [letter_verify(pdf=blobs[i % len(blobs)]) for i in range(args.verifications)]
-    valid = sum(r["valid"] for r in results)
-    print(f"PDF verifications, warm   {rate(args.verifications, verify_s)}   PAdES result cached; {valid} valid")
+        cold_valid = sum(verify_cold(blob)["valid"] for blob in blobs)
+    verification_caches_clear()
+    letter_verify(pdf=bytes(warm_sealed.letter_pdf))  # the process has verified a letter before (not these)
+    with Timer() as warm_s:
+        warm_valid = sum(letter_verify(pdf=blob)["valid"] for blob in blobs)
+    with CaptureQueriesContext(connection) as queries:
+        letter_verify(pdf=bytes(warm_sealed.letter_pdf))
+    per_letter = len(queries.captured_queries)
+    print(f"PDF verifications, cold   {rate(len(blobs), cold_s)}   every check, process caches emptied before each; "
+          f"{cold_valid} valid")
+    print(f"PDF verifications, warm   {rate(len(blobs), warm_s)}   every check, each letter a new one; "
+          f"{warm_valid} valid; {per_letter} queries per letter")
 
     for label, key in (("wall", "wall"), ("CPU", "cpu")):
         full_rate, bare_rate = len(letters) / getattr(full_s, key), args.letters / getattr(bare_s, key)
-        cold_rate, warm_rate = args.verifications / getattr(cold_s, key), args.verifications / getattr(verify_s, key)
+        cold_rate, warm_rate = len(blobs) / getattr(cold_s, key), len(blobs) / getattr(warm_s, key)
         print(f"[{label:4}] full / bare {full_rate / bare_rate:5.2f} (target ≥ 0.50: "
-              f"{'met' if full_rate >= bare_rate / 2 else 'NOT met'}); verification cold {cold_rate:.1f}/s, "
-              f"warm {warm_rate:.1f}/s (target ≥ 100/s: cold {'met' if cold_rate >= 100 else 'NOT met'}, "
-              f"warm {'met' if warm_rate >= 100 else 'NOT met'})")
+              f"{'met' if full_rate >= bare_rate / 2 else 'NOT met'}); verification warm {warm_rate:.1f}/s "
+              f"(target ≥ 100/s: {'met' if warm_rate >= 100 else 'NOT met'}), cold {cold_rate:.1f}/s")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs (other processes share the machine)")
 

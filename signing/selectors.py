@@ -50,8 +50,9 @@ def trust_bundle() -> dict:
     }
 
 
-def _checkpoint_json(checkpoint: Checkpoint) -> dict:
-    return {**checkpoint.signed_content(), "signature": checkpoint.signature, "ca_sha256": checkpoint.ca.fingerprint}
+def _checkpoint_json(checkpoint: Checkpoint, ca_fingerprint: str | None = None) -> dict:
+    return {**checkpoint.signed_content(), "signature": checkpoint.signature,
+            "ca_sha256": ca_fingerprint or checkpoint.ca.fingerprint}
 
 
 # --- Ledger verification -------------------------------------------------------------------
@@ -95,18 +96,16 @@ def _checkpoint_leaves(root_hash: str, tree_size: int) -> tuple[bytes, ...]:
     return tuple(crypto.merkle_leaf(h) for h in hashes)
 
 
-@lru_cache(maxsize=64)
-def _checkpoint_signature_ok(ca_pem: str, content: bytes, signature: str) -> bool:
-    """Keyed by the exact signed bytes and signature, so a cached answer can only be about the same statement."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
+def _bureau_signed(ca_pem: str, payload: dict, signature: str) -> bool:
+    """The CA's signature over the canonical payload (seal records, checkpoints), remembered by value: the key is
+    the payload itself (sorted JSON, cheaper than RFC 8785), so a cached answer can only be about the same statement.
+    """
+    return _bureau_signature_ok(ca_pem, json.dumps(payload, sort_keys=True, ensure_ascii=False), signature)
 
-    try:
-        crypto.cert_from_pem(ca_pem).public_key().verify(crypto.unb64(signature), content, ec.ECDSA(hashes.SHA256()))
-        return True
-    except (InvalidSignature, ValueError):
-        return False
+
+@lru_cache(maxsize=1024)
+def _bureau_signature_ok(ca_pem: str, payload_json: str, signature: str) -> bool:
+    return crypto.bureau_verify(crypto.cert_from_pem(ca_pem), json.loads(payload_json), signature)
 
 
 @lru_cache(maxsize=4096)
@@ -114,15 +113,16 @@ def _audit_path(root_hash: str, tree_size: int, index: int) -> list[bytes]:
     return crypto.merkle_audit_path(index, list(_checkpoint_leaves(root_hash, tree_size)))
 
 
-def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
-    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint."""
+def ledger_entry_check(entry: LedgerEntry, *, trust=None) -> tuple[bool, str, dict]:
+    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint (`trust`:
+    the trust context the caller holds already)."""
     if entry_hash_of(entry) != entry.entry_hash:
         return False, _("账本记录 #%(seq)d 的内容与其哈希不符（已被篡改）。") % {"seq": entry.seq}, {}
-    previous = LedgerEntry.objects.filter(seq=entry.seq - 1).only("entry_hash").first()
-    if entry.seq > 1 and (previous is None or previous.entry_hash != entry.prev_hash):
+    previous_hash = _first(LedgerEntry.objects.filter(seq=entry.seq - 1).values_list("entry_hash", flat=True))
+    if entry.seq > 1 and previous_hash != entry.prev_hash:
         return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
     info = {"seq": entry.seq, "entry_hash": entry.entry_hash}
-    checkpoint = Checkpoint.objects.select_related("ca").filter(tree_size__gte=entry.seq).order_by("-tree_size").first()
+    checkpoint = Checkpoint.objects.filter(tree_size__gte=entry.seq).order_by("-tree_size").first()
     if checkpoint is None:
         following = list(LedgerEntry.objects.filter(seq__gt=entry.seq).order_by("seq")[:1000])
         link = entry.entry_hash
@@ -131,8 +131,8 @@ def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
                 return False, _("账本记录 #%(seq)d 之后的链条断开。") % {"seq": later.seq}, info
             link = later.entry_hash
         return True, _("账本记录 #%(seq)d 存在，哈希链完整；将纳入下一个签名检查点。") % {"seq": entry.seq}, info
-    if not _checkpoint_signature_ok(checkpoint.ca.cert_pem, crypto.canonical(checkpoint.signed_content()),
-                                    checkpoint.signature):
+    ca = (trust or trust_context()).anchor(pk=checkpoint.ca_id)
+    if ca is None or not _bureau_signed(ca.pem, checkpoint.signed_content(), checkpoint.signature):
         return False, _("账本检查点签名无效。"), info
     leaves = list(_checkpoint_leaves(checkpoint.root_hash, checkpoint.tree_size))
     index = entry.seq - 1
@@ -144,7 +144,7 @@ def ledger_entry_check(entry: LedgerEntry) -> tuple[bool, str, dict]:
     included = crypto.merkle_verify_inclusion(leaf=crypto.merkle_leaf(entry.entry_hash), index=index,
                                               tree_size=checkpoint.tree_size, path=path,
                                               root=bytes.fromhex(checkpoint.root_hash))
-    info["checkpoint"] = _checkpoint_json(checkpoint)
+    info["checkpoint"] = _checkpoint_json(checkpoint, ca.fingerprint)
     info["inclusion_proof"] = [p.hex() for p in path]
     if not included:
         return False, _("账本记录 #%(seq)d 不在已签名的检查点中（账本被改动）。") % {"seq": entry.seq}, info
@@ -175,34 +175,40 @@ def _check(name: str, ok: bool, detail: str) -> dict:
 def _attachments(pdf: bytes) -> dict[str, bytes]:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    from signing import pades
+
     try:
-        return _attachments_of(PdfFileReader(io.BytesIO(pdf), strict=False))
+        return pades.attachments_of(PdfFileReader(io.BytesIO(pdf), strict=False))
     except Exception:  # noqa: BLE001 - a letter without attachments just has none
         return {}
 
 
-def _attachments_of(reader) -> dict[str, bytes]:
-    try:
-        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-        found = {}
-        for i in range(0, len(names), 2):
-            spec = names[i + 1].get_object()
-            found[str(names[i])] = spec["/EF"]["/F"].get_object().data
-        return found
-    except Exception:  # noqa: BLE001 - a letter without attachments just has none
-        return {}
+_trust = None
 
 
-def _trust_roots():
-    return [_asn1_root(pem) for pem in CertificateAuthority.objects.order_by("pk").values_list("cert_pem", flat=True)]
+def trust_context():
+    """The bureau's CA certificates and CRLs, parsed once and reloaded when a CA or a CRL number changes (one small
+    query per verification tells). Chain results are cached inside the context, so a revocation empties them."""
+    from signing import pades
+
+    global _trust
+    version = tuple(CertificateAuthority.objects.order_by("pk").values_list("pk", "fingerprint", "crl_number"))
+    if _trust is None or _trust.version != version:
+        _trust = pades.TrustContext.build(CertificateAuthority.objects.order_by("pk").values_list(
+            "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"))
+    return _trust
 
 
-@lru_cache(maxsize=16)
-def _asn1_root(pem: str):
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import serialization
+def verification_caches_clear() -> None:
+    """Forget everything verification keeps in this process (the benchmark's cold case; tests)."""
+    from signing import pades
 
-    return asn1_x509.Certificate.load(crypto.cert_from_pem(pem).public_bytes(serialization.Encoding.DER))
+    global _trust
+    _trust = None
+    pades.caches_clear()
+    _ca_pems.clear()
+    for cached in (_checkpoint_leaves, _bureau_signature_ok, _audit_path, crypto.cert_from_pem):
+        cached.cache_clear()
 
 
 _ca_pems: dict[str, str] = {}
@@ -252,7 +258,8 @@ def _seal_for_cert(fingerprint: str) -> Seal | None:
     return Seal.objects.select_related("unit", "ca").filter(cert_fingerprint=fingerprint).first()
 
 
-def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None) -> dict:
+def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None, trust) -> dict:
+    """Valid then, and not revoked then: by the seal register and by the CA's signed revocation list."""
     if seal is None:
         return _check("certificate", False, _("签章证书不是本局签发的印章证书。"))
     if at is None:
@@ -261,11 +268,13 @@ def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None) -> di
     if not (cert.not_valid_before_utc <= at < cert.not_valid_after_utc) or not (
             seal.valid_from <= at < seal.valid_until):
         return _check("certificate", False, _("签署时签章证书不在有效期内（已过期或尚未生效）。"))
-    if seal.revoked_at is not None and seal.revoked_at <= at:
+    revocations = [seal.revoked_at, trust.revoked_at(ca_pk=seal.ca_id, serial=cert.serial_number)]
+    revoked_at = min((when for when in revocations if when is not None), default=None)
+    if revoked_at is not None and revoked_at <= at:
         return _check("certificate", False, _("签署时签章证书已被吊销。"))
-    if seal.revoked_at is not None:
+    if revoked_at is not None:
         return _check("certificate", True, _("签署时证书有效；该印章已于 %(when)s 吊销，此前的决定仍然有效。") % {
-            "when": seal.revoked_at.isoformat(timespec="minutes")})
+            "when": revoked_at.isoformat(timespec="minutes")})
     return _check("certificate", True, _("签署时证书有效，未吊销。"))
 
 
@@ -275,19 +284,15 @@ def _at(entry: LedgerEntry | None, fallback):
     return fallback
 
 
-def seal_signature_verify_document(*, document: dict, record: dict,
-                                   known_seal: Seal | None = None) -> tuple[bool, str, Seal | None]:
+def seal_signature_verify_document(*, document: dict, record: dict, known_seal: Seal | None = None,
+                                   canonical_record: bytes | None = None) -> tuple[bool, str, Seal | None]:
     """SM2 over the canonical record, with the key the bureau certified in the seal record."""
     try:
         seal_record = document["seal"]["record"]
         ca_pem = _ca_cert_pem(seal_record["issuer"]["ca_sha256"])
-        registered = (known_seal is not None and known_seal.record == seal_record
-                      and known_seal.record_signature == document["seal"]["bureau_signature"])
-        if ca_pem is None or not _checkpoint_signature_ok(
-                ca_pem, crypto.canonical(known_seal.record if registered else seal_record),
-                document["seal"]["bureau_signature"]):
+        if ca_pem is None or not _bureau_signed(ca_pem, seal_record, document["seal"]["bureau_signature"]):
             return False, _("印章记录不是医保局根证书签发的。"), None
-        canonical = crypto.canonical(record)
+        canonical = canonical_record or crypto.canonical(record)
         if crypto.sha256_hex(canonical) != document["record_sha256"]:
             return False, _("签章文件与审批记录不对应（记录被改动）。"), None
         public_key = bytes.fromhex(seal_record["sm2"]["public_key"][2:])
@@ -303,131 +308,100 @@ def seal_signature_verify_document(*, document: dict, record: dict,
         return False, _("签章文件格式不正确。"), None
 
 
-def _signature_facts(pdf: bytes, moment: datetime.datetime | None) -> dict:
-    """Parse the PDF and validate its one PAdES signature (at `moment`, or the signer-reported time)."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
-
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        signatures = reader.embedded_signatures
-    except Exception:  # noqa: BLE001 - anything unreadable is simply not a valid letter
-        return {"error": _("无法读取该 PDF 文件。")}
-    if len(signatures) != 1:
-        return {"error": _("文件中没有找到决定书的数字签名。")}
-    embedded = signatures[0]
-    attachments = _attachments_of(reader)
-    if moment is None and "record.json" in attachments:
-        try:
-            digest = crypto.sha256_hex(crypto.canonical(json.loads(attachments["record.json"])))
-            entry = LedgerEntry.objects.filter(subject=digest, kind__in=["approval", "rejection"]).first()
-            moment = _at(entry, None)
-        except ValueError:
-            pass
-    moment = moment or embedded.self_reported_timestamp
-    try:
-        context = ValidationContext(trust_roots=_trust_roots(), allow_fetching=False, revocation_mode="soft-fail",
-                                    moment=moment)
-        status = validate_pdf_signature(embedded, context)
-    except (SignatureValidationError, ValueError) as exc:
-        return {"error": _("签名无法验证：%(error)s") % {"error": str(exc)[:120]}}
-    return {
-        "error": None, "intact": bool(status.intact and status.valid),
-        "whole": status.coverage == SignatureCoverageLevel.ENTIRE_FILE, "trusted": bool(status.trusted),
-        "fingerprint": status.signing_cert.sha256.hex(), "attachments": attachments, "at": moment,
-    }
-
-
-PDF_FACTS_TTL = 24 * 3600
-
-
-def _signature_facts_cached(pdf: bytes, letter_sha: str, moment: datetime.datetime, ca_fingerprint: str) -> dict:
-    """A registered letter's bytes never change: its PAdES result at its ledger time is cached (Redis in production).
-
-    Only the cryptography over the bytes is cached; certificate status, keepers, delegation and the ledger are
-    checked from the database on every verification.
-    """
-    from django.core.cache import cache
-
-    key = "signing:pdf-facts:v1:" + crypto.sha256_hex(f"{letter_sha}|{moment.isoformat()}|{ca_fingerprint}".encode())
-    facts = cache.get(key)
-    if facts is None:
-        facts = _signature_facts(pdf, moment)
-        if not facts["error"]:  # errors carry text in the request's language: never cached
-            cache.set(key, facts, PDF_FACTS_TTL)
-    return facts
-
-
 def _verification_queryset():
     """One query with exactly the columns verification reads (no letter bytes, no picture, no key material)."""
-    return SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry").only(
+    return SealedDecision.objects.select_related("seal__unit", "ledger_entry").only(
         "case_id", "decision", "seal", "delegation", "sealed_by", "record", "record_hash", "letter_sha256",
         "verification_code", "ledger_entry", "sealed_at",
         "seal__serial", "seal__status", "seal__cert_pem", "seal__cert_fingerprint", "seal__record",
         "seal__record_signature", "seal__valid_from", "seal__valid_until", "seal__revoked_at", "seal__unit",
-        "seal__ca", "seal__unit__code", "seal__unit__name", "seal__unit__kind", "seal__ca__fingerprint",
-        "seal__ca__cert_pem", "ledger_entry__seq", "ledger_entry__kind", "ledger_entry__subject",
-        "ledger_entry__payload", "ledger_entry__created_at", "ledger_entry__prev_hash", "ledger_entry__entry_hash",
+        "seal__ca", "seal__unit__code", "seal__unit__name", "seal__unit__kind", "ledger_entry__seq",
+        "ledger_entry__kind", "ledger_entry__subject", "ledger_entry__payload", "ledger_entry__created_at",
+        "ledger_entry__prev_hash", "ledger_entry__entry_hash",
     )
 
 
-def letter_verify(*, pdf: bytes, use_cache: bool = True) -> dict:
-    """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger."""
-    checks: list[dict] = []
+def _first(queryset):
+    """The row of a unique lookup, without the ORDER BY of .first() (compiling it costs more than the query)."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+def _unreadable(exc) -> str:
+    if exc.reason == "unreadable":
+        return _("无法读取该 PDF 文件。")
+    if exc.reason == "no_signature":
+        return _("文件中没有找到决定书的数字签名。")
+    return _("签名无法验证：%(error)s") % {"error": exc.detail}
+
+
+def _json_attachment(attachments: dict[str, bytes], name: str):
+    try:
+        return json.loads(attachments[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _intact_check(facts) -> dict:
+    if not facts.intact:
+        return _check("intact", False, _("签名与文件内容不符：文件在签名后被改动。"))
+    if not facts.whole:
+        return _check("intact", False, _("签名之后文件被追加修改（增量更新），追加的内容不受签名保护。"))
+    return _check("intact", True, _("签名覆盖整个文件，文件未被改动。"))
+
+
+def letter_verify(*, pdf: bytes) -> dict:
+    """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger.
+
+    Every check runs on every call, over the bytes given; what the process keeps is only what cannot differ for the
+    same input (parsed CA certificates and CRLs per CRL number, the chain of a certificate in that trust context).
+    """
+    from signing import pades
+
     letter_sha = crypto.sha256_hex(pdf)
-    sealed = _verification_queryset().filter(letter_sha256=letter_sha).first()
-    if sealed is not None and use_cache:
-        facts = _signature_facts_cached(pdf, letter_sha, _at(sealed.ledger_entry, None), sealed.seal.ca.fingerprint)
-    else:
-        facts = _signature_facts(pdf, _at(sealed.ledger_entry, None) if sealed else None)
-    if facts["error"]:
-        return _result([_check("intact", False, facts["error"])], None, None)
-    attachments, at, whole = facts["attachments"], facts["at"], facts["whole"]
-    if sealed is None and "record.json" in attachments:
-        try:
-            sealed = _verification_queryset().filter(
-                record_hash=crypto.sha256_hex(crypto.canonical(json.loads(attachments["record.json"])))).first()
-        except ValueError:
-            sealed = None
+    sealed = _first(_verification_queryset().filter(letter_sha256=letter_sha))
+    try:
+        facts = pades.signature_facts(pdf)
+    except pades.LetterUnreadable as exc:
+        return _result([_check("intact", False, _unreadable(exc))], None, None)
+    signed_record = _json_attachment(facts.attachments, "record.json")
+    canonical_record = crypto.canonical(signed_record) if signed_record is not None else None
+    record_sha = crypto.sha256_hex(canonical_record) if canonical_record is not None else None
+    if sealed is None and record_sha:
+        sealed = _first(_verification_queryset().filter(record_hash=record_sha))
     entry = sealed.ledger_entry if sealed else None
+    if entry is None and record_sha:
+        entry = LedgerEntry.objects.filter(subject=record_sha, kind__in=["approval", "rejection"]).first()
+    at = _at(entry, None) or facts.self_reported_at
+    trust = trust_context()
 
-    if not facts["intact"]:
-        checks.append(_check("intact", False, _("签名与文件内容不符：文件在签名后被改动。")))
-    elif not whole:
-        checks.append(_check("intact", False, _("签名之后文件被追加修改（增量更新），追加的内容不受签名保护。")))
-    else:
-        checks.append(_check("intact", True, _("签名覆盖整个文件，文件未被改动。")))
-    checks.append(_check("chain", facts["trusted"], _("证书链可追溯到医保局根证书。") if facts["trusted"]
+    checks = [_intact_check(facts)]
+    trusted = trust.trusted(facts, at or datetime.datetime.now(datetime.UTC))
+    checks.append(_check("chain", trusted, _("证书链可追溯到医保局根证书。") if trusted
                          else _("签名证书不是由医保局根证书签发的（不受信任的根证书）。")))
-
-    fingerprint = facts["fingerprint"]
+    fingerprint = facts.fingerprint
     seal = sealed.seal if sealed and sealed.seal.cert_fingerprint == fingerprint else _seal_for_cert(fingerprint)
-    checks.append(_certificate_check(seal=seal, at=at))
+    checks.append(_certificate_check(seal=seal, at=at, trust=trust))
 
-    signed_record = None
-    if whole and facts["intact"] and "record.json" in attachments and "seal-signature.json" in attachments:
-        try:
-            signed_record = json.loads(attachments["record.json"])
-            document = json.loads(attachments["seal-signature.json"])
-            ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=signed_record,
-                                                                  known_seal=seal)
-            if ok and (seal is None or sm2_seal.pk != seal.pk):
-                ok, detail = False, _("SM2 签章与 PDF 签名不是同一枚印章。")
-            checks.append(_check("seal_signature", ok, detail))
-        except ValueError:
-            checks.append(_check("seal_signature", False, _("签章文件格式不正确。")))
+    document = _json_attachment(facts.attachments, "seal-signature.json")
+    if facts.whole and facts.intact and signed_record is not None and document is not None:
+        ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=signed_record,
+                                                              known_seal=seal, canonical_record=canonical_record)
+        if ok and (seal is None or sm2_seal.pk != seal.pk):
+            ok, detail = False, _("SM2 签章与 PDF 签名不是同一枚印章。")
+        checks.append(_check("seal_signature", ok, detail))
+    elif facts.whole and facts.intact and ("record.json" in facts.attachments
+                                           and "seal-signature.json" in facts.attachments):
+        checks.append(_check("seal_signature", False, _("签章文件格式不正确。")))
     else:
         checks.append(_check("seal_signature", False, _("无法取出文件中的签章记录。")))
 
-    if sealed is None or (signed_record is not None and crypto.record_hash(signed_record) != sealed.record_hash):
+    if sealed is None or (signed_record is not None and record_sha != sealed.record_hash):
         checks.append(_check("signer", False, _("找不到该决定书的用印记录。")))
         checks.append(_check("ledger", False, _("账本中没有该决定书的记录。")))
         return _result(checks, None, None)
+    entry = sealed.ledger_entry
     checks.append(_signer_checks(sealed=sealed, at=at))
-    ok, detail, ledger = ledger_entry_check(entry)
+    ok, detail, ledger = ledger_entry_check(entry, trust=trust)
     if ok and (entry.payload.get("letter_sha256") != sealed.letter_sha256
                or entry.payload.get("record_sha256") != sealed.record_hash):
         ok, detail = False, _("账本记录与决定书不一致。")
@@ -451,7 +425,7 @@ def signature_file_verify(*, document: dict, record: dict) -> dict:
         return _result(checks, None, None)
     at = _at(sealed.ledger_entry, None)
     checks.append(_check("chain", True, _("印章记录由医保局根证书签署。")))
-    checks.append(_certificate_check(seal=seal, at=at))
+    checks.append(_certificate_check(seal=seal, at=at, trust=trust_context()))
     checks.append(_signer_checks(sealed=sealed, at=at))
     ok, detail, ledger = ledger_entry_check(sealed.ledger_entry)
     checks.append(_check("ledger", ok, detail))

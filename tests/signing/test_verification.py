@@ -118,3 +118,67 @@ def test_letter_shows_the_verification_url(sealed):
 
     text = PdfReader(io.BytesIO(bytes(sealed.letter_pdf))).pages[0].extract_text()
     assert f"{settings.PUBLIC_BASE_URL}/verify/?code={sealed.verification_code}" in text.replace("\n", "")
+
+
+def _flip_in_signature_value(pdf: bytes) -> bytes:
+    """Change one hex digit inside the CMS signature value (the end of the DER, before the zero padding)."""
+    start = pdf.index(b"/Contents <") + len(b"/Contents <")
+    end = pdf.index(b">", start)
+    digits = pdf[start:end].rstrip(b"0")
+    at = start + len(digits) - 8
+    flipped = b"1" if pdf[at:at + 1] != b"1" else b"2"
+    return pdf[:at] + flipped + pdf[at + 1:]
+
+
+def test_a_changed_cms_signature_value_is_refused_after_the_certificate_was_cached(sealed):
+    assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]  # the certificate's chain is now cached
+    result = letter_verify(pdf=_flip_in_signature_value(bytes(sealed.letter_pdf)))
+    _refused(result, "intact", "签名后被改动")  # read fine, the signature does not verify
+    assert not _check(result, "chain")["ok"]
+
+
+def test_a_flipped_byte_is_refused_after_the_same_certificate_verified(sealed):
+    assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
+    pdf = bytearray(sealed.letter_pdf)
+    pdf[pdf.index(b"ReportLab Generated") + 3] ^= 0x01
+    _refused(letter_verify(pdf=bytes(pdf)), "intact", "改动")
+
+
+def test_a_revocation_after_a_cached_verification_is_seen_by_the_next_one(sealed, seal):
+    from signing.selectors import trust_context
+    from signing.services import seal_revoke
+
+    assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
+    cached = trust_context()
+    seal_revoke(seal=seal, reason="密钥泄露", at=sealed.sealed_at - datetime.timedelta(minutes=1))
+    assert trust_context() is not cached  # a new CRL number: CA, CRL and chains are loaded again
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "certificate", "已被吊销")
+
+
+def test_the_signed_revocation_list_is_consulted_not_only_the_seal_register(sealed, seal):
+    from signing.models import Seal
+    from signing.services import seal_revoke
+
+    assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
+    seal_revoke(seal=seal, reason="密钥泄露", at=sealed.sealed_at - datetime.timedelta(minutes=1))
+    Seal.objects.filter(pk=seal.pk).update(revoked_at=None, status=Seal.Status.ACTIVE)  # the register loses it
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "certificate", "已被吊销")
+
+
+@pytest.mark.parametrize("text", [
+    b"<48656c6c6f>", b"<48 65\n6c\t6c 6f>", b"<4865 6>", b"<>", b"<4g65>", b"<48 % comment > 65\n6c>", b"<4865",
+    b"<" + b"ab" * 9000 + b"0" * 30000 + b">",
+])
+def test_the_fast_hex_reader_answers_like_pyhankos(text):
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    from signing import pades
+
+    def read(reader):
+        stream = io.BytesIO(text + b" /Next")
+        try:
+            return reader(stream), stream.tell()
+        except PdfReadError as exc:
+            return type(exc), str(exc)
+
+    assert read(pades._read_hex_string) == read(pades._original_read_hex_string)
