@@ -96,7 +96,7 @@ def _checkpoint_leaves(root_hash: str, tree_size: int) -> tuple[bytes, ...]:
     return tuple(crypto.merkle_leaf(h) for h in hashes)
 
 
-def _bureau_signed(ca_pem: str, payload: dict, signature: str) -> bool:
+def bureau_signed(ca_pem: str, payload: dict, signature: str) -> bool:
     """The CA's signature over the canonical payload (seal records, checkpoints), remembered by value: the key is
     the payload itself (sorted JSON, cheaper than RFC 8785), so a cached answer can only be about the same statement.
     """
@@ -132,7 +132,7 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None) -> tuple[bool, str, di
             link = later.entry_hash
         return True, _("账本记录 #%(seq)d 存在，哈希链完整；将纳入下一个签名检查点。") % {"seq": entry.seq}, info
     ca = (trust or trust_context()).anchor(pk=checkpoint.ca_id)
-    if ca is None or not _bureau_signed(ca.pem, checkpoint.signed_content(), checkpoint.signature):
+    if ca is None or not bureau_signed(ca.pem, checkpoint.signed_content(), checkpoint.signature):
         return False, _("账本检查点签名无效。"), info
     leaves = list(_checkpoint_leaves(checkpoint.root_hash, checkpoint.tree_size))
     index = entry.seq - 1
@@ -214,7 +214,7 @@ def verification_caches_clear() -> None:
 _ca_pems: dict[str, str] = {}
 
 
-def _ca_cert_pem(fingerprint: str) -> str | None:
+def ca_cert_pem(fingerprint: str) -> str | None:
     """CA certificates never change once stored; remember them by fingerprint."""
     if fingerprint not in _ca_pems:
         pem = CertificateAuthority.objects.filter(fingerprint=fingerprint).values_list("cert_pem", flat=True).first()
@@ -289,8 +289,8 @@ def seal_signature_verify_document(*, document: dict, record: dict, known_seal: 
     """SM2 over the canonical record, with the key the bureau certified in the seal record."""
     try:
         seal_record = document["seal"]["record"]
-        ca_pem = _ca_cert_pem(seal_record["issuer"]["ca_sha256"])
-        if ca_pem is None or not _bureau_signed(ca_pem, seal_record, document["seal"]["bureau_signature"]):
+        ca_pem = ca_cert_pem(seal_record["issuer"]["ca_sha256"])
+        if ca_pem is None or not bureau_signed(ca_pem, seal_record, document["seal"]["bureau_signature"]):
             return False, _("印章记录不是医保局根证书签发的。"), None
         canonical = canonical_record or crypto.canonical(record)
         if crypto.sha256_hex(canonical) != document["record_sha256"]:

@@ -439,23 +439,25 @@ def seal_usable(*, unit, at: datetime.datetime | None = None) -> Seal:
 
 
 def keeper_allowed(*, seal: Seal, user, at: datetime.datetime) -> bool:
-    from django.db.models import Q
-
-    return SealKeeper.objects.filter(
-        Q(removed_at__isnull=True) | Q(removed_at__gt=at), seal=seal, user=user, granted_at__lte=at
-    ).exists()
+    """On the seal's list at `at`. The few rights of one person on one seal are compared here: a plain query is
+    cheaper to build than the OR filter, and verification asks this for every letter."""
+    rights = SealKeeper.objects.filter(seal=seal, user=user).values_list("granted_at", "removed_at")
+    return any(granted <= at and (removed is None or removed > at) for granted, removed in rights)
 
 
 def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | None:
     """Why the record's delegation does not cover this approval at `at`, or None when it does."""
+    from signing.selectors import bureau_signed, ca_cert_pem
+
     reference = record.get("delegation")
     if not reference:
         return _("本站没有该事项的审批授权。")
     delegation = Delegation.objects.filter(serial=reference["serial"]).first()
     if delegation is None or delegation.unit_id != unit.pk:
         return _("授权记录不存在或不属于本单位。")
-    if reference.get("record_sha256") != crypto.record_hash(delegation.record) or not crypto.bureau_verify(
-            crypto.cert_from_pem(ca_for_delegation(delegation).cert_pem), delegation.record, delegation.signature):
+    ca_pem = ca_cert_pem(delegation.record.get("ca_sha256", ""))
+    if reference.get("record_sha256") != crypto.record_hash(delegation.record) or ca_pem is None or not bureau_signed(
+            ca_pem, delegation.record, delegation.signature):
         return _("授权记录的签名无效。")
     if record["item"]["code"] not in delegation.item_codes:
         return _("授权范围不包括该事项。")
@@ -464,10 +466,6 @@ def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | No
     if not (delegation.valid_from <= at < delegation.valid_until):
         return _("授权已过期或尚未生效。")
     return None
-
-
-def ca_for_delegation(delegation: Delegation) -> CertificateAuthority:
-    return CertificateAuthority.objects.get(fingerprint=delegation.record["ca_sha256"])
 
 
 def verification_url(code: str) -> str:
