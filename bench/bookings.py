@@ -319,6 +319,7 @@ def main():
             asyncio.run(wait_ready(base))
             print(f"\n== {server} ({args.processes} process(es)) ==")
             results[server] = asyncio.run(bench(args, base, unit_id, item_id, sessions, cookie_name))
+            print(f"load average after {server}: {os.getloadavg()[0]:.1f}")
         finally:
             stop_server(processes, listener)
     if len(results) > 1:
