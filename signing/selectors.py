@@ -4,6 +4,7 @@ import io
 import json
 from functools import lru_cache
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
@@ -113,16 +114,25 @@ def _audit_path(root_hash: str, tree_size: int, index: int) -> list[bytes]:
     return crypto.merkle_audit_path(index, list(_checkpoint_leaves(root_hash, tree_size)))
 
 
+def _rows(sql: str, params=()) -> list[tuple]:
+    """Plain SQL for the small reads every verification makes: building an ORM query costs ten times running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def ledger_entry_check(entry: LedgerEntry, *, trust=None) -> tuple[bool, str, dict]:
     """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint (`trust`:
     the trust context the caller holds already)."""
     if entry_hash_of(entry) != entry.entry_hash:
         return False, _("账本记录 #%(seq)d 的内容与其哈希不符（已被篡改）。") % {"seq": entry.seq}, {}
-    previous_hash = _first(LedgerEntry.objects.filter(seq=entry.seq - 1).values_list("entry_hash", flat=True))
-    if entry.seq > 1 and previous_hash != entry.prev_hash:
+    previous = _rows(f"SELECT entry_hash FROM {LedgerEntry._meta.db_table} WHERE seq = %s", [entry.seq - 1])
+    if entry.seq > 1 and (not previous or previous[0][0] != entry.prev_hash):
         return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
     info = {"seq": entry.seq, "entry_hash": entry.entry_hash}
-    checkpoint = Checkpoint.objects.filter(tree_size__gte=entry.seq).order_by("-tree_size").first()
+    checkpoint = next(iter(Checkpoint.objects.raw(
+        f"SELECT * FROM {Checkpoint._meta.db_table} WHERE tree_size >= %s ORDER BY tree_size DESC LIMIT 1",
+        [entry.seq])), None)
     if checkpoint is None:
         following = list(LedgerEntry.objects.filter(seq__gt=entry.seq).order_by("seq")[:1000])
         link = entry.entry_hash
@@ -192,7 +202,7 @@ def trust_context():
     from signing import pades
 
     global _trust
-    version = tuple(CertificateAuthority.objects.order_by("pk").values_list("pk", "fingerprint", "crl_number"))
+    version = tuple(_rows(f"SELECT id, fingerprint, crl_number FROM {CertificateAuthority._meta.db_table} ORDER BY id"))
     if _trust is None or _trust.version != version:
         _trust = pades.TrustContext.build(CertificateAuthority.objects.order_by("pk").values_list(
             "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"))

@@ -439,10 +439,12 @@ def seal_usable(*, unit, at: datetime.datetime | None = None) -> Seal:
 
 
 def keeper_allowed(*, seal: Seal, user, at: datetime.datetime) -> bool:
-    """On the seal's list at `at`. The few rights of one person on one seal are compared here: a plain query is
-    cheaper to build than the OR filter, and verification asks this for every letter."""
-    rights = SealKeeper.objects.filter(seal=seal, user=user).values_list("granted_at", "removed_at")
-    return any(granted <= at and (removed is None or removed > at) for granted, removed in rights)
+    """On the seal's list at `at`. Verification asks this for every letter: a plain query for the few rights of one
+    person on one seal (building the ORM filter costs more than running it), compared here."""
+    rights = SealKeeper.objects.raw(
+        f"SELECT id, granted_at, removed_at FROM {SealKeeper._meta.db_table} WHERE seal_id = %s AND user_id = %s",
+        [seal.pk, getattr(user, "pk", user)])
+    return any(right.granted_at <= at and (right.removed_at is None or right.removed_at > at) for right in rights)
 
 
 def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | None:
