@@ -125,18 +125,32 @@ def case_sla_state(case: Case, now: datetime.datetime | None = None) -> str:
 
 # --- Materials ------------------------------------------------------------------------------
 
-def case_materials(*, case: Case) -> list[Material]:
-    """The booking's materials plus those attached to the case, oldest first."""
+def _case_materials_q(case: Case) -> Q:
     where = Q(case_links__case=case)
     if case.booking_id:
         where |= Q(booking_id=case.booking_id)
-    return list(Material.objects.filter(where).distinct().select_related("requirement")
+    return where
+
+
+def case_materials(*, case: Case) -> list[Material]:
+    """The booking's materials plus those attached to the case, oldest first."""
+    return list(Material.objects.filter(_case_materials_q(case)).distinct().select_related("requirement")
                 .order_by("uploaded_at", "pk"))
 
 
-def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None) -> list[MaterialRequirement]:
-    materials = case_materials(case=case) if materials is None else materials
-    present = {m.requirement_id for m in materials if m.requirement_id}
+def case_material_requirement_ids(*, case: Case) -> list[int | None]:
+    """The requirement each material of the case answers (None: an upload without one), one entry per material:
+    all that submission needs to know of them."""
+    return [requirement_id for _pk, requirement_id in Material.objects.filter(_case_materials_q(case)).distinct()
+            .order_by().values_list("pk", "requirement_id")]
+
+
+def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None,
+                           requirement_ids: list[int | None] | None = None) -> list[MaterialRequirement]:
+    if requirement_ids is None:
+        materials = case_materials(case=case) if materials is None else materials
+        requirement_ids = [m.requirement_id for m in materials]
+    present = {requirement_id for requirement_id in requirement_ids if requirement_id}
     return [r for r in case.item.requirements.filter(mandatory=True).order_by("sort")
             if r.pk not in present]
 

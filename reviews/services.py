@@ -214,15 +214,15 @@ def case_submit(*, case: Case, actor: User) -> Case:
     from reviews.tasks import route_case
 
     with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("item").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("item", "booking").get(pk=case.pk)
         if case.status not in (CaseStatus.DRAFT, CaseStatus.NEEDS_MORE_INFO):
             raise Conflict(_("案件当前状态为“%(status)s”，不能提交。") % {"status": case.get_status_display()},
                            code="invalid_transition")
         if not _may_edit(case, actor):
             raise Forbidden(_("您无权提交该案件。"))
         case_form_clean(item=case.item, form_data=case.form_data, require_all=True)
-        materials = selectors.case_materials(case=case)
-        missing = selectors.case_missing_mandatory(case=case, materials=materials)
+        requirement_ids = selectors.case_material_requirement_ids(case=case)
+        missing = selectors.case_missing_mandatory(case=case, requirement_ids=requirement_ids)
         if missing:
             raise ServiceError(_("缺少必需材料：%(names)s") % {"names": "、".join(r.name for r in missing)},
                                code="missing_materials", extra={"missing": [r.code for r in missing]})
@@ -238,7 +238,7 @@ def case_submit(*, case: Case, actor: User) -> Case:
         case.submission_round += 1
         case.submitted_at = case.submitted_at or now
         case.last_submitted_at = now
-        case.materials_count = len(materials)
+        case.materials_count = len(requirement_ids)
         case.save(update_fields=["status", "submission_round", "submitted_at", "last_submitted_at",
                                  "materials_count", "updated_at"])
         _record(case_id=case.pk, action=CaseEvent.Action.SUBMITTED, from_status=from_status, to_status=case.status,
