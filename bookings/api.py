@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -92,6 +93,34 @@ def _booking_detail(booking_id) -> Booking:
                                   "requirement"))).get(pk=booking_id))
 
 
+def _plain_slot_query(params) -> tuple[int, datetime.date | None, datetime.date | None] | None:
+    """(item, date_from, date_to) when the parameters are plainly well formed, else None.
+
+    Accepts only what SlotQueryIn accepts (digits; ISO dates read by the same parse_date), so the
+    warm path never answers a query that the validated path would refuse.
+    """
+    item = params.get("item", "")
+    if not item.isdigit() or int(item) < 1:
+        return None
+    dates = []
+    for name in ("date_from", "date_to"):
+        value = params.get(name)
+        try:
+            day = None if value is None else parse_date(value)
+        except ValueError:
+            return None
+        if value is not None and day is None:
+            return None
+        dates.append(day)
+    return int(item), dates[0], dates[1]
+
+
+def _slot_window(date_from, date_to, now) -> tuple[datetime.date, datetime.date]:
+    today = now.astimezone(selectors.local_zone()).date()
+    return (date_from or today,
+            date_to or today + datetime.timedelta(days=booking_setting("BOOKING_HORIZON_DAYS")))
+
+
 @extend_schema(parameters=[SlotQueryIn], responses=SlotAnswerOut,
                summary="Free slots of a unit for one item (times in Asia/Shanghai)")
 class SlotListApi(APIView):
@@ -101,16 +130,29 @@ class SlotListApi(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
 
+    def dispatch(self, request, *args, **kwargs):
+        # The warm path, before DRF wraps the request (a public endpoint: no authentication, permission or
+        # throttle to run): a cached answer for plainly well-formed parameters goes out at once. Anything
+        # else, a miss included, takes the validated path below.
+        query = _plain_slot_query(request.GET) if request.method == "GET" else None
+        if query is not None:
+            now = timezone.now()
+            date_from, date_to = _slot_window(query[1], query[2], now)
+            if date_from <= date_to:
+                answer_key = selectors.slot_search_key(unit_id=kwargs["pk"], item_id=query[0], date_from=date_from,
+                                                       date_to=date_to, now=now)
+                body, _versions = selectors.slot_answer_cached(unit_id=kwargs["pk"], answer_key=answer_key)
+                if body is not None:
+                    return HttpResponse(body, content_type="application/json")
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request, pk):
         query = SlotQueryIn(data=request.query_params)
         query.is_valid(raise_exception=True)
         now = timezone.now()
-        zone = selectors.local_zone()
-        today = now.astimezone(zone).date()
         item_id = query.validated_data["item"]
-        date_from = query.validated_data.get("date_from") or today
-        date_to = query.validated_data.get("date_to") or today + datetime.timedelta(
-            days=booking_setting("BOOKING_HORIZON_DAYS"))
+        date_from, date_to = _slot_window(query.validated_data.get("date_from"), query.validated_data.get("date_to"),
+                                          now)
         if date_to < date_from:
             raise ValidationError({"date_to": _("结束日期不能早于开始日期。")})
         # The rendered answer is reused while no seat of the unit, its hours/closures or the notice
