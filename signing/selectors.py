@@ -318,22 +318,25 @@ def seal_signature_verify_document(*, document: dict, record: dict, known_seal: 
         return False, _("签章文件格式不正确。"), None
 
 
-def _verification_queryset():
-    """One query with exactly the columns verification reads (no letter bytes, no picture, no key material)."""
-    return SealedDecision.objects.select_related("seal__unit", "ledger_entry").only(
-        "case_id", "decision", "seal", "delegation", "sealed_by", "record", "record_hash", "letter_sha256",
-        "verification_code", "ledger_entry", "sealed_at",
-        "seal__serial", "seal__status", "seal__cert_pem", "seal__cert_fingerprint", "seal__record",
-        "seal__record_signature", "seal__valid_from", "seal__valid_until", "seal__revoked_at", "seal__unit",
-        "seal__ca", "seal__unit__code", "seal__unit__name", "seal__unit__kind", "ledger_entry__seq",
-        "ledger_entry__kind", "ledger_entry__subject", "ledger_entry__payload", "ledger_entry__created_at",
-        "ledger_entry__prev_hash", "ledger_entry__entry_hash",
-    )
+def _raw_one(model, columns: str, key: str, value):
+    return next(iter(model.objects.raw(f"SELECT {columns} FROM {model._meta.db_table} WHERE {key} = %s", [value])),
+                None)
 
 
-def _first(queryset):
-    """The row of a unique lookup, without the ORDER BY of .first() (compiling it costs more than the query)."""
-    return next(iter(queryset.order_by()[:1]), None)
+def _sealed_for_verification(*, key: str, value: str) -> SealedDecision | None:
+    """The decision with its seal, the seal's unit and its ledger entry: four plain reads by key (one ORM query
+    with select_related cost more to build than the four to run); no letter bytes, picture or key material."""
+    sealed = _raw_one(SealedDecision, "id, case_id, decision, seal_id, delegation_id, sealed_by_id, record, "
+                      "record_hash, letter_sha256, verification_code, ledger_entry_id, sealed_at", key, value)
+    if sealed is None:
+        return None
+    from stations.models import Unit
+
+    sealed.seal = _raw_one(Seal, "id, serial, status, cert_pem, cert_fingerprint, record, record_signature, "
+                           "valid_from, valid_until, revoked_at, unit_id, ca_id", "id", sealed.seal_id)
+    sealed.seal.unit = _raw_one(Unit, "id, code, name, kind", "id", sealed.seal.unit_id)
+    sealed.ledger_entry = _raw_one(LedgerEntry, "*", "id", sealed.ledger_entry_id)
+    return sealed
 
 
 def _unreadable(exc) -> str:
@@ -368,7 +371,7 @@ def letter_verify(*, pdf: bytes) -> dict:
     from signing import pades
 
     letter_sha = crypto.sha256_hex(pdf)
-    sealed = _first(_verification_queryset().filter(letter_sha256=letter_sha))
+    sealed = _sealed_for_verification(key="letter_sha256", value=letter_sha)
     try:
         facts = pades.signature_facts(pdf)
     except pades.LetterUnreadable as exc:
@@ -377,7 +380,7 @@ def letter_verify(*, pdf: bytes) -> dict:
     canonical_record = crypto.canonical(signed_record) if signed_record is not None else None
     record_sha = crypto.sha256_hex(canonical_record) if canonical_record is not None else None
     if sealed is None and record_sha:
-        sealed = _first(_verification_queryset().filter(record_hash=record_sha))
+        sealed = _sealed_for_verification(key="record_hash", value=record_sha)
     entry = sealed.ledger_entry if sealed else None
     if entry is None and record_sha:
         entry = LedgerEntry.objects.filter(subject=record_sha, kind__in=["approval", "rejection"]).first()
