@@ -127,3 +127,15 @@ def test_cached_slot_basis_follows_changes(api, clock, station, item):
     station.refresh_from_db()
     station.save()  # ... the admin saves the model, which does
     assert slot_times(api, station, item, "2026-03-06")["capacity"] == 3
+
+
+def test_warm_answer_is_only_served_to_queries_the_validated_path_accepts(api, clock, station, item):
+    resident = client_for(ResidentFactory())
+    query = {"item": item.pk, "date_from": "2026-03-03", "date_to": "2026-03-04"}
+    url = f"/api/v1/units/{station.pk}/slots/"
+    cold = api.get(url, query).json()
+    assert resident.get(url, query).json() == cold  # a logged-in resident gets the same stored answer
+    for bad in ({"item": "abc"}, {"item": "0"}, {"date_from": "2026-02-30"}, {"date_from": "03/03/2026"},
+                {"date_from": "2026-03-05", "date_to": "2026-03-04"}):
+        assert api.get(url, {**query, **bad}).status_code == 400, bad
+    assert api.get(url, {"item": item.pk, "date_from": "2026-03-03"}).json()["slots"]  # date_to: the horizon
