@@ -7,9 +7,11 @@ side by side with a bare relay written with the `websockets` library, on this ma
 Loopback only. Each room is a closed loop: peer A sends an offer to B, B answers, then they trade
 ice-candidates, each message sent when the previous one arrived, for --rounds round trips; every room runs
 at once. Relay latency is send-to-receive on one clock (sender's perf_counter travels in the message).
-Prints messages/s, latency p50/p99, sockets held, lost messages, and Daphne's (or the bare relay's) RSS
-per socket. The database (a temporary SQLite file unless --database-url) holds the N calls and 2N users;
-the token bucket is raised for the run (--rate) so throughput, not the per-socket budget, is measured.
+Prints messages/s, latency p50/p99, sockets held, lost messages, the server's CPU time per relayed message
+(steadier than latency on a shared machine) and Daphne's (or the bare relay's) RSS per socket. The database
+(a temporary SQLite file unless --database-url; pass a PostgreSQL one to join at production speed: SQLite
+opens a connection per database call) holds the N calls and 2N users; the token bucket is raised for the
+run (--rate) so throughput, not the per-socket budget, is measured. --layer list runs the old layer.
 """
 import argparse
 import asyncio
@@ -60,6 +62,17 @@ asyncio.run(main())
 '''
 
 
+# Daphne on uvloop: its Twisted reactor runs on the loop asyncio.new_event_loop() returns when daphne.server
+# is imported, so the policy set first decides it.
+UVLOOP_DAPHNE = r'''
+import asyncio, sys
+import uvloop
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+from daphne.cli import CommandLineInterface
+CommandLineInterface.entrypoint()
+'''
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -71,6 +84,12 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far: the relay's cost, less sensitive to a busy machine than latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def prepare_database(env: dict, rooms: int) -> list[dict]:
@@ -128,6 +147,7 @@ class Result:
         self.rss_idle = 0
         self.rss_loaded = 0
         self.connect_seconds = 0.0
+        self.cpu_seconds = 0.0
 
 
 async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeout):
@@ -203,12 +223,14 @@ async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeou
                     return
 
     live = [pair for pair in pairs if pair]
+    cpu_start = cpu_seconds(pid)
     start = time.perf_counter()
     try:
         await asyncio.wait_for(asyncio.gather(*(converse(pair) for pair in live), return_exceptions=True), timeout)
     except TimeoutError:
         result.errors["timeout"] = result.errors.get("timeout", 0) + 1
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = cpu_seconds(pid) - cpu_start
     for pair in live:
         for ws, _ in pair:
             ws.transport.abort()  # the server is stopped next; a closing handshake per socket is not measured
@@ -225,13 +247,14 @@ def percentile(values, q):
 def report(results: list[Result], rooms: int, rounds: int, layer: str):
     print(f"\nrooms={rooms} peers/room=2 round trips/room={rounds} channel layer={layer}")
     header = ("", "sockets held", "refused rooms", "connect s", "messages", "lost", "msg/s", "p50 ms", "p99 ms",
-              "RSS idle MiB", "RSS loaded MiB", "KiB/socket")
+              "server CPU ms/msg", "RSS idle MiB", "RSS loaded MiB", "KiB/socket")
     rows = []
     for r in results:
         per_socket = (r.rss_loaded - r.rss_idle) / r.held if r.held else float("nan")
         rows.append((r.name, r.held, r.refused, f"{r.connect_seconds:.1f}", r.received, r.sent - r.received,
                      f"{r.received / r.seconds:,.0f}" if r.seconds else "-",
                      f"{percentile(r.latencies, 0.5) * 1000:.2f}", f"{percentile(r.latencies, 0.99) * 1000:.2f}",
+                     f"{r.cpu_seconds * 1000 / r.received:.3f}" if r.received else "-",
                      f"{r.rss_idle / 1024:.0f}", f"{r.rss_loaded / 1024:.0f}", f"{per_socket:.0f}"))
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -254,6 +277,7 @@ def main():
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument("--layer", choices=("pubsub", "list"), default="pubsub",
                         help="channel layer: our pub/sub layer (production) or channels-redis' list layer")
+    parser.add_argument("--uvloop", action="store_true", help="run Daphne on uvloop (pip install uvloop)")
     parser.add_argument("--rate", type=int, default=1000, help="per-socket token bucket for the run")
     parser.add_argument("--connect-batch", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=180, help="bound on the relay phase of each server")
@@ -276,7 +300,8 @@ def main():
     results = []
     port = free_port()
     # A joining socket waits for the one database thread; give the handshake longer than Daphne's 5 s.
-    daphne = subprocess.Popen([str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port),
+    launcher = [sys.executable, "-c", UVLOOP_DAPHNE] if args.uvloop else [str(ROOT / ".venv/bin/daphne")]
+    daphne = subprocess.Popen([*launcher, "-b", "127.0.0.1", "-p", str(port),
                                "--websocket_connect_timeout", "60", "config.asgi:application"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "daphne.log", "w"))
     try:
@@ -319,7 +344,7 @@ def main():
     finally:
         bare.terminate()
         bare.wait(10)
-    report(results, args.rooms, args.rounds, args.layer)
+    report(results, args.rooms, args.rounds, args.layer + (" + uvloop" if args.uvloop else ""))
     if any(r.errors for r in results):
         print(f"Daphne's log: {workdir / 'daphne.log'}")
     else:
