@@ -144,16 +144,18 @@ def stop_server(processes, listener):
         listener.close()
 
 
-async def wait_ready(base):
+async def wait_ready(base, processes):
     import aiohttp
 
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         for _ in range(200):
+            if any(process.poll() is not None for process in processes):
+                raise SystemExit("the server exited at start (run its command by hand to see why)")
             try:
                 async with http.get(f"{base}/healthz") as response:
                     if response.status == 200:
                         return
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit("the server did not start")
@@ -316,7 +318,7 @@ def main():
         port, processes, listener = start_server(args, env, server)
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(wait_ready(base))
+            asyncio.run(wait_ready(base, processes))
             print(f"\n== {server} ({args.processes} process(es)) ==")
             results[server] = asyncio.run(bench(args, base, unit_id, item_id, sessions, cookie_name))
             print(f"load average after {server}: {os.getloadavg()[0]:.1f}")
