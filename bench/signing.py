@@ -1,6 +1,6 @@
 """Benchmark of the signing module: SM2, full sealed letters, letter verification, and bare pyHanko for reference.
 
-    .venv/bin/python bench/signing.py [--letters 100] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/signing.py [--letters 60] [--pg postgres://postgres@127.0.0.1:5432]
 
 Uses a throw-away database: PostgreSQL (`bench_signing`, re-created) when --pg is given, else an in-memory SQLite.
 Loads the organisation and catalog, creates the CA and a seal, then measures in one process:
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=int, default=100)
+    parser.add_argument("--letters", type=int, default=60)
     parser.add_argument("--sm2", type=int, default=1000)
     parser.add_argument("--pg", default="", help="PostgreSQL server URL; default: in-memory SQLite")
     return parser.parse_args()
