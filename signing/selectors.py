@@ -362,6 +362,21 @@ def _intact_check(facts) -> dict:
     return _check("intact", True, _("签名覆盖整个文件，文件未被改动。"))
 
 
+def _embedded_seal_signature_check(*, facts, record, canonical_record, seal: Seal | None) -> dict:
+    """The SM2 seal signature embedded in an intact letter, by the same seal as the PDF signature."""
+    document = _json_attachment(facts.attachments, "seal-signature.json")
+    if not (facts.whole and facts.intact and "record.json" in facts.attachments
+            and "seal-signature.json" in facts.attachments):
+        return _check("seal_signature", False, _("无法取出文件中的签章记录。"))
+    if record is None or document is None:
+        return _check("seal_signature", False, _("签章文件格式不正确。"))
+    ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=record, known_seal=seal,
+                                                          canonical_record=canonical_record)
+    if ok and (seal is None or sm2_seal.pk != seal.pk):
+        ok, detail = False, _("SM2 签章与 PDF 签名不是同一枚印章。")
+    return _check("seal_signature", ok, detail)
+
+
 def letter_verify(*, pdf: bytes) -> dict:
     """Check a letter: PAdES intact and trusted, the certificate at signing time, SM2, keeper/delegation, ledger.
 
@@ -395,18 +410,8 @@ def letter_verify(*, pdf: bytes) -> dict:
     seal = sealed.seal if sealed and sealed.seal.cert_fingerprint == fingerprint else _seal_for_cert(fingerprint)
     checks.append(_certificate_check(seal=seal, at=at, trust=trust))
 
-    document = _json_attachment(facts.attachments, "seal-signature.json")
-    if facts.whole and facts.intact and signed_record is not None and document is not None:
-        ok, detail, sm2_seal = seal_signature_verify_document(document=document, record=signed_record,
-                                                              known_seal=seal, canonical_record=canonical_record)
-        if ok and (seal is None or sm2_seal.pk != seal.pk):
-            ok, detail = False, _("SM2 签章与 PDF 签名不是同一枚印章。")
-        checks.append(_check("seal_signature", ok, detail))
-    elif facts.whole and facts.intact and ("record.json" in facts.attachments
-                                           and "seal-signature.json" in facts.attachments):
-        checks.append(_check("seal_signature", False, _("签章文件格式不正确。")))
-    else:
-        checks.append(_check("seal_signature", False, _("无法取出文件中的签章记录。")))
+    checks.append(_embedded_seal_signature_check(facts=facts, record=signed_record, canonical_record=canonical_record,
+                                                 seal=seal))
 
     if sealed is None or (signed_record is not None and record_sha != sealed.record_hash):
         checks.append(_check("signer", False, _("找不到该决定书的用印记录。")))
