@@ -209,21 +209,20 @@ def signature_facts(pdf: bytes) -> SignatureFacts:
             raise SignatureValidationError("not a PAdES or PKCS#7 detached signature")
         embedded.compute_integrity_info(skip_diff=True)
         certificates = extract_certificate_info(embedded.signed_data)
-        intact = _cms_intact(embedded, certificates.signer_cert)
         signer_info = embedded.signer_info
-        algorithms_allowed = _algorithms_allowed(signer_info["signature_algorithm"].dump(),
-                                                 signer_info["digest_algorithm"].dump(),
-                                                 certificates.signer_cert.dump())
+        return SignatureFacts(
+            intact=_cms_intact(embedded, certificates.signer_cert),
+            algorithms_allowed=_algorithms_allowed(signer_info["signature_algorithm"].dump(),
+                                                   signer_info["digest_algorithm"].dump(),
+                                                   certificates.signer_cert.dump()),
+            whole=embedded.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+            signer=certificates.signer_cert, others=list(certificates.other_certs),
+            attachments=attachments_of(reader), self_reported_at=embedded.self_reported_timestamp,
+        )
     except CMSExtractionError as exc:
         raise LetterUnreadable("unverifiable", "signer certificate not included in signature") from exc
-    except (SignatureValidationError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a malformed signature (asn1crypto raises several kinds) is not valid
         raise LetterUnreadable("unverifiable", str(exc)[:120]) from exc
-    return SignatureFacts(
-        intact=intact, algorithms_allowed=algorithms_allowed,
-        whole=embedded.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-        signer=certificates.signer_cert, others=list(certificates.other_certs),
-        attachments=attachments_of(reader), self_reported_at=embedded.self_reported_timestamp,
-    )
 
 
 def _cms_intact(embedded, cert: asn1_x509.Certificate) -> bool:
