@@ -5,8 +5,9 @@
 Creates a fresh PostgreSQL database (bench_routing by default), migrates it, loads the organisation and
 the catalog, creates reviewers (with seals) at the stations, workstations and departments that will
 receive cases, and residents across three counties with complete bookings and draft cases (township,
-county and city items mixed). Starts one worker process (`celery -A config worker -Q routing --pool solo`)
-against Redis, then submits the cases open-loop at --rate per second for --seconds (each submit is the
+county and city items mixed). Starts one worker process against Redis (by default the recommended
+routing worker, `celery -A config worker -Q routing --pool threads -c 4`; --pool and --concurrency to
+compare), then submits the cases open-loop at --rate per second for --seconds (each submit is the
 real service: one transaction, route_case published on commit). Prints cases/s routed and the p50 / p99
 latency from the submit's timestamp to the case's assigned_at, both written by the database's clients
 on this machine. Bounded: the run stops waiting --drain seconds after the last submit. Not a test.
@@ -34,9 +35,9 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to submit")
     parser.add_argument("--drain", type=float, default=30.0, help="longest wait for routing after the last submit")
     parser.add_argument("--submitters", type=int, default=2, help="threads submitting (open loop, paced)")
-    parser.add_argument("--pool", default="solo", choices=["solo", "threads", "prefork"],
+    parser.add_argument("--pool", default="threads", choices=["solo", "threads", "prefork"],
                         help="the pool of the one worker (celery worker --pool)")
-    parser.add_argument("--concurrency", type=int, default=1,
+    parser.add_argument("--concurrency", type=int, default=4,
                         help="its threads (--pool threads) or child processes (--pool prefork)")
     parser.add_argument("--database", default="bench_routing")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
