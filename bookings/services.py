@@ -380,7 +380,7 @@ def booking_create(*, booked_by: User, unit: Unit, item: ServiceItem, starts_at,
             booking._prefetched_objects_cache = {"events": [event]}
             from calls.services import booking_call_create  # calls imports this module: import late
 
-            booking_call_create(booking=booking)
+            booking_call_create(booking=booking, new_booking=True)
             _notify_parties(booking, event="booked", kind="booking_confirmed", title=_("预约成功"),
                             body=_("%(unit)s %(time)s 视频办理“%(item)s”，请提前上传材料并准时进入候诊。")
                             % _booking_summary(booking))

@@ -30,10 +30,13 @@ from stations.models import StaffMembership, Unit
 log = get_logger(__name__)
 
 
-def booking_call_create(*, booking) -> Call:
-    """The one call of a booked session; call inside the booking's transaction."""
-    call, _created = Call.objects.get_or_create(booking=booking, defaults={"kind": Call.Kind.BOOKED,
-                                                                          "host_unit_id": booking.unit_id})
+def booking_call_create(*, booking, new_booking: bool = False) -> Call:
+    """The one call of a booked session; call inside the booking's transaction. A booking inserted in this very
+    transaction has no call yet (`new_booking`): one INSERT then, not get_or_create's read and savepoint."""
+    fields = {"kind": Call.Kind.BOOKED, "host_unit_id": booking.unit_id}
+    if new_booking:
+        return Call.objects.create(booking=booking, **fields)
+    call, _created = Call.objects.get_or_create(booking=booking, defaults=fields)
     return call
 
 

@@ -166,3 +166,17 @@ def test_staff_list_of_a_unit_day(clock, station, item):
 
 def test_anonymous_cannot_book(api, clock, station, item):
     assert book(api, station, item, local(3, 9, 10)).status_code in (401, 403)
+
+
+def test_booking_creation_statement_budget(clock, station, item, resident_api):
+    """The round trips of one booking (PostgreSQL: seats in one INSERT … ON CONFLICT, the call in one INSERT).
+    A budget, so that a change that adds reads to the hot path shows up here rather than in production."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = book(resident_api, station, item, local(3, 9, 10))
+    assert response.status_code == 201, response.content
+    budget = 17 if connection.vendor == "postgresql" else 22
+    assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert not any('"calls_call"' in q["sql"] and q["sql"].startswith("SELECT") for q in queries.captured_queries)
