@@ -288,7 +288,8 @@ def main():
     unknown = set(servers) - set(SERVERS)
     if unknown:
         raise SystemExit(f"unknown server(s): {', '.join(sorted(unknown))}; choose from {', '.join(SERVERS)}")
-    env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DEBUG": "false", "LOG_LEVEL": "WARNING",
+    env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DATABASE_REPLICA_URL": "", "DEBUG": "false",
+           "LOG_LEVEL": "WARNING",
            "SMS_BACKEND": "accounts.sms.LocmemSmsBackend", "DJANGO_SETTINGS_MODULE": "config.settings",
            # Under ASGI every request runs in a fresh thread, so a persistent connection per thread is
            # never reused and piles up until the server runs out of connections: close after each request

@@ -172,7 +172,8 @@ def percentile(values, fraction):
 
 def main():
     args = parse_args()
-    env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "REDIS_URL": args.redis,
+    env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DATABASE_REPLICA_URL": "",
+           "REDIS_URL": args.redis,
            "CELERY_EAGER": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
            "SEALING_REQUIRED": "false", "MEDIA_ROOT": "/tmp/bench-routing-media"}
     os.environ.update(env)

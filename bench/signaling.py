@@ -289,7 +289,7 @@ def main():
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.update({
         "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}", "DATABASE_REPLICA_URL": "",
         "REDIS_URL": args.redis_url, "CHANNEL_PREFIX": f"bench{secrets.token_hex(3)}", "CELERY_EAGER": "true",
         "CHANNEL_LAYER": args.layer,
         "CALL_MESSAGE_RATE": str(args.rate), "CALL_MESSAGE_BURST": str(args.rate),

@@ -60,6 +60,7 @@ def main():
         os.environ["DATABASE_URL"] = f"{args.pg}/bench_signing"
     else:
         os.environ["DATABASE_URL"] = "sqlite://:memory:"
+    os.environ["DATABASE_REPLICA_URL"] = ""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

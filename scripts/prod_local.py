@@ -100,6 +100,7 @@ class LocalProfile:
         env.update({
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.database_url,
+            "DATABASE_REPLICA_URL": "",  # the caller's replica is not this database's
             "REDIS_URL": self.redis_url,
             "SECRET_KEY": self.secret_key,
             "DEBUG": "false",

@@ -36,7 +36,7 @@ def _sqlite_file_url(tmp_path_factory):
     """SQLite test databases live in memory; Daphne is another process, so it gets a migrated file."""
     path = tmp_path_factory.mktemp("daphne-db") / "db.sqlite3"
     url = f"sqlite:///{path}"
-    env = {**os.environ, "DATABASE_URL": url, "VAR_DIR": str(path.parent)}
+    env = {**os.environ, "DATABASE_URL": url, "DATABASE_REPLICA_URL": "", "VAR_DIR": str(path.parent)}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True,
                    timeout=180)
     return url
@@ -52,7 +52,7 @@ def server_env(transactional_db, request):
         url = request.getfixturevalue("_sqlite_file_url")
         var_dir = str(Path(url.removeprefix("sqlite:///")).parent)
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env.update({"DATABASE_URL": url, "VAR_DIR": var_dir, "CELERY_EAGER": "true",
+    env.update({"DATABASE_URL": url, "DATABASE_REPLICA_URL": "", "VAR_DIR": var_dir, "CELERY_EAGER": "true",
                 "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
                 "CHANNEL_PREFIX": f"webrtc{os.getpid()}"})
     if getattr(settings, "REDIS_URL", ""):

@@ -52,6 +52,7 @@ class LiveSite:
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_EAGER")},
             "DATABASE_URL": self.database_url,
+            "DATABASE_REPLICA_URL": "",  # the suite's replica is not this site's database
             "VAR_DIR": str(self.tmp / "var"),
             "SECRET_KEY": "frontend-e2e-" + "k" * 40,
             "SMS_BACKEND": "tests.frontend.sms_file_backend.FileSmsBackend",
