@@ -152,3 +152,12 @@ def test_letter_verification_reports_a_tampered_ledger_entry(sealed):
 def test_every_key_event_is_in_the_ledger(sealed, seal):
     kinds = set(LedgerEntry.objects.values_list("kind", flat=True))
     assert {"ca_created", "seal_issued", "keeper_granted", "approval"} <= kinds
+
+
+def test_letter_verification_reports_a_deleted_entry_before_its_own(sealed):
+    checkpoint_create()
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM signing_ledgerentry WHERE seq = %s", [sealed.ledger_entry.seq - 1])
+    result = letter_verify(pdf=bytes(sealed.letter_pdf))
+    ledger_check = next(c for c in result["checks"] if c["name"] == "ledger")
+    assert not result["valid"] and not ledger_check["ok"] and "链接断开" in ledger_check["detail"]

@@ -182,3 +182,20 @@ def test_the_fast_hex_reader_answers_like_pyhankos(text):
             return type(exc), str(exc)
 
     assert read(pades._read_hex_string) == read(pades._original_read_hex_string)
+
+
+@pytest.mark.parametrize("key", ["letter_sha256", "record_hash"])
+def test_the_joined_verification_read_gives_what_the_orm_gives(sealed, key):
+    from signing.models import LedgerEntry, SealedDecision
+    from signing.selectors import _sealed_for_verification
+
+    read = _sealed_for_verification(key=key, value=getattr(sealed, key))
+    stored = SealedDecision.objects.select_related("seal__unit", "ledger_entry").get(pk=sealed.pk)
+    for mine, theirs in ((read, stored), (read.seal, stored.seal), (read.seal.unit, stored.seal.unit),
+                         (read.ledger_entry, stored.ledger_entry)):
+        loaded = mine.get_deferred_fields()
+        fields = [f.attname for f in type(mine)._meta.concrete_fields if f.attname not in loaded]
+        assert {f: getattr(mine, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+        assert len(fields) >= 4
+    assert read.previous_entry_hash == LedgerEntry.objects.get(seq=stored.ledger_entry.seq - 1).entry_hash
+    assert _sealed_for_verification(key=key, value="0" * 64) is None
