@@ -402,6 +402,16 @@ def _json_attachment(attachments: dict[str, bytes], name: str):
         return None
 
 
+def _canonical_record(embedded: bytes | None, record: dict | None, *, stored_hash: str | None) -> bytes | None:
+    """The record's RFC 8785 bytes. A letter embeds exactly those: when the embedded bytes hash to the hash stored
+    at sealing (computed over the canonical bytes) they are them, and need not be encoded again."""
+    if record is None:
+        return None
+    if stored_hash is not None and crypto.sha256_hex(embedded) == stored_hash:
+        return embedded
+    return crypto.canonical(record)
+
+
 def _intact_check(facts) -> dict:
     if not facts.intact:
         return _check("intact", False, _("签名与文件内容不符：文件在签名后被改动。"))
@@ -440,7 +450,8 @@ def letter_verify(*, pdf: bytes) -> dict:
     except pades.LetterUnreadable as exc:
         return _result([_check("intact", False, _unreadable(exc))], None, None)
     signed_record = _json_attachment(facts.attachments, "record.json")
-    canonical_record = crypto.canonical(signed_record) if signed_record is not None else None
+    canonical_record = _canonical_record(facts.attachments.get("record.json"), signed_record,
+                                         stored_hash=sealed.record_hash if sealed else None)
     record_sha = crypto.sha256_hex(canonical_record) if canonical_record is not None else None
     if sealed is None and record_sha:
         sealed = _sealed_for_verification(key="record_hash", value=record_sha)

@@ -199,3 +199,38 @@ def test_the_joined_verification_read_gives_what_the_orm_gives(sealed, key):
         assert len(fields) >= 4
     assert read.previous_entry_hash == LedgerEntry.objects.get(seq=stored.ledger_entry.seq - 1).entry_hash
     assert _sealed_for_verification(key=key, value="0" * 64) is None
+
+
+@pytest.mark.parametrize("text", [
+    b"/Type", b"/Type/Catalog", b"/Root>>", b"/F1[", b"/x{", b"/Name(x)", b"/N%c", b"/", b"/ ", b"/x\x00", b"/abc",
+    b"/A#20B", b"/q#", b"/a\x01b", b"/abc\xe4\xbd\xa0", b"/ab~c\x7f", b"Type", b"/" + b"x" * 126, b"/" + b"x" * 127,
+    b"/" + b"x" * 300,
+])
+@pytest.mark.parametrize("tail", [b"", b" /Next"])
+def test_the_fast_name_reader_answers_like_pyhankos(text, tail):
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    from signing import pades
+
+    def read(reader):
+        stream = io.BytesIO(text + tail)
+        try:
+            return reader(stream), stream.tell()
+        except PdfReadError as exc:
+            return type(exc), str(exc)
+
+    assert read(pades._read_name) == read(pades._original_read_name)
+
+
+
+def test_the_embedded_record_bytes_are_used_only_when_they_are_the_canonical_ones():
+    from signing.selectors import _canonical_record
+
+    record = {"b": 1, "a": "审批"}
+    canonical = crypto.canonical(record)
+    spaced = json.dumps(record, indent=2).encode()
+    stored = crypto.sha256_hex(canonical)
+    assert _canonical_record(canonical, record, stored_hash=stored) is canonical
+    assert _canonical_record(spaced, record, stored_hash=stored) == canonical
+    assert _canonical_record(spaced, record, stored_hash=None) == canonical
+    assert _canonical_record(None, None, stored_hash=stored) is None
