@@ -52,13 +52,14 @@ class CallSummaryOut(serializers.ModelSerializer):
                                                           "scheduled / not_connected")
     duration_seconds = serializers.SerializerMethodField()
     resident = serializers.SerializerMethodField(help_text="the booking's or the called resident, name masked")
+    resident_id = serializers.SerializerMethodField(help_text="that resident's account (for their cases)")
     invitations = serializers.SerializerMethodField(help_text="who was called or invited, and how each answered")
     may_make_case = serializers.SerializerMethodField(help_text="the viewer may turn this call into a case")
 
     class Meta:
         model = Call
         fields = ["id", "kind", "status", "outcome", "host_unit", "host_unit_name", "booking", "case_id", "topic",
-                  "created_at", "started_at", "ended_at", "duration_seconds", "resident", "invitations",
+                  "created_at", "started_at", "ended_at", "duration_seconds", "resident", "resident_id", "invitations",
                   "may_make_case"]
 
     def get_outcome(self, call) -> str:
@@ -68,8 +69,15 @@ class CallSummaryOut(serializers.ModelSerializer):
         return selectors.call_duration_seconds(call, self.context["now"])
 
     def get_resident(self, call) -> str | None:
-        resident = call.booking.resident if call.booking_id else selectors.called_resident(call)
-        return selectors.shown_name(resident)
+        return selectors.shown_name(self._resident(call))
+
+    def get_resident_id(self, call) -> int | None:
+        resident = self._resident(call)
+        return resident.pk if resident else None
+
+    @staticmethod
+    def _resident(call):
+        return call.booking.resident if call.booking_id else selectors.called_resident(call)
 
     def get_invitations(self, call) -> list[dict]:
         return [selectors.invitation_summary(invitation) for invitation in call.invitations.all()]

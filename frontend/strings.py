@@ -152,6 +152,7 @@ JS_STRINGS = {
     "choose_item": _("请选择服务事项"),
     "case_create_go": _("建立案件"),
     "case_id": _("案件编号"),
+    "resident_open_cases": _("该参保人未办结的案件"),
     "case_id_invalid": _("请填写正确的案件编号（数字）。"),
     "case_attach_go": _("关联"),
     "case_created_from_call": _("已由通话建立案件 #%(id)s"),

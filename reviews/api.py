@@ -5,7 +5,7 @@ Thin views: they check the input, call one selector or service, and shape the ou
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -33,15 +33,28 @@ def _detail(case, status_code=status.HTTP_200_OK) -> Response:
     return Response(CaseDetailOut(case).data, status=status_code)
 
 
+class CaseListQueryIn(serializers.Serializer):
+    resident = serializers.IntegerField(required=False, min_value=1)
+    undecided = serializers.BooleanField(required=False)
+
+
 class CaseListCreateApi(GenericAPIView):
     """Residents list their own cases; staff the cases of their units. Agents open cases."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = CaseOut
 
-    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR)], responses=CaseOut(many=True))
+    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR),
+                               OpenApiParameter("resident", OpenApiTypes.INT, description="one resident's cases"),
+                               OpenApiParameter("undecided", OpenApiTypes.BOOL,
+                                                description="only cases not yet approved or rejected")],
+                   responses=CaseOut(many=True))
     def get(self, request):
-        cases = selectors.case_list_for_user(user=request.user, status=request.query_params.get("status"))
+        query = CaseListQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        cases = selectors.case_list_for_user(user=request.user, status=request.query_params.get("status"),
+                                             resident_id=query.validated_data.get("resident"),
+                                             undecided=query.validated_data.get("undecided", False))
         page = self.paginate_queryset(cases)
         return self.get_paginated_response(CaseOut(page, many=True).data)
 

@@ -138,6 +138,7 @@ def test_missed_shows_on_read_and_missed_calls_list_first(calls_org_db):
     missed_row, answered_row = listing.json()
     assert missed_row["status"] == "missed" and missed_row["outcome"] == "missed"
     assert missed_row["resident"] == mask_name(resident.real_name) and missed_row["may_make_case"] is True
+    assert missed_row["resident_id"] == resident.pk
     assert [(i["purpose"], i["status"]) for i in missed_row["invitations"]] == [("callee", "missed")]
     assert answered_row["outcome"] == "ongoing" and answered_row["resident"] is None
     assert answered_row["may_make_case"] is False  # no resident in it: nothing to open a case for

@@ -1,5 +1,6 @@
 """Cases through the API: opening, the form, submitting with materials, routing, claim, decisions, visibility."""
 import pytest
+from django.utils import timezone
 
 from accounts.models import Notification
 from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
@@ -324,3 +325,24 @@ def test_queue_filters_and_stats_need_administrator(routed_case):
     assert client.get("/api/v1/reviews/queue/?sla_state=on_time").json()["count"] == 1
     assert client.get("/api/v1/reviews/queue/?sla_state=late").status_code == 400
     assert client.get("/api/v1/stats/").status_code == 403
+
+
+def test_case_list_filters_one_residents_undecided_cases(agent, resident):
+    undecided = open_case(agent, make_booking(resident=resident, item_code=TOWNSHIP_ITEM))
+    decided = open_case(agent, make_booking(resident=resident, item_code=COUNTY_ITEM))
+    Case.objects.filter(pk=decided["id"]).update(status=CaseStatus.APPROVED, unit=unit(STATION),
+                                                 decided_at=timezone.now())
+    someone_else = open_case(agent, make_booking(resident=ResidentFactory(), item_code=TOWNSHIP_ITEM))
+    client = client_for(agent)
+
+    everything = client.get("/api/v1/cases/").json()["results"]
+    assert {c["id"] for c in everything} >= {undecided["id"], decided["id"], someone_else["id"]}
+    theirs = client.get("/api/v1/cases/", {"resident": resident.pk}).json()["results"]
+    assert {c["id"] for c in theirs} == {undecided["id"], decided["id"]}
+    open_ones = client.get("/api/v1/cases/", {"resident": resident.pk, "undecided": "true"}).json()["results"]
+    assert [c["id"] for c in open_ones] == [undecided["id"]]
+    refused = client.get("/api/v1/cases/", {"resident": "王"})
+    assert refused.status_code == 400 and "resident" in refused.json()["fields"]
+    # Another unit's agent sees none of them, filter or not.
+    assert client_for(agent_at(OTHER_WORKSTATION)).get("/api/v1/cases/", {"resident": resident.pk}).json()[
+        "results"] == []

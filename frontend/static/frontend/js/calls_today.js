@@ -102,6 +102,7 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
       problem.textContent = "";
       if (open) {
         if (form === createForm && !form.childElementCount) await fillCreateForm();
+        if (form === attachForm && !form.dataset.suggested) await suggestCases();
         const field = form.querySelector("select, input");
         if (field) field.focus();
       } else if (deferred) {
@@ -120,9 +121,27 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
     }
 
     const inputId = `case-id-${call.id}`;
-    attachForm.append(el("label", { for: inputId }, t("case_id")),
-      el("input", { id: inputId, type: "number", inputmode: "numeric", min: "1", step: "1", required: true }),
+    const caseInput = el("input", { id: inputId, type: "number", inputmode: "numeric", min: "1", step: "1", required: true });
+    attachForm.append(el("label", { for: inputId }, t("case_id")), caseInput,
       el("div", { class: "btn-row" }, el("button", { type: "submit", class: "btn btn-primary case-attach-submit" }, t("case_attach_go"))));
+
+    /** The called resident's cases not yet decided, as a choice that fills the case number. */
+    async function suggestCases() {
+      attachForm.dataset.suggested = "1";
+      if (!call.resident_id) return;
+      let cases;
+      try {
+        cases = (await api(`/api/v1/cases/?resident=${call.resident_id}&undecided=true`)).results;
+      } catch (error) {
+        return;  // typing the number still works
+      }
+      if (!cases.length) return;
+      const selectId = `case-choice-${call.id}`;
+      const select = el("select", { id: selectId, class: "case-choice" }, el("option", { value: "" }, "—"),
+        cases.map((c) => el("option", { value: c.id }, `#${c.id} ${loc(c.item, "name")} · ${c.status_label}`)));
+      select.addEventListener("change", () => { caseInput.value = select.value; });
+      attachForm.prepend(el("label", { for: selectId }, t("resident_open_cases")), select);
+    }
 
     async function submit(event, action) {
       event.preventDefault();
