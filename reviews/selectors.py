@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     Aggregate,
     Avg,
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings.models import Category, Material, MaterialRequirement, ServiceItem
+from config.db import replica
 from config.errors import NotFound
 from reviews import routing, sealing, sla
 from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseStatus
@@ -57,11 +58,16 @@ def case_visible_q(user) -> Q:
             | Q(assignee=user))
 
 
-def case_list_for_user(*, user, status: str | None = None) -> QuerySet[Case]:
+def case_list_for_user(*, user, status: str | None = None, resident_id: int | None = None,
+                       undecided: bool = False) -> QuerySet[Case]:
     ids = Case.objects.filter(case_visible_q(user)).values("pk")
     cases = Case.objects.filter(pk__in=ids).select_related("item", "unit", "opened_unit", "assignee", "resident")
     if status:
         cases = cases.filter(status=status)
+    if resident_id is not None:
+        cases = cases.filter(resident_id=resident_id)
+    if undecided:
+        cases = cases.exclude(status__in=(CaseStatus.APPROVED, CaseStatus.REJECTED))
     return cases.order_by("-created_at", "-pk")
 
 
@@ -372,12 +378,12 @@ def _percentiles_python(cases: QuerySet[Case], key: str) -> dict:
 def case_statistics(*, date_from: datetime.date | None = None, date_to: datetime.date | None = None) -> dict:
     """Per service item, reviewing unit and county: cases, median / p90 processing time (working days) against
     the promised limit, SLA compliance, escalations, materials per case."""
-    cases = Case.objects.exclude(status=CaseStatus.DRAFT)
+    cases = Case.objects.using(replica()).exclude(status=CaseStatus.DRAFT)
     if date_from:
         cases = cases.filter(submitted_at__date__gte=date_from)
     if date_to:
         cases = cases.filter(submitted_at__date__lte=date_to)
-    postgres = connection.vendor == "postgresql"
+    postgres = connections[replica()].vendor == "postgresql"
     result = {}
     for name, (key, code, label) in STAT_GROUPS.items():
         aggregates = {

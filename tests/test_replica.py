@@ -6,8 +6,10 @@ import pytest
 from django.db import DatabaseError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from stations import selectors
 from stations.models import Division
+from tests.factories import StaffFactory, client_for
 
 pytestmark = [
     pytest.mark.skipif("replica" not in connections.settings, reason="DATABASE_REPLICA_URL is not set"),
@@ -44,3 +46,12 @@ def test_readyz_reports_the_replica(on_replica, client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"]["database_replica"] == "ok"
+
+
+def test_the_bureaus_statistics_read_from_the_replica(on_replica):
+    admin = StaffFactory(role=User.Role.ADMINISTRATOR)
+    with CaptureQueriesContext(connections["replica"]) as on_replica_side:
+        response = client_for(admin).get("/api/v1/stats/")
+    assert response.status_code == 200, response.content
+    assert {"by_item", "by_unit", "by_county"} <= set(response.json())
+    assert any("reviews_case" in q["sql"] for q in on_replica_side.captured_queries)
