@@ -275,15 +275,25 @@ def slot_find(*, unit: Unit, item: ServiceItem, starts_at: datetime.datetime,
     return None
 
 
+NEXT_FREE_FIRST_DAYS = 2
+
+
 def slots_next_free(*, unit: Unit, item: ServiceItem, after: datetime.datetime | None = None,
                     limit: int = 5) -> list[Slot]:
-    """The next free slots, offered to the loser of a race (HTTP 409)."""
+    """The next free slots, offered to the loser of a race (HTTP 409). The first few days usually hold them:
+    those are read first, the rest of the booking window only when they do not."""
     zone = local_zone()
     start_day = (after or timezone.now()).astimezone(zone).date()
     _earliest, last_day = slot_window()
-    slots = slot_list(unit=unit, item=item, date_from=start_day, date_to=last_day)
-    if after is not None:
-        slots = [s for s in slots if s.starts_at > after]
+    near_end = min(start_day + datetime.timedelta(days=NEXT_FREE_FIRST_DAYS - 1), last_day)
+    slots = []
+    for date_from, date_to in ((start_day, near_end), (near_end + datetime.timedelta(days=1), last_day)):
+        if date_from > date_to:
+            break
+        found = slot_list(unit=unit, item=item, date_from=date_from, date_to=date_to)
+        slots += [s for s in found if after is None or s.starts_at > after]
+        if len(slots) >= limit:
+            break
     return slots[:limit]
 
 

@@ -139,3 +139,12 @@ def test_warm_answer_is_only_served_to_queries_the_validated_path_accepts(api, c
                 {"date_from": "2026-03-05", "date_to": "2026-03-04"}):
         assert api.get(url, {**query, **bad}).status_code == 400, bad
     assert api.get(url, {"item": item.pk, "date_from": "2026-03-03"}).json()["slots"]  # date_to: the horizon
+
+
+def test_next_free_slots_look_past_the_first_days_when_those_are_closed(clock, station, item):
+    near = selectors.slots_next_free(unit=station, item=item, after=local(3, 9, 10))
+    assert [s.starts_at for s in near][:2] == [local(3, 9, 30), local(3, 9, 50)]
+    Closure.objects.create(unit=station, date=datetime.date(2026, 3, 3), reason="线路检修")
+    Closure.objects.create(unit=station, date=datetime.date(2026, 3, 4), reason="线路检修")
+    later = selectors.slots_next_free(unit=station, item=item, after=local(3, 9, 10))
+    assert len(later) == 5 and later[0].starts_at == local(5, 8, 30)
