@@ -234,3 +234,15 @@ def test_the_embedded_record_bytes_are_used_only_when_they_are_the_canonical_one
     assert _canonical_record(spaced, record, stored_hash=stored) == canonical
     assert _canonical_record(spaced, record, stored_hash=None) == canonical
     assert _canonical_record(None, None, stored_hash=stored) is None
+
+
+def test_a_checkpoint_signed_by_a_ca_added_after_a_cached_verification_is_checked(sealed, seal):
+    from signing.services import ca_create, checkpoint_create
+
+    assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]  # the trust context now holds the first CA only
+    new_ca = ca_create(replace=True)
+    checkpoint = checkpoint_create()
+    assert checkpoint.ca_id == new_ca.pk
+    result = letter_verify(pdf=bytes(sealed.letter_pdf))
+    assert result["valid"], result["checks"]
+    assert result["ledger"]["checkpoint"]["ca_sha256"] == new_ca.fingerprint
