@@ -124,10 +124,11 @@ def _rows(sql: str, params=()) -> list[tuple]:
 _UNREAD = object()
 
 
-def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD) -> tuple[bool, str, dict]:
-    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint (`trust`:
-    the trust context the caller holds already; `previous_hash`: the previous entry's hash when the caller has read
-    it already, None if there is no previous entry)."""
+def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
+                       checkpoint=_UNREAD) -> tuple[bool, str, dict]:
+    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint. What the
+    caller has read already: `trust`, the trust context; `previous_hash`, the previous entry's hash (None if there
+    is no previous entry); `checkpoint`, the latest checkpoint if it covers the entry (None if none does)."""
     if entry_hash_of(entry) != entry.entry_hash:
         return False, _("账本记录 #%(seq)d 的内容与其哈希不符（已被篡改）。") % {"seq": entry.seq}, {}
     if previous_hash is _UNREAD:
@@ -136,9 +137,10 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD)
     if entry.seq > 1 and previous_hash != entry.prev_hash:
         return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
     info = {"seq": entry.seq, "entry_hash": entry.entry_hash}
-    checkpoint = next(iter(Checkpoint.objects.raw(
-        f"SELECT * FROM {Checkpoint._meta.db_table} WHERE tree_size >= %s ORDER BY tree_size DESC LIMIT 1",
-        [entry.seq])), None)
+    if checkpoint is _UNREAD:
+        checkpoint = next(iter(Checkpoint.objects.raw(
+            f"SELECT * FROM {Checkpoint._meta.db_table} WHERE tree_size >= %s ORDER BY tree_size DESC LIMIT 1",
+            [entry.seq])), None)
     if checkpoint is None:
         following = list(LedgerEntry.objects.filter(seq__gt=entry.seq).order_by("seq")[:1000])
         link = entry.entry_hash
@@ -332,8 +334,8 @@ def seal_signature_verify_document(*, document: dict, record: dict, known_seal: 
 
 
 def _verification_columns():
-    """What verification reads of a sealed decision, its seal, the seal's unit and its ledger entry (no letter bytes,
-    picture or key material): (model, table alias, columns)."""
+    """What verification reads of a sealed decision, its seal, the seal's unit, its ledger entry and the latest
+    checkpoint if it covers the entry (no letter bytes, picture or key material): (model, table alias, columns)."""
     from stations.models import Unit
 
     return (
@@ -343,6 +345,7 @@ def _verification_columns():
                      "valid_from", "valid_until", "revoked_at", "unit_id", "ca_id")),
         (Unit, "u", ("id", "code", "name", "kind")),
         (LedgerEntry, "e", ("id", "seq", "kind", "subject", "payload", "created_at", "prev_hash", "entry_hash")),
+        (Checkpoint, "k", ("id", "tree_size", "root_hash", "head_hash", "signed_at", "signature", "ca_id")),
     )
 
 
@@ -362,6 +365,8 @@ def _verification_read(key: str, vendor: str) -> tuple[str, tuple]:
            f"JOIN {tables['s']} s ON s.id = d.seal_id JOIN {tables['u']} u ON u.id = s.unit_id "
            f"JOIN {CertificateAuthority._meta.db_table} c ON c.id = s.ca_id "
            f"JOIN {tables['e']} e ON e.id = d.ledger_entry_id LEFT JOIN {tables['e']} p ON p.seq = e.seq - 1 "
+           f"LEFT JOIN {tables['k']} k ON k.tree_size = (SELECT MAX(tree_size) FROM {tables['k']}) "
+           f"AND k.tree_size >= e.seq "
            f"WHERE d.{key} = %s")
     return sql, tuple(parts)
 
@@ -380,17 +385,19 @@ def _instance(model, names, converters, values):
 
 
 def _sealed_for_verification(*, key: str, value: str) -> SealedDecision | None:
-    """The decision with its seal, the seal's unit and its ledger entry; in `previous_entry_hash` the hash of the
-    ledger entry before (None when there is none), in `ca_version` the seal's CA as trust_context versions it."""
+    """The decision with its seal, the seal's unit and its ledger entry; in `checkpoint` the latest checkpoint if it
+    covers the entry (else None), in `previous_entry_hash` the hash of the ledger entry before (None when there is
+    none), in `ca_version` the seal's CA as trust_context versions it."""
     sql, parts = _verification_read(key, connection.vendor)
     row = _rows(sql, [value])
     if not row:
         return None
     values, instances = row[0], []
     for model, names, converters in parts:
-        instances.append(_instance(model, names, converters, values[:len(names)]))
+        row_of_model = values[:len(names)]
+        instances.append(_instance(model, names, converters, row_of_model) if row_of_model[0] is not None else None)
         values = values[len(names):]
-    sealed, seal, unit, entry = instances
+    sealed, seal, unit, entry, sealed.checkpoint = instances
     seal.unit, sealed.seal, sealed.ledger_entry = unit, seal, entry
     sealed.previous_entry_hash, sealed.ca_version = values[0], tuple(values[1:])
     return sealed
@@ -487,7 +494,8 @@ def letter_verify(*, pdf: bytes) -> dict:
         return _result(checks, None, None)
     entry = sealed.ledger_entry
     checks.append(_signer_checks(sealed=sealed, at=at))
-    ok, detail, ledger = ledger_entry_check(entry, trust=trust, previous_hash=sealed.previous_entry_hash)
+    ok, detail, ledger = ledger_entry_check(entry, trust=trust, previous_hash=sealed.previous_entry_hash,
+                                           checkpoint=sealed.checkpoint)
     if ok and (entry.payload.get("letter_sha256") != sealed.letter_sha256
                or entry.payload.get("record_sha256") != sealed.record_hash):
         ok, detail = False, _("账本记录与决定书不一致。")

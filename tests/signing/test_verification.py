@@ -186,19 +186,36 @@ def test_the_fast_hex_reader_answers_like_pyhankos(text):
 
 @pytest.mark.parametrize("key", ["letter_sha256", "record_hash"])
 def test_the_joined_verification_read_gives_what_the_orm_gives(sealed, key):
-    from signing.models import LedgerEntry, SealedDecision
+    from signing.models import Checkpoint, LedgerEntry, SealedDecision
     from signing.selectors import _sealed_for_verification
+    from signing.services import checkpoint_create
 
+    assert _sealed_for_verification(key=key, value=getattr(sealed, key)).checkpoint is None
+    checkpoint_create()
     read = _sealed_for_verification(key=key, value=getattr(sealed, key))
     stored = SealedDecision.objects.select_related("seal__unit", "ledger_entry").get(pk=sealed.pk)
     for mine, theirs in ((read, stored), (read.seal, stored.seal), (read.seal.unit, stored.seal.unit),
-                         (read.ledger_entry, stored.ledger_entry)):
+                         (read.ledger_entry, stored.ledger_entry),
+                         (read.checkpoint, Checkpoint.objects.order_by("-tree_size").first())):
         loaded = mine.get_deferred_fields()
         fields = [f.attname for f in type(mine)._meta.concrete_fields if f.attname not in loaded]
         assert {f: getattr(mine, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
         assert len(fields) >= 4
     assert read.previous_entry_hash == LedgerEntry.objects.get(seq=stored.ledger_entry.seq - 1).entry_hash
+    assert read.ca_version == (stored.seal.ca_id, stored.seal.ca.fingerprint, stored.seal.ca.crl_number)
     assert _sealed_for_verification(key=key, value="0" * 64) is None
+
+
+def test_a_letter_newer_than_the_latest_checkpoint_is_checked_along_the_chain(sealed, seal, workstation, keeper,
+                                                                              make_record, seal_decision):
+    from signing.services import checkpoint_create
+
+    checkpoint_create()
+    newer = seal_decision(record=make_record(unit=workstation, reviewer=keeper), unit=workstation, user=keeper)
+    result = letter_verify(pdf=bytes(newer.letter_pdf))
+    assert result["valid"], result["checks"]
+    assert "checkpoint" not in result["ledger"] and "下一个签名检查点" in _check(result, "ledger")["detail"]
+    assert "checkpoint" in letter_verify(pdf=bytes(sealed.letter_pdf))["ledger"]
 
 
 @pytest.mark.parametrize("text", [
