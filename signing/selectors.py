@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from signing import crypto
-from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision
+from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision, SealKeeper
 
 
 def sealed_decision_for_case(*, case_id: int) -> SealedDecision | None:
@@ -268,7 +268,8 @@ def decision_public_summary(sealed: SealedDecision) -> dict:
 def _signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
     from signing.services import delegation_problem, keeper_allowed
 
-    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at):
+    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at,
+                          rights=getattr(sealed, "keeper_rights", None)):
         return _check("signer", False, _("用印人当时不在该印章的授权名单中。"))
     if sealed.seal.unit.kind == "township_station":
         problem = delegation_problem(record=sealed.record, unit=sealed.seal.unit, at=at)
@@ -335,7 +336,8 @@ def seal_signature_verify_document(*, document: dict, record: dict, known_seal: 
 
 def _verification_columns():
     """What verification reads of a sealed decision, its seal, the seal's unit, its ledger entry and the latest
-    checkpoint if it covers the entry (no letter bytes, picture or key material): (model, table alias, columns)."""
+    checkpoint if it covers the entry, the signer's rights on the seal (no letter bytes, picture or key material):
+    (model, table alias, columns)."""
     from stations.models import Unit
 
     return (
@@ -346,6 +348,7 @@ def _verification_columns():
         (Unit, "u", ("id", "code", "name", "kind")),
         (LedgerEntry, "e", ("id", "seq", "kind", "subject", "payload", "created_at", "prev_hash", "entry_hash")),
         (Checkpoint, "k", ("id", "tree_size", "root_hash", "head_hash", "signed_at", "signature", "ca_id")),
+        (SealKeeper, "r", ("id", "granted_at", "removed_at")),  # one row per right of the signer on the seal
     )
 
 
@@ -367,6 +370,7 @@ def _verification_read(key: str, vendor: str) -> tuple[str, tuple]:
            f"JOIN {tables['e']} e ON e.id = d.ledger_entry_id LEFT JOIN {tables['e']} p ON p.seq = e.seq - 1 "
            f"LEFT JOIN {tables['k']} k ON k.tree_size = (SELECT MAX(tree_size) FROM {tables['k']}) "
            f"AND k.tree_size >= e.seq "
+           f"LEFT JOIN {tables['r']} r ON r.seal_id = d.seal_id AND r.user_id = d.sealed_by_id "
            f"WHERE d.{key} = %s")
     return sql, tuple(parts)
 
@@ -389,18 +393,24 @@ def _sealed_for_verification(*, key: str, value: str) -> SealedDecision | None:
     covers the entry (else None), in `previous_entry_hash` the hash of the ledger entry before (None when there is
     none), in `ca_version` the seal's CA as trust_context versions it."""
     sql, parts = _verification_read(key, connection.vendor)
-    row = _rows(sql, [value])
-    if not row:
+    rows = [_instances(parts, row) for row in _rows(sql, [value])]
+    if not rows:
         return None
-    values, instances = row[0], []
+    (sealed, seal, unit, entry, sealed.checkpoint, _right), extra = rows[0]
+    seal.unit, sealed.seal, sealed.ledger_entry = unit, seal, entry
+    sealed.previous_entry_hash, sealed.ca_version = extra[0], tuple(extra[1:])
+    sealed.keeper_rights = [right for (*_others, right), _extra in rows if right is not None]
+    return sealed
+
+
+def _instances(parts, values) -> tuple[list, tuple]:
+    """One joined row as model instances (None for an outer join that found nothing), and the columns after."""
+    instances = []
     for model, names, converters in parts:
         row_of_model = values[:len(names)]
         instances.append(_instance(model, names, converters, row_of_model) if row_of_model[0] is not None else None)
         values = values[len(names):]
-    sealed, seal, unit, entry, sealed.checkpoint = instances
-    seal.unit, sealed.seal, sealed.ledger_entry = unit, seal, entry
-    sealed.previous_entry_hash, sealed.ca_version = values[0], tuple(values[1:])
-    return sealed
+    return instances, values
 
 
 def _unreadable(exc) -> str:

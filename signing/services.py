@@ -438,12 +438,14 @@ def seal_usable(*, unit, at: datetime.datetime | None = None) -> Seal:
     return seal
 
 
-def keeper_allowed(*, seal: Seal, user, at: datetime.datetime) -> bool:
-    """On the seal's list at `at`. Verification asks this for every letter: a plain query for the few rights of one
-    person on one seal (building the ORM filter costs more than running it), compared here."""
-    rights = SealKeeper.objects.raw(
-        f"SELECT id, granted_at, removed_at FROM {SealKeeper._meta.db_table} WHERE seal_id = %s AND user_id = %s",
-        [seal.pk, getattr(user, "pk", user)])
+def keeper_allowed(*, seal: Seal, user, at: datetime.datetime, rights=None) -> bool:
+    """On the seal's list at `at`. `rights`: this person's SealKeeper rows on this seal when the caller has read them
+    (letter verification reads them with the decision); else a plain query for them (building the ORM filter costs
+    more than running it), compared here."""
+    if rights is None:
+        rights = SealKeeper.objects.raw(
+            f"SELECT id, granted_at, removed_at FROM {SealKeeper._meta.db_table} WHERE seal_id = %s AND user_id = %s",
+            [seal.pk, getattr(user, "pk", user)])
     return any(right.granted_at <= at and (right.removed_at is None or right.removed_at > at) for right in rights)
 
 

@@ -186,7 +186,7 @@ def test_the_fast_hex_reader_answers_like_pyhankos(text):
 
 @pytest.mark.parametrize("key", ["letter_sha256", "record_hash"])
 def test_the_joined_verification_read_gives_what_the_orm_gives(sealed, key):
-    from signing.models import Checkpoint, LedgerEntry, SealedDecision
+    from signing.models import Checkpoint, LedgerEntry, SealedDecision, SealKeeper
     from signing.selectors import _sealed_for_verification
     from signing.services import checkpoint_create
 
@@ -203,6 +203,9 @@ def test_the_joined_verification_read_gives_what_the_orm_gives(sealed, key):
         assert len(fields) >= 4
     assert read.previous_entry_hash == LedgerEntry.objects.get(seq=stored.ledger_entry.seq - 1).entry_hash
     assert read.ca_version == (stored.seal.ca_id, stored.seal.ca.fingerprint, stored.seal.ca.crl_number)
+    rights = SealKeeper.objects.filter(seal=stored.seal, user_id=stored.sealed_by_id).order_by("pk")
+    assert [(r.pk, r.granted_at, r.removed_at) for r in read.keeper_rights] == [
+        (r.pk, r.granted_at, r.removed_at) for r in rights] and rights
     assert _sealed_for_verification(key=key, value="0" * 64) is None
 
 
@@ -263,3 +266,17 @@ def test_a_checkpoint_signed_by_a_ca_added_after_a_cached_verification_is_checke
     result = letter_verify(pdf=bytes(sealed.letter_pdf))
     assert result["valid"], result["checks"]
     assert result["ledger"]["checkpoint"]["ca_sha256"] == new_ca.fingerprint
+
+
+def test_a_signer_without_a_right_at_the_ledger_time_is_refused(sealed, seal, keeper):
+    from signing.models import SealKeeper
+
+    right = SealKeeper.objects.get(seal=seal, user=keeper)
+    SealKeeper.objects.filter(pk=right.pk).update(granted_at=sealed.sealed_at + datetime.timedelta(days=1))
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "不在该印章的授权名单中")
+    SealKeeper.objects.create(seal=seal, user=keeper, granted_at=right.granted_at,
+                              removed_at=sealed.sealed_at + datetime.timedelta(hours=1))  # a second, earlier right
+    assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
+    SealKeeper.objects.filter(pk=right.pk).delete()
+    SealKeeper.objects.filter(seal=seal, user=keeper).update(removed_at=sealed.sealed_at - datetime.timedelta(hours=1))
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "不在该印章的授权名单中")
