@@ -91,9 +91,42 @@ def _read_name(stream):
     return generic.NameObject(name.group().decode("ascii"))
 
 
+# --- String literals --------------------------------------------------------------------------
+_original_read_string_literal = generic._read_string_literal_bytes
+# A literal without nested parentheses or line continuations, with the escapes pyHanko's reader accepts.
+_PLAIN_LITERAL = re.compile(
+    rb"\(((?:[^\\()]|\\(?:[0-7]{3}|[0-7]{1,2}(?![0-9])|[nrtbf()\\ /%<>\[\]#_&$]))*)\)")
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.DOTALL)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _unescape(escape) -> bytes:
+    code = escape.group(1)
+    return bytes((int(code, 8),)) if code[:1].isdigit() else _ESCAPED.get(code, code)
+
+
+def _read_string_literal(stream) -> bytes:
+    """pyHanko's string literal reader (pyHanko's writer escapes punctuation as octal: `(record\\056json)`), minus
+    the byte-by-byte loop. Same bytes and position; nested parentheses, line continuations, an unknown escape or an
+    octal value over 255 go back to pyHanko's own reader, which then gives its own answer or error."""
+    start = stream.tell()
+    data = stream.read(4096)
+    literal = _PLAIN_LITERAL.match(data)
+    try:
+        text = _ESCAPE.sub(_unescape, literal.group(1)) if literal else None
+    except ValueError:
+        text = None
+    if text is None:
+        stream.seek(start)
+        return _original_read_string_literal(stream)
+    stream.seek(start + literal.end())
+    return text
+
+
 def install_fast_readers() -> None:
     generic.read_hex_string_from_stream = _read_hex_string
     generic.NameObject.read_from_stream = staticmethod(_read_name)
+    generic._read_string_literal_bytes = _read_string_literal
 
 
 install_fast_readers()

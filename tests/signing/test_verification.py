@@ -280,3 +280,26 @@ def test_a_signer_without_a_right_at_the_ledger_time_is_refused(sealed, seal, ke
     SealKeeper.objects.filter(pk=right.pk).delete()
     SealKeeper.objects.filter(seal=seal, user=keeper).update(removed_at=sealed.sealed_at - datetime.timedelta(hours=1))
     _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "不在该印章的授权名单中")
+
+
+@pytest.mark.parametrize("text", [
+    b"(BureauSeal)", b"(record\\056json)", b"(D\\07220261126020920\\05308\\04700\\047)", b"(\\0722022)", b"()",
+    b"(\\376\\377raN9S\\072S\\073u\\227O\\335)", b"(a\\nb\\rc\\td\\be\\ff)",
+    b"(\\(\\)\\\\\\/\\%\\<\\>\\[\\]\\#\\_\\&\\$\\ )",
+    b"(\\1)", b"(\\12)", b"(\\18)", b"(\\128)", b"(\\1x)", b"(\\777)", b"(\\400)", b"(\\377)", b"(a(b)c)", b"(a\\)b)",
+    b"(line\\\nbreak)", b"(line\r\nbreak)", b"(\\q)", b"(unterminated", b"(\\", b"(" + b"x" * 5000 + b")",
+    b"(\xe4\xbd\xa0\xe5\xa5\xbd)", b"x)y)", b"(a)(b)",
+])
+def test_the_fast_string_literal_reader_answers_like_pyhankos(text):
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    from signing import pades
+
+    def read(reader):
+        stream = io.BytesIO(text + b" /Next")
+        try:
+            return reader(stream), stream.tell()
+        except (PdfReadError, ValueError) as exc:
+            return type(exc), str(exc)
+
+    assert read(pades._read_string_literal) == read(pades._original_read_string_literal)
