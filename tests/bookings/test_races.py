@@ -36,6 +36,11 @@ def run_concurrently(count, attempt):
     return results
 
 
+def status_codes(results) -> list:
+    """Each answer's HTTP status, or the exception a thread raised instead."""
+    return [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+
+
 @on_postgres
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -43,7 +48,7 @@ def test_fifty_clients_race_for_the_last_seat(org, clock, station, item):
     assert book(client_for(ResidentFactory()), station, item, local(3, 9, 10)).status_code == 201  # 1 of 2 left
     clients = [client_for(ResidentFactory()) for _ in range(50)]
     results = run_concurrently(50, lambda i: book(clients[i], station, item, local(3, 9, 10)))
-    codes = [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+    codes = status_codes(results)
     assert codes.count(201) == 1 and codes.count(409) == 49, codes
     losers = [r.json() for r in results if r.status_code == 409]
     assert all(body["code"] == "slot_full" and body["next_slots"] for body in losers)
@@ -61,7 +66,7 @@ def test_double_click_on_two_overlapping_slots(org, clock, station, item):
     clients = [client_for(resident) for _ in range(20)]
     results = run_concurrently(20, lambda i: book(clients[i], station if i % 2 else other_station, item,
                                                   local(3, 9, 10)))
-    codes = [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+    codes = status_codes(results)
     assert codes.count(201) == 1 and codes.count(409) == 19, codes
     assert Booking.objects.filter(resident=resident, status="booked").count() == 1
 
@@ -144,7 +149,7 @@ def test_sqlite_file_database_keeps_the_invariants_under_threads(org, clock, sta
     path = request.getfixturevalue("sqlite_file_database")
     clients = [client_for(r) for r in racers]
     results = run_concurrently(20, lambda i: book(clients[i], station, item, local(3, 9, 10)))
-    codes = [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+    codes = status_codes(results)
     assert codes.count(201) == 1 and codes.count(409) == 19, codes
     slot_utc = local(3, 9, 10).astimezone(__import__("datetime").UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert _count(path, "SELECT COUNT(*) FROM bookings_booking WHERE starts_at = ? AND status = 'booked'",
@@ -155,7 +160,7 @@ def test_sqlite_file_database_keeps_the_invariants_under_threads(org, clock, sta
     clients = [client_for(double_clicker) for _ in range(10)]
     results = run_concurrently(10, lambda i: book(clients[i], station if i % 2 else other_station, item,
                                                   local(3, 10, 10)))
-    codes = [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]
+    codes = status_codes(results)
     assert codes.count(201) == 1 and codes.count(409) == 9, codes
     assert _count(path, "SELECT COUNT(*) FROM bookings_booking WHERE resident_id = ? AND status = 'booked'",
                   double_clicker.pk) == 1

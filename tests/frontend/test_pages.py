@@ -1,4 +1,5 @@
 """Page access rules and translation, with Django's test client."""
+import re
 import uuid
 
 import pytest
@@ -102,7 +103,6 @@ def test_chinese_by_default_and_english_on_request(client, org):
 
 def test_script_strings_are_translated_in_the_json_block(client, org):
     import json
-    import re
 
     page = client.get("/login/").content.decode()
     block = re.search(r'<script id="js-strings" type="application/json">(.*?)</script>', page, re.S).group(1)
@@ -117,17 +117,19 @@ def test_elderly_mode_is_rendered_from_the_cookie(client, org):
     assert 'aria-pressed="true"' in page
 
 
-def test_pages_have_no_inline_scripts_or_handlers(client, resident):
-    import re
+def assert_keeps_to_the_csp(page: str, path: str) -> None:
+    """No inline script, handler or style: the Content-Security-Policy allows none."""
+    for tag in re.findall(r"<script[^>]*>", page):
+        assert 'type="module"' in tag or 'type="application/json"' in tag, (path, tag)
+    assert not re.search(r"\son[a-z]+=", page), path
+    assert " style=" not in page, path
 
+
+def test_pages_have_no_inline_scripts_or_handlers(client, resident):
     client.force_login(resident)
     for path in ["/", "/login/", "/items/1/", "/book/1/", "/me/bookings/", "/me/profile/",
                  f"/call/{uuid.UUID(int=1)}/check/", f"/call/{uuid.UUID(int=1)}/"]:
-        page = client.get(path).content.decode()
-        for tag in re.findall(r"<script[^>]*>", page):
-            assert 'type="module"' in tag or 'type="application/json"' in tag, (path, tag)
-        assert not re.search(r"\son[a-z]+=", page), path
-        assert " style=" not in page, path
+        assert_keeps_to_the_csp(client.get(path).content.decode(), path)
 
 
 def test_profile_completion_page_for_a_new_resident(client, org):
@@ -196,20 +198,13 @@ def test_a_resident_cannot_open_the_pages_that_list_calls(client, resident, path
 
 
 def test_console_and_desk_keep_to_the_content_security_policy(client, agent, reviewer):
-    import re
-
     for user, path in [(agent, "/console/"), (reviewer, "/desk/")]:
         client.force_login(user)
-        page = client.get(path).content.decode()
-        for tag in re.findall(r"<script[^>]*>", page):
-            assert 'type="module"' in tag or 'type="application/json"' in tag, (path, tag)
-        assert not re.search(r"\son[a-z]+=", page), path
-        assert " style=" not in page, path
+        assert_keeps_to_the_csp(client.get(path).content.decode(), path)
 
 
 def test_the_calls_strings_reach_the_scripts_in_both_languages(client, agent):
     import json
-    import re
 
     client.force_login(agent)
 

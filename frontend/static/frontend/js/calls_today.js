@@ -56,7 +56,8 @@ function problemText(error, action) {
   return t(action === "create" ? "case_create_failed" : "case_attach_failed", { reason: detail });
 }
 
-export function mountCallsToday(section, { caseHref = null } = {}) {
+/** `caseHref(id)` links a case; `openCase(id)`, if given, opens it in the page (the link stays shareable). */
+export function mountCallsToday(section, { caseHref = null, openCase = null } = {}) {
   const list = section.querySelector("#calls-list");
   const status = section.querySelector("#calls-status");
   const dateInput = section.querySelector("#calls-date");
@@ -233,5 +234,14 @@ export function mountCallsToday(section, { caseHref = null } = {}) {
     refresh();
   });
   refresh();
+  if (openCase) {
+    list.addEventListener("click", (event) => {
+      const link = event.target.closest("a.case-link");
+      if (!link) return;
+      event.preventDefault();
+      history.replaceState(null, "", link.getAttribute("href"));
+      openCase(link.dataset.case);
+    });
+  }
   return { refresh, refreshSoon };
 }

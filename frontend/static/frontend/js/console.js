@@ -277,14 +277,8 @@ $("case-panel-submit").addEventListener("click", async () => {
 // (a waiting list is published whenever a call of the unit ends)
 const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup", "waiting-list"];
 const callsSection = $("calls-today");
-const calls = mountCallsToday(callsSection, { caseHref: (id) => `/console/?unit=${unitId}&case=${id}` });
-$("calls-list").addEventListener("click", (event) => {
-  const link = event.target.closest("a.case-link");
-  if (!link) return;
-  event.preventDefault();
-  history.replaceState(null, "", link.getAttribute("href"));
-  openCasePanel(link.dataset.case);
-});
+const calls = mountCallsToday(callsSection, { caseHref: (id) => `/console/?unit=${unitId}&case=${id}`,
+  openCase: openCasePanel });
 
 connectConsole();
 loadToday();

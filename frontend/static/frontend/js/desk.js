@@ -203,14 +203,7 @@ function listen(retry = 0) {
 
 // --- the day's calls ----------------------------------------------------------------------------------
 const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup"];
-const calls = mountCallsToday($("calls-today"), { caseHref: (id) => `/desk/?case=${id}` });
-$("calls-list").addEventListener("click", (event) => {
-  const link = event.target.closest("a.case-link");
-  if (!link) return;
-  event.preventDefault();
-  history.replaceState(null, "", link.getAttribute("href"));
-  openCase(link.dataset.case);
-});
+const calls = mountCallsToday($("calls-today"), { caseHref: (id) => `/desk/?case=${id}`, openCase });
 
 loadQueue();
 listen();
