@@ -1,8 +1,9 @@
 """Benchmark of the signing module: SM2, full sealed letters, letter verification, and bare pyHanko for reference.
 
-    .venv/bin/python bench/signing.py [--letters 60] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/signing.py [--letters 60] [--pg postgres://postgres@127.0.0.1:5432[/dbname]]
 
-Uses a throw-away database: PostgreSQL (`bench_signing`, re-created) when --pg is given, else an in-memory SQLite.
+Uses a throw-away database: PostgreSQL when --pg is given (the URL's database, default `bench_signing`, dropped and
+re-created: give it one of your own), else an in-memory SQLite.
 Loads the organisation and catalog, creates the CA and a seal, then measures in one process:
   * SM2/SM3 signatures/s and verifications/s over a canonical approval record (gmssl-pyx, C);
   * full sealed letters/s: decision_seal = code check + seal/keeper checks + SM2 + render (reportlab)
@@ -54,10 +55,13 @@ def main():
     if args.pg:
         import psycopg
 
-        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS bench_signing WITH (FORCE)")
-            conn.execute("CREATE DATABASE bench_signing")
-        os.environ["DATABASE_URL"] = f"{args.pg}/bench_signing"
+        scheme, _sep, rest = args.pg.rstrip("/").partition("://")
+        host, _slash, name = rest.partition("/")
+        server, name = f"{scheme}://{host}", name or "bench_signing"
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"{server}/{name}"
     else:
         os.environ["DATABASE_URL"] = "sqlite://:memory:"
     os.environ["DATABASE_REPLICA_URL"] = ""

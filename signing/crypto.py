@@ -218,8 +218,33 @@ def sm2_keypair() -> tuple[bytes, bytes]:
     return gmssl_pyx.sm2_key_generate()
 
 
+# a, b, xG, yG of the curve sm2p256v1 (GB/T 32918.5), as they enter Z_A.
+_SM2_CURVE = bytes.fromhex(
+    "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"
+    "28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"
+    "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"
+    "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0")
+
+
+@lru_cache(maxsize=256)
+def sm2_z(public_key: bytes, signer_id: bytes = SM2_DEFAULT_ID) -> bytes:
+    """Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GB/T 32918.2 §5.5): fixed for a signer."""
+    return gmssl_pyx.sm3_hash((len(signer_id) * 8).to_bytes(2, "big") + signer_id + _SM2_CURVE + public_key)
+
+
+@lru_cache(maxsize=256)
+def _sm2_key_pair_matches(private_key: bytes, public_key: bytes) -> bool:
+    probe = gmssl_pyx.sm3_hash(b"sm2 key pair check")
+    return gmssl_pyx.sm2_verify_sm3_digest(public_key, probe, gmssl_pyx.sm2_sign_sm3_digest(private_key, probe))
+
+
 def sm2_sign(private_key: bytes, public_key: bytes, message: bytes) -> bytes:
-    return gmssl_pyx.sm2_sign(private_key, public_key, message)
+    """SM2 over e = SM3(Z_A || M), the same signature gmssl's sm2_sign makes. Its message form derives the public
+    key from the private one on every call (2.3 ms measured); the digest form with Z_A of the certified public key
+    takes 0.2 ms. The pair is checked once, so a key that does not match its certificate fails loudly."""
+    if not _sm2_key_pair_matches(private_key, public_key):
+        raise ValueError("the SM2 private key does not match the public key")
+    return gmssl_pyx.sm2_sign_sm3_digest(private_key, gmssl_pyx.sm3_hash(sm2_z(public_key) + message))
 
 
 def sm2_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -23,6 +23,7 @@ from signing.models import (
     SealedDecision,
     SealKeeper,
 )
+from signing.pg import server_bound
 from signing.picture import seal_picture_png
 
 log = get_logger(__name__)
@@ -92,8 +93,9 @@ def crl_refresh(*, ca: CertificateAuthority) -> None:
 
 # --- Ledger --------------------------------------------------------------------------------
 def ledger_append(*, kind: str, subject: str, payload: dict) -> LedgerEntry:
-    """Append one hash-chained entry. Appends are serialised (advisory lock on PostgreSQL, IMMEDIATE on SQLite)."""
-    with transaction.atomic():
+    """Append one hash-chained entry. Appends are serialised (advisory lock on PostgreSQL, IMMEDIATE on SQLite).
+    Inside a caller's transaction no savepoint: a failed append fails that transaction."""
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
@@ -560,7 +562,8 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
                  "sm2_signature_sha256": crypto.sha256_hex(sm2_signature)},
     )
     try:
-        with transaction.atomic():
+        # No savepoint: a duplicate fails the whole sealing anyway. Server-side binding sends the letter as binary.
+        with transaction.atomic(savepoint=False), server_bound():
             sealed = SealedDecision.objects.create(
                 case_id=case_id, decision=record["decision"], seal=seal, delegation=delegation, sealed_by=user,
                 record=record, record_hash=digest, sm2_signature=crypto.b64(sm2_signature), letter_pdf=letter,

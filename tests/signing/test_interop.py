@@ -50,6 +50,22 @@ def test_openssl_verifies_the_sm2_seal_signature(sealed, tmp_path):
     assert _run(*command).returncode != 0
 
 
+def test_sm2_sign_matches_gmssl_message_form():
+    """crypto.sm2_sign signs SM3(Z_A || M) itself: gmssl's message-form verifier (which computes Z_A on its own)
+    accepts it, and a private key that does not match the public key is refused, not signed with."""
+    import gmssl_pyx
+
+    public, private = crypto.sm2_keypair()
+    other_public, _other_private = crypto.sm2_keypair()
+    for message in (b"", b"abc", "审批记录".encode() * 50):
+        signature = crypto.sm2_sign(private, public, message)
+        assert gmssl_pyx.sm2_verify(public, message, signature)
+        assert crypto.sm2_verify(public, message, gmssl_pyx.sm2_sign(private, public, message))
+        assert not gmssl_pyx.sm2_verify(public, message + b"x", signature)
+    with pytest.raises(ValueError):
+        crypto.sm2_sign(private, other_public, b"abc")
+
+
 @pytest.fixture
 def softhsm(tmp_path, settings, monkeypatch):
     if not Path(settings.SIGNING_PKCS11_MODULE).exists() or not shutil.which("softhsm2-util"):
