@@ -1,11 +1,13 @@
 """Benchmark of slot search and booking creation against a bare JSON endpoint, per HTTP server, on PostgreSQL.
 
     .venv/bin/python bench/bookings.py [--seconds 3] [--levels 1,16,64] [--processes 2]
-                                       [--servers daphne,granian]
+                                       [--servers daphne,granian] [--clients aiohttp,wrk]
 
 Creates a fresh PostgreSQL database (bench_vc by default), migrates it, loads the organisation and
 the catalog, creates residents with logged-in sessions, then for each server in turn starts it on a
-free loopback port and drives it with aiohttp at each concurrency level for a few seconds per endpoint.
+free loopback port and drives it at each concurrency level for a few seconds per endpoint, with aiohttp
+(Python, in this process) and/or wrk (C, `apt-get install wrk`; a Lua script gives every booking its own
+resident, slot and key), both on the same two CPUs as the server.
 Prints requests/s and p50/p99 latency; the ratios are against the bare endpoint (/healthz: a plain Django
 JsonResponse through the same middleware) measured on the same server in the same run. Servers: daphne
 (ASGI, Twisted), uvicorn (ASGI, uvloop + httptools), granian (WSGI, Rust HTTP with blocking threads),
@@ -13,14 +15,16 @@ granian-asgi. Not a test: nothing here asserts.
 """
 import argparse
 import asyncio
-import itertools
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 BIN = ROOT / ".venv" / "bin"
 SERVERS = ("daphne", "uvicorn", "granian", "granian-asgi")
+CLIENTS = ("aiohttp", "wrk")
 
 
 def parse_args():
@@ -37,7 +42,12 @@ def parse_args():
     parser.add_argument("--processes", type=int, default=1, help="server processes (workers) per server")
     parser.add_argument("--servers", default="daphne",
                         help=f"comma-separated, measured one after the other: {', '.join(SERVERS)}")
+    parser.add_argument("--clients", default="aiohttp",
+                        help=f"load generators, comma-separated, each measures every level: {', '.join(CLIENTS)}")
     parser.add_argument("--threads", type=int, default=16, help="granian: blocking threads per worker")
+    parser.add_argument("--granian-args", default="", help="more granian options, e.g. '--backpressure 8'")
+    parser.add_argument("--switch-interval-ms", default="",
+                        help="the server processes' GIL switch interval (GIL_SWITCH_INTERVAL_MS; Python's default 5)")
     parser.add_argument("--database", default="bench_vc")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--residents", type=int, default=8000, help="one booking each, over all servers")
@@ -115,7 +125,7 @@ def start_server(args, env, server):
         else:
             interface = ["--interface", "wsgi", "--blocking-threads", str(args.threads), "config.wsgi:application"]
         command = [str(BIN / "granian"), "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.processes),
-                   "--no-access-log", "--log-level", "warning", *interface]
+                   "--no-access-log", "--log-level", "warning", *args.granian_args.split(), *interface]
         return port, [subprocess.Popen(command, **quiet)], None
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -203,20 +213,105 @@ async def measure(base, concurrency, seconds, make_request):
             for label, values in latencies.items()}
 
 
-async def bench(args, base, unit_id, item_id, sessions, cookie_name):
-    import datetime
-    from zoneinfo import ZoneInfo
+class Keys:
+    """The residents' session keys, each used for one booking over the whole run."""
 
-    zone = ZoneInfo("Asia/Shanghai")
-    today = datetime.datetime.now(zone).date()
-    slots_url = (f"/api/v1/units/{unit_id}/slots/?item={item_id}&date_from={today.isoformat()}"
-                 f"&date_to={(today + datetime.timedelta(days=14)).isoformat()}")
-    import aiohttp
+    def __init__(self, keys):
+        self.keys, self.next = keys, 0
 
-    async with aiohttp.ClientSession() as http, http.get(f"{base}{slots_url}") as response:
-        slot_starts = [s["starts_at"] for s in (await response.json())["slots"]]
-    slot_numbers = itertools.count()  # one sweep over all slots across levels and servers
-    csrf = secrets.token_hex(16)  # a 32-character unmasked secret: valid as both cookie and header
+    def take(self) -> str:
+        self.next += 1
+        return self.keys[self.next - 1]
+
+    def ahead(self) -> list[str]:
+        return self.keys[self.next:]
+
+
+# One Lua state per wrk thread; the bench runs wrk with one thread, so `used` counts this run's bookings.
+WRK_LUA = r"""
+local mode, path, base, csrf, cookie_name, unit, item, slot0 = %(head)s
+local keys = %(keys)s
+local slots = %(slots)s
+used, statuses = 0, {}
+local threads = {}
+
+function setup(thread) table.insert(threads, thread) end
+
+if mode == "booking" then
+  function request()
+    used = used + 1
+    local slot = slots[(slot0 + used - 1) %% #slots + 1]
+    local body = string.format('{"unit": %%d, "item": %%d, "starts_at": "%%s"}', unit, item, slot)
+    return wrk.format("POST", path, {
+      ["Content-Type"] = "application/json", ["Idempotency-Key"] = "wrk" .. used, ["X-CSRFToken"] = csrf,
+      ["Cookie"] = cookie_name .. "=" .. keys[(used - 1) %% #keys + 1] .. "; csrftoken=" .. csrf,
+      ["Referer"] = base .. "/", ["Origin"] = base}, body)
+  end
+end
+
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+
+function done(summary, latency, requests)
+  local total_used, seen = 0, {}
+  for _, thread in ipairs(threads) do
+    total_used = total_used + thread:get("used")
+    for status, count in pairs(thread:get("statuses")) do seen[status] = (seen[status] or 0) + count end
+  end
+  local parts = {}
+  for status, count in pairs(seen) do table.insert(parts, status .. ":" .. count) end
+  io.write(string.format("RESULT %%d %%d %%.3f %%.3f %%d %%d %%s\n", summary.requests, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, total_used,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    table.concat(parts, ",")))
+end
+"""
+
+
+def lua_strings(values) -> str:
+    return "{" + ",".join(f'"{v}"' for v in values) + "}"
+
+
+async def measure_wrk(base, concurrency, seconds, scenario, ctx):
+    """Run wrk (one thread, `concurrency` connections) for a scenario; the same result shape as measure()."""
+    if scenario == "mixed":  # half the connections book, half search: two wrk processes side by side
+        half = max(1, concurrency // 2)
+        booking, slots = await asyncio.gather(measure_wrk(base, half, seconds, "booking", ctx),
+                                              measure_wrk(base, concurrency - half, seconds, "slots", ctx))
+        return {**booking, **slots}
+    booking = scenario == "booking"
+    path = {"bare": "/healthz", "slots": ctx["slots_url"], "booking": "/api/v1/bookings/"}[scenario]
+    keys = ctx["keys"].ahead() if booking else []
+    slot0 = ctx["slot_next"]
+    head = ", ".join(f'"{v}"' for v in ("booking" if booking else "get", path, base, ctx["csrf"], ctx["cookie_name"]))
+    script = WRK_LUA % {"head": f"{head}, {ctx['unit_id']}, {ctx['item_id']}, {slot0}",
+                        "keys": lua_strings(keys), "slots": lua_strings(ctx["slot_starts"])}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "60s", "-s", handle.name,
+            f"{base}{path}", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output = (await process.communicate())[0].decode()
+    finally:
+        os.unlink(handle.name)
+    found = re.search(r"^RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+) (\d+) (\S*)$", output, re.M)
+    if not found:
+        raise SystemExit(f"wrk gave no result:\n{output}")
+    requests, micros, p50, p99, used, socket_errors, seen = found.groups()
+    statuses = {int(k): int(v) for k, v in (part.split(":") for part in seen.split(",") if part)}
+    if booking:
+        for _ in range(min(int(used), len(keys))):
+            ctx["keys"].take()
+        ctx["slot_next"] += int(used)
+    ok = 201 if booking else 200
+    errors = sum(count for status, count in statuses.items() if status != ok) + int(socket_errors)
+    label = {"bare": "bare", "slots": "slots", "booking": "booking"}[scenario]
+    return {label: (int(requests) / (int(micros) / 1e6), float(p50), float(p99), errors, statuses)}
+
+
+async def bench(args, base, client, ctx):
+    slots_url, unit_id, item_id, csrf = ctx["slots_url"], ctx["unit_id"], ctx["item_id"], ctx["csrf"]
+    slot_starts = ctx["slot_starts"]
 
     def bare(i, worker):
         return "GET", "/healthz", {}, {200}, "bare"
@@ -225,12 +320,13 @@ async def bench(args, base, unit_id, item_id, sessions, cookie_name):
         return "GET", slots_url, {}, {200}, "slots"
 
     def booking(i, worker):
-        key = next(sessions)
+        key = ctx["keys"].take()
+        ctx["slot_next"] += 1
         return "POST", "/api/v1/bookings/", {
             "json": {"unit": unit_id, "item": item_id,
-                     "starts_at": slot_starts[next(slot_numbers) % len(slot_starts)]},
+                     "starts_at": slot_starts[(ctx["slot_next"] - 1) % len(slot_starts)]},
             "headers": {"Idempotency-Key": secrets.token_hex(8), "X-CSRFToken": csrf,
-                        "Cookie": f"{cookie_name}={key}; csrftoken={csrf}", "Referer": base + "/",
+                        "Cookie": f"{ctx['cookie_name']}={key}; csrftoken={csrf}", "Referer": base + "/",
                         "Origin": base},
         }, {201}, "booking"
 
@@ -239,21 +335,28 @@ async def bench(args, base, unit_id, item_id, sessions, cookie_name):
         # invalidates the cached answer, so this is slot search at its slowest.
         return booking(i, worker) if worker % 2 else slots(i, worker)
 
+    async def drive(level, seconds, maker, scenario):
+        if client == "wrk":
+            return await measure_wrk(base, level, seconds, scenario, ctx)
+        return await measure(base, level, seconds, maker)
+
     print(f"slot search: one township station, 14 days, {len(slot_starts)} free slots in the answer")
     header = (f"{'endpoint':<30}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× bare req/s':>14}"
               f"{'errors':>8}")
     print(header)
     print("-" * len(header))
     rows = []
-    scenarios = (("bare JSON /healthz", bare, "bare"), ("slot search", slots, "slots"),
-                 ("booking create", booking, "booking"), ("slot search while booking", mixed, "slots"))
+    scenarios = (("bare JSON /healthz", bare, "bare", "bare"), ("slot search", slots, "slots", "slots"),
+                 ("booking create", booking, "booking", "booking"),
+                 ("slot search while booking", mixed, "slots", "mixed"))
     for level in [int(x) for x in args.levels.split(",")]:
         base_rps = None
-        for name, maker, label in scenarios:
+        for name, maker, label, scenario in scenarios:
             if maker is mixed and level < 2:
                 continue
-            await measure(base, level, min(0.5, args.seconds / 4), bare if maker in (booking, mixed) else maker)
-            result = await measure(base, level, args.seconds, maker)
+            warm = "bare" if maker in (booking, mixed) else scenario
+            await drive(level, min(0.5, args.seconds / 4), bare if warm == "bare" else maker, warm)
+            result = await drive(level, args.seconds, maker, scenario)
             rps, p50, p99, errors, statuses = result[label]
             if label == "bare":
                 base_rps = rps
@@ -267,10 +370,28 @@ async def bench(args, base, unit_id, item_id, sessions, cookie_name):
     return rows
 
 
+async def bench_context(base, unit_id, item_id, keys, cookie_name):
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    import aiohttp
+
+    zone = ZoneInfo("Asia/Shanghai")
+    today = datetime.datetime.now(zone).date()
+    slots_url = (f"/api/v1/units/{unit_id}/slots/?item={item_id}&date_from={today.isoformat()}"
+                 f"&date_to={(today + datetime.timedelta(days=14)).isoformat()}")
+    async with aiohttp.ClientSession() as http, http.get(f"{base}{slots_url}") as response:
+        slot_starts = [s["starts_at"] for s in (await response.json())["slots"]]
+    # slot_next: one sweep over all slots across levels, servers and clients.
+    return {"slots_url": slots_url, "unit_id": unit_id, "item_id": item_id, "slot_starts": slot_starts,
+            "keys": keys, "slot_next": 0, "cookie_name": cookie_name,
+            "csrf": secrets.token_hex(16)}  # a 32-character unmasked secret: valid as both cookie and header
+
+
 def summary(results):
-    """Side by side: the same endpoint and level on every server."""
+    """Side by side: the same endpoint and level on every server and client."""
     servers = list(results)
-    print("\nside by side: req/s, p99 ms (× bare req/s of the same server)")
+    print("\nside by side: req/s, p99 ms (× bare req/s of the same server and client)")
     print(f"{'endpoint':<42}{'conc':>5}" + "".join(f"{server:>28}" for server in servers))
     keys = [(name, level) for name, level, *_rest in results[servers[0]]]
     for name, level in keys:
@@ -288,6 +409,11 @@ def main():
     unknown = set(servers) - set(SERVERS)
     if unknown:
         raise SystemExit(f"unknown server(s): {', '.join(sorted(unknown))}; choose from {', '.join(SERVERS)}")
+    clients = [c.strip() for c in args.clients.split(",") if c.strip()]
+    if set(clients) - set(CLIENTS):
+        raise SystemExit(f"unknown client(s): {', '.join(sorted(set(clients) - set(CLIENTS)))}")
+    if "wrk" in clients and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DATABASE_REPLICA_URL": "", "DEBUG": "false",
            "LOG_LEVEL": "WARNING",
            "SMS_BACKEND": "accounts.sms.LocmemSmsBackend", "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -296,6 +422,8 @@ def main():
            # (production puts PgBouncer in between).
            "CONN_MAX_AGE": "0"}
     env.pop("REDIS_URL", None)
+    if args.switch_interval_ms:
+        env["GIL_SWITCH_INTERVAL_MS"] = args.switch_interval_ms
     if args.redis:
         # The cached slot answers are invalidated through the cache: processes must share it.
         env.update(REDIS_URL=args.redis, CACHE_PREFIX=f"bench{os.getpid()}", CELERY_EAGER="true")
@@ -313,16 +441,20 @@ def main():
         env["DB_POOL_MAX_SIZE"] = "20"  # the production setting: psycopg's pool (config/settings.py)
     print("database connections: " + ("one per request (CONN_MAX_AGE=0)" if args.no_pool
                                       else "psycopg pool, up to 20 per server process"))
-    sessions = iter(session_keys)
+    keys, ctx = Keys(session_keys), None
     results = {}
     for server in servers:
         port, processes, listener = start_server(args, env, server)
         try:
             base = f"http://127.0.0.1:{port}"
             asyncio.run(wait_ready(base, processes))
-            print(f"\n== {server} ({args.processes} process(es)) ==")
-            results[server] = asyncio.run(bench(args, base, unit_id, item_id, sessions, cookie_name))
-            print(f"load average after {server}: {os.getloadavg()[0]:.1f}")
+            if ctx is None:
+                ctx = asyncio.run(bench_context(base, unit_id, item_id, keys, cookie_name))
+            for client in clients:
+                print(f"\n== {server} ({args.processes} process(es)), client {client}; "
+                      f"load average {os.getloadavg()[0]:.1f} ==")
+                results[f"{server}/{client}"] = asyncio.run(bench(args, base, client, ctx))
+                print(f"load average after {server} with {client}: {os.getloadavg()[0]:.1f}")
         finally:
             stop_server(processes, listener)
     if len(results) > 1:
