@@ -3,6 +3,7 @@ side by side with a bare relay written with the `websockets` library, on this ma
 
     .venv/bin/python bench/signaling.py --rooms 500 --rounds 10
     .venv/bin/python bench/signaling.py --rooms 1000 --rounds 4      # 2,000 sockets on one Daphne
+    .venv/bin/python bench/signaling.py --rooms 500 --daphnes 2      # each room's peers on two Daphnes
 
 Loopback only. Each room is a closed loop: peer A sends an offer to B, B answers, then they trade
 ice-candidates, each message sent when the previous one arrived, for --rounds round trips; every room runs
@@ -12,6 +13,11 @@ Prints messages/s, latency p50/p99, sockets held, lost messages, the server's CP
 (a temporary SQLite file unless --database-url; pass a PostgreSQL one to join at production speed: SQLite
 opens a connection per database call) holds the N calls and 2N users; the token bucket is raised for the
 run (--rate) so throughput, not the per-socket budget, is measured. --layer list runs the old layer.
+
+With one Daphne (the default) both peers of a room sit on the same process, so their messages take the
+layer's in-process path (calls/channel_layer.py) and never reach Redis. --daphnes 2 puts peer A of every
+room on one Daphne and peer B on another, so every relayed message crosses Redis pub/sub; CPU and RSS are
+then the two processes' sum.
 """
 import argparse
 import asyncio
@@ -79,15 +85,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pids: list[int]) -> int:
+    return sum(_rss_kib(pid) for pid in pids)
+
+
+def _rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process so far: the relay's cost, less sensitive to a busy machine than latency."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes so far: the relay's cost, steadier than latency on a busy machine."""
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
+def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -150,12 +164,12 @@ class Result:
         self.cpu_seconds = 0.0
 
 
-async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeout):
+async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeout):
     """urls_of_room(i) -> ((url_a, headers_a), (url_b, headers_b)). Returns a Result."""
     from websockets.asyncio.client import connect
 
     result = Result(name)
-    result.rss_idle = rss_kib(pid)
+    result.rss_idle = rss_kib(pids)
     pairs: list[tuple] = [None] * rooms
 
     async def open_peer(url, headers, origin):
@@ -196,7 +210,7 @@ async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeou
     result.connect_seconds = time.perf_counter() - start
     print(f"  {result.held} sockets joined in {result.connect_seconds:.1f} s; relaying ...", flush=True)
     await asyncio.sleep(1)
-    result.rss_loaded = rss_kib(pid)
+    result.rss_loaded = rss_kib(pids)
 
     async def converse(pair):
         (ws_a, id_a), (ws_b, id_b) = pair
@@ -223,14 +237,14 @@ async def run_load(name, urls_of_room, rooms, rounds, pid, connect_batch, timeou
                     return
 
     live = [pair for pair in pairs if pair]
-    cpu_start = cpu_seconds(pid)
+    cpu_start = cpu_seconds(pids)
     start = time.perf_counter()
     try:
         await asyncio.wait_for(asyncio.gather(*(converse(pair) for pair in live), return_exceptions=True), timeout)
     except TimeoutError:
         result.errors["timeout"] = result.errors.get("timeout", 0) + 1
     result.seconds = time.perf_counter() - start
-    result.cpu_seconds = cpu_seconds(pid) - cpu_start
+    result.cpu_seconds = cpu_seconds(pids) - cpu_start
     for pair in live:
         for ws, _ in pair:
             ws.transport.abort()  # the server is stopped next; a closing handshake per socket is not measured
@@ -244,8 +258,10 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def report(results: list[Result], rooms: int, rounds: int, layer: str):
-    print(f"\nrooms={rooms} peers/room=2 round trips/room={rounds} channel layer={layer}")
+def report(results: list[Result], rooms: int, rounds: int, layer: str, daphnes: int):
+    print(f"\nrooms={rooms} peers/room=2 round trips/room={rounds} channel layer={layer} Daphne processes={daphnes}"
+          + (" (peers of a room on different processes: every message over Redis)" if daphnes > 1 else
+             " (both peers of a room on it: messages take the layer's in-process path)"))
     header = ("", "sockets held", "refused rooms", "connect s", "messages", "lost", "msg/s", "p50 ms", "p99 ms",
               "server CPU ms/msg", "RSS idle MiB", "RSS loaded MiB", "KiB/socket")
     rows = []
@@ -277,6 +293,8 @@ def main():
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument("--layer", choices=("pubsub", "list"), default="pubsub",
                         help="channel layer: our pub/sub layer (production) or channels-redis' list layer")
+    parser.add_argument("--daphnes", type=int, choices=(1, 2), default=1,
+                        help="2: peer A of each room on one Daphne, peer B on another (cross-process relays)")
     parser.add_argument("--uvloop", action="store_true", help="run Daphne on uvloop (pip install uvloop)")
     parser.add_argument("--rate", type=int, default=1000, help="per-socket token bucket for the run")
     parser.add_argument("--connect-batch", type=int, default=20)
@@ -298,35 +316,41 @@ def main():
     print(f"preparing {args.rooms} rooms ...", flush=True)
     rooms = prepare_database(env, args.rooms)
     results = []
-    port = free_port()
+    daphne_name = "Daphne + channels-redis" if args.daphnes == 1 else f"{args.daphnes} Daphnes + channels-redis"
     # A joining socket waits for the one database thread; give the handshake longer than Daphne's 5 s.
     launcher = [sys.executable, "-c", UVLOOP_DAPHNE] if args.uvloop else [str(ROOT / ".venv/bin/daphne")]
-    daphne = subprocess.Popen([*launcher, "-b", "127.0.0.1", "-p", str(port),
-                               "--websocket_connect_timeout", "60", "config.asgi:application"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "daphne.log", "w"))
+    ports = [free_port() for _ in range(args.daphnes)]
+    daphnes = [subprocess.Popen([*launcher, "-b", "127.0.0.1", "-p", str(port), "--websocket_connect_timeout", "60",
+                                 "config.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=open(workdir / f"daphne{n}.log", "w"))
+               for n, port in enumerate(ports)]
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        origin = f"http://127.0.0.1:{port}"
+        for port in ports:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
 
         def daphne_urls(i):
             room = rooms[i]
-            url = f"ws://127.0.0.1:{port}/ws/calls/{room['call']}/"
-            return (url, {"Cookie": room["a"]}, origin), (url, {"Cookie": room["b"]}, origin)
+            port_a, port_b = ports[0], ports[-1]
+            url_a, url_b = (f"ws://127.0.0.1:{port}/ws/calls/{room['call']}/" for port in (port_a, port_b))
+            return ((url_a, {"Cookie": room["a"]}, f"http://127.0.0.1:{port_a}"),
+                    (url_b, {"Cookie": room["b"]}, f"http://127.0.0.1:{port_b}"))
 
-        print(f"running Daphne + channels-redis ({args.layer}) ...", flush=True)
-        results.append(asyncio.run(run_load("Daphne + channels-redis", daphne_urls, args.rooms, args.rounds,
-                                            daphne.pid, args.connect_batch, args.timeout)))
+        print(f"running {daphne_name} ({args.layer}) ...", flush=True)
+        results.append(asyncio.run(run_load(daphne_name, daphne_urls, args.rooms, args.rounds,
+                                            [d.pid for d in daphnes], args.connect_batch, args.timeout)))
     finally:
-        daphne.terminate()
-        try:
-            daphne.wait(10)
-        except subprocess.TimeoutExpired:
-            daphne.kill()
+        for daphne in daphnes:
+            daphne.terminate()
+        for daphne in daphnes:
+            try:
+                daphne.wait(10)
+            except subprocess.TimeoutExpired:
+                daphne.kill()
 
     bare_port = free_port()
     bare = subprocess.Popen([sys.executable, "-c", BARE_RELAY, str(bare_port)], stdout=subprocess.PIPE, env=env,
@@ -339,14 +363,14 @@ def main():
             return (url + "a", None, None), (url + "b", None, None)
 
         print("running bare websockets relay ...", flush=True)
-        results.append(asyncio.run(run_load("bare websockets relay", bare_urls, args.rooms, args.rounds, bare.pid,
+        results.append(asyncio.run(run_load("bare websockets relay", bare_urls, args.rooms, args.rounds, [bare.pid],
                                             args.connect_batch, args.timeout)))
     finally:
         bare.terminate()
         bare.wait(10)
-    report(results, args.rooms, args.rounds, args.layer + (" + uvloop" if args.uvloop else ""))
+    report(results, args.rooms, args.rounds, args.layer + (" + uvloop" if args.uvloop else ""), args.daphnes)
     if any(r.errors for r in results):
-        print(f"Daphne's log: {workdir / 'daphne.log'}")
+        print(f"Daphne's logs: {workdir}/daphne*.log")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
 

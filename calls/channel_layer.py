@@ -11,7 +11,12 @@ message for a dead process was lost under the old layer too (after its 30 s expi
 the database, not in messages. No capacity means no `ChannelFull`: a receiver's backlog sits in its own
 process instead of in Redis, bounded by the per-socket rate limit of the senders.
 
-Two changes to channels-redis 4.3's `RedisPubSubChannelLayer`:
+Three changes to channels-redis 4.3's `RedisPubSubChannelLayer`:
+* a direct send to a channel of this very process (both peers of a room on one Daphne) goes straight into
+  that channel's receive queue instead of out to Redis and back: only the process that made a channel
+  subscribes to it, so nobody else could have read it; it is serialized all the same (the receiver gets a
+  copy, as over Redis), and all of this process's sends to that channel take that path, so their order
+  holds. Group sends still publish: groups have members in other processes;
 * its shard publishes one message at a time under a lock shared with subscribe; we publish over the
   connection pool without it (one sender's messages still leave in order: a consumer awaits each send);
 * its receive task logs a lost Redis connection and retries forever, leaving every socket open but deaf
@@ -123,6 +128,12 @@ class _LoopLayer(RedisPubSubLoopLayer):
         except BaseException:
             self.channels.pop(channel, None)  # a socket refused while Redis is down leaves nothing behind
             raise
+
+    async def send(self, channel, message):
+        queue = self.channels.get(channel)
+        if queue is None:
+            return await super().send(channel, message)
+        queue.put_nowait(self.channel_layer.serialize(message))
 
     async def receive(self, channel):
         try:

@@ -40,6 +40,30 @@ async def test_direct_sends_arrive_once_and_in_order(layers):
     assert got == list(range(200))
 
 
+async def test_sends_to_a_channel_of_this_process_stay_in_process_in_order_and_as_copies(layers, monkeypatch):
+    layer, other = layers
+    local, remote = await layer.new_channel(), await other.new_channel()
+    shard = layer._get_layer()._shards[0]
+    published, publish = [], shard.publish
+
+    async def recording_publish(channel, message):
+        published.append(channel)
+        await publish(channel, message)
+
+    monkeypatch.setattr(shard, "publish", recording_publish)
+    payload = {"n": 0}
+    for n in range(100):
+        payload["n"] = n  # the receiver gets the message as it was when sent, as over Redis
+        await layer.send(local, {"type": "room.relay", "payload": payload})
+        await layer.send(remote, {"type": "room.relay", "payload": payload})
+    await other.send(local, {"type": "room.relay", "payload": {"n": "from the other process"}})
+
+    assert published == [remote] * 100  # the other process's channel still goes over Redis
+    got = [(await asyncio.wait_for(layer.receive(local), 5))["payload"]["n"] for _ in range(101)]
+    assert got == [*range(100), "from the other process"]
+    assert [(await asyncio.wait_for(other.receive(remote), 5))["payload"]["n"] for _ in range(100)] == list(range(100))
+
+
 async def test_group_send_reaches_members_of_other_processes_only_while_they_are_members(layers):
     sender, receiver = layers
     member, other = await receiver.new_channel(), await receiver.new_channel()
