@@ -1,5 +1,5 @@
 """The notification service: in-app records plus SMS, never twice for the same event."""
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Notification, User
 from accounts.sms import send_sms
@@ -15,14 +15,41 @@ def notification_send(*, user: User, event_key: str, kind: str, title: str, body
     `event_key` names the event, e.g. "booking:42:reminder"; the unique constraint makes a
     retried task or a duplicate call a no-op.
     """
-    try:
-        with transaction.atomic():
-            notice = Notification.objects.create(user=user, event_key=event_key, kind=kind, title=title, body=body,
-                                                 link=link, sent_sms=bool(sms and user.phone))
-    except IntegrityError:
+    notice = Notification(user=user, event_key=event_key, kind=kind, title=title, body=body, link=link,
+                          sent_sms=bool(sms and user.phone))
+    if not _notification_insert(notice):
         return None
     if notice.sent_sms:
         # After the commit, so a rolled-back transaction never leaves an SMS without its record.
         transaction.on_commit(lambda: send_sms(phone=user.phone, message=f"{title} {body}".strip()))
     log.info("notification.sent", kind=kind, notification_id=notice.pk)
     return notice
+
+
+# One statement on PostgreSQL: a duplicate event is skipped by the database (a concurrent insert of the same key
+# is waited for), with no savepoint around the insert. Elsewhere the ORM's insert inside a savepoint.
+_INSERT_SQL = "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (event_key) DO NOTHING RETURNING id"
+
+
+def _notification_insert(notice: Notification) -> bool:
+    """Insert `notice` (its pk set); False when its event_key is already there."""
+    if connection.vendor != "postgresql":
+        try:
+            with transaction.atomic():
+                notice.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(notice, add=True), connection) for f in fields]
+    sql = _INSERT_SQL.format(table=connection.ops.quote_name(Notification._meta.db_table),
+                             columns=", ".join(connection.ops.quote_name(f.column) for f in fields),
+                             values=", ".join(["%s"] * len(fields)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    notice.pk = row[0]
+    notice._state.adding, notice._state.db = False, connection.alias
+    return True

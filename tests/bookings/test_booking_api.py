@@ -177,6 +177,6 @@ def test_booking_creation_statement_budget(clock, station, item, resident_api):
     with CaptureQueriesContext(connection) as queries:
         response = book(resident_api, station, item, local(3, 9, 10))
     assert response.status_code == 201, response.content
-    budget = 17 if connection.vendor == "postgresql" else 22
+    budget = 15 if connection.vendor == "postgresql" else 22
     assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert not any('"calls_call"' in q["sql"] and q["sql"].startswith("SELECT") for q in queries.captured_queries)

@@ -1,0 +1,51 @@
+"""The notification service: one record and one SMS per event, whatever the number of calls."""
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Notification
+from accounts.notifications import notification_send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _send(user, key="booking:1:booked:1", title="预约成功"):
+    return notification_send(user=user, event_key=key, kind="booking_confirmed", title=title, body="正文",
+                             link="/me/", sms=True)
+
+
+def test_a_notice_is_recorded_and_texted_once(resident, sms_outbox):
+    notice = _send(resident)
+    again = _send(resident, title="second title")
+
+    assert again is None
+    stored = Notification.objects.get(event_key="booking:1:booked:1")
+    assert (notice.pk, notice.user_id, notice.title, notice.sent_sms) == (stored.pk, resident.pk, "预约成功", True)
+    assert notice.created_at == stored.created_at
+    assert [m["phone"] for m in sms_outbox] == [resident.phone]
+
+
+def test_a_duplicate_inside_a_transaction_leaves_the_transaction_usable(resident, sms_outbox):
+    _send(resident)
+    with transaction.atomic():
+        assert _send(resident) is None
+        fresh = _send(resident, key="booking:1:changed:1")
+        assert Notification.objects.filter(user=resident).count() == 2  # the transaction still runs statements
+    assert fresh.pk and len(sms_outbox) == 2
+
+
+def test_no_sms_for_a_rolled_back_notice(resident, sms_outbox):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _send(resident)
+        raise RuntimeError
+    assert not Notification.objects.exists() and sms_outbox == []
+    assert _send(resident) is not None  # the event was never recorded: it may be sent now
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement where the database skips duplicates")
+def test_one_statement_without_a_savepoint_on_postgresql(resident):
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        _send(resident)
+        _send(resident)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 2 and not any("SAVEPOINT" in sql for sql in statements)
