@@ -5,12 +5,18 @@
 Creates a fresh PostgreSQL database (bench_routing by default), migrates it, loads the organisation and
 the catalog, creates reviewers (with seals) at the stations, workstations and departments that will
 receive cases, and residents across three counties with complete bookings and draft cases (township,
-county and city items mixed). Starts one worker process against Redis (by default the recommended
-routing worker, `celery -A config worker -Q routing --pool threads -c 4`; --pool and --concurrency to
-compare), then submits the cases open-loop at --rate per second for --seconds (each submit is the
-real service: one transaction, route_case published on commit). Prints cases/s routed and the p50 / p99
-latency from the submit's timestamp to the case's assigned_at, both written by the database's clients
-on this machine. Bounded: the run stops waiting --drain seconds after the last submit. Not a test.
+county and city items mixed); reads each case and its agent as the submit API view holds them. All that
+happens before the timing. Starts one worker process against Redis (by default the recommended routing
+worker, `celery -A config worker -Q routing --pool threads -c 4`; --pool and --concurrency to compare),
+then submits the cases open-loop at --rate per second for --seconds through the service the submit API
+calls (reviews.services.case_submit: one transaction, route_case published on commit).
+
+Prints the submit rate reached against the one asked (and says plainly when the submitting side fell
+behind), cases/s routed, the p50 / p99 latency from the submit's timestamp to the case's assigned_at (both
+written by the database's clients on this machine), the CPU per case of each side (the submitting threads,
+the worker process, and the PostgreSQL backends of each, from /proc) and whether the target (p99 under
+200 ms at the rate asked, every case routed once) was met. Bounded: the run stops waiting --drain seconds
+after the last submit. Not a test.
 """
 import argparse
 import os
@@ -20,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +125,45 @@ def start_worker(env, *, pool: str, concurrency: int) -> subprocess.Popen:
     return worker
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes so far (all their threads), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def session_pids(session: int) -> list[int]:
+    """The worker and, with --pool prefork, its children (they share the worker's session)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[3]) == session:
+                        pids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
+def backend_pids(database: str) -> list[int]:
+    """The PostgreSQL backends serving the bench's database (the submitters' and the worker's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 def wait_routed(case_ids, deadline: float) -> int:
     from reviews.models import Case
 
@@ -129,45 +175,105 @@ def wait_routed(case_ids, deadline: float) -> int:
     return Case.objects.filter(pk__in=case_ids, assigned_at__isnull=True).count()
 
 
-def submit_all(case_ids, *, rate: float, submitters: int) -> float:
-    """Submit the cases open-loop: case n is due at start + n / rate, whoever submits it."""
-    from django.db import connections
+@dataclass
+class Submitted:
+    seconds: float  # from the first due time to the last submit's return
+    late: list[float] = field(default_factory=list)  # how late each late submit started, seconds
+    python_cpu: float = 0.0  # CPU of the submitting threads (thread_time), seconds
+    database_cpu: float = 0.0  # CPU of their PostgreSQL backends, seconds
 
+
+def load_submissions(case_ids) -> list[tuple]:
+    """Each case with the agent who opened it, as the submit API view holds them (read before the timing)."""
     from accounts.models import User
     from reviews.models import Case
+
+    cases = Case.objects.in_bulk(case_ids)
+    agents = User.objects.in_bulk({case.opened_by_id for case in cases.values()})
+    return [(cases[pk], agents[cases[pk].opened_by_id]) for pk in case_ids]
+
+
+def submit_all(submissions, *, rate: float, submitters: int) -> Submitted:
+    """Submit open-loop through the service the submit API calls (reviews.services.case_submit): submission n
+    is due at start + n / rate, whichever thread submits it; a late one starts at once (catching up)."""
+    from django.db import connection, connections
+
     from reviews.services import case_submit
 
+    result = Submitted(seconds=0.0)
+    lock = threading.Lock()
     start = time.monotonic() + 0.5
-    late = []
 
-    def worker(offset: int):
+    def submitter(offset: int):
         try:
-            for n in range(offset, len(case_ids), submitters):
-                due = start + n / rate
-                pause = due - time.monotonic()
+            with connection.cursor() as cursor:  # connect before the first due time
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+            database_before, python_before = cpu_seconds([backend]), time.thread_time()
+            for n in range(offset, len(submissions), submitters):
+                pause = start + n / rate - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
                 elif pause < -0.05:
-                    late.append(-pause)
-                case = Case.objects.get(pk=case_ids[n])
-                case_submit(case=case, actor=User.objects.get(pk=case.opened_by_id))
+                    with lock:
+                        result.late.append(-pause)
+                case, agent = submissions[n]
+                case_submit(case=case, actor=agent)
+            with lock:
+                result.python_cpu += time.thread_time() - python_before
+                result.database_cpu += cpu_seconds([backend]) - database_before
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(submitters)]
+    threads = [threading.Thread(target=submitter, args=(i,)) for i in range(submitters)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    if late:
-        print(f"  note: {len(late)} submits started >50 ms late (max {max(late) * 1000:.0f} ms): "
-              f"the submitting side fell behind")
-    return time.monotonic() - start
+    result.seconds = time.monotonic() - start
+    return result
 
 
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def report(args, measured, submitted: Submitted, left: int, worker_cpu: float, worker_database_cpu: float):
+    from django.db.models import Count
+
+    from reviews.models import Case, CaseRouting
+
+    rows = list(Case.objects.filter(pk__in=measured, assigned_at__isnull=False)
+                .values_list("last_submitted_at", "assigned_at"))
+    latencies = [(assigned - submitted_at).total_seconds() * 1000 for submitted_at, assigned in rows]
+    first_submit = min(s for s, _ in rows)
+    last_assigned = max(a for _, a in rows)
+    doubles = (CaseRouting.objects.filter(case_id__in=measured).values("case_id").annotate(n=Count("pk"))
+               .filter(n__gt=1).count())
+    by_tier = dict(Case.objects.filter(pk__in=measured).values_list("tier").annotate(n=Count("pk")))
+    count = len(measured)
+    achieved = count / submitted.seconds
+    kept_up = achieved >= 0.98 * args.rate
+    late = (f"; {len(submitted.late)} submits started more than 50 ms late (up to "
+            f"{max(submitted.late) * 1000:.0f} ms)" if submitted.late else "")
+    print(f"submitted {count} in {submitted.seconds:.1f} s: {achieved:.1f}/s of the {args.rate:g}/s asked"
+          + (" (kept up" if kept_up else " (THE SUBMITTING SIDE FELL BEHIND") + late + ")")
+    print(f"routed {len(rows)}, not routed {left}, routed twice {doubles}; tiers {by_tier}")
+    print(f"routed throughput: {len(rows) / (last_assigned - first_submit).total_seconds():.1f} cases/s")
+    p99 = percentile(latencies, 0.99)
+    print(f"submit -> assignment latency: p50 {statistics.median(latencies):.1f} ms, "
+          f"p99 {p99:.1f} ms, max {max(latencies):.1f} ms")
+    per_case = [submitted.python_cpu, submitted.database_cpu, worker_cpu, worker_database_cpu]
+    submit_ms, submit_db_ms, worker_ms, worker_db_ms = (seconds * 1000 / count for seconds in per_case)
+    total_ms = sum(per_case) * 1000 / count
+    print(f"CPU per case: submitting {submit_ms:.1f} ms (+ PostgreSQL {submit_db_ms:.1f} ms), routing worker "
+          f"{worker_ms:.1f} ms (+ PostgreSQL {worker_db_ms:.1f} ms): {total_ms:.1f} ms, "
+          f"{total_ms * args.rate / 1000:.2f} CPUs at {args.rate:g}/s")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    met = kept_up and not left and not doubles and p99 < 200
+    print(f"target p99 < 200 ms at {args.rate:g} cases/s: {'met' if met else 'NOT met'}"
+          + ("" if kept_up else " (the rate asked was not reached)"))
 
 
 def main():
@@ -181,7 +287,9 @@ def main():
     print(f"preparing {args.database}: migrate, organisation, catalog, {total} cases ...", flush=True)
     prepare_database(args, env)
     case_ids, _ = prepare_cases(total + 20)
-    warmup, measured = case_ids[:20], case_ids[20:]
+    submissions = load_submissions(case_ids)
+    warmup, measured = submissions[:20], submissions[20:]
+    measured_ids = case_ids[20:]
 
     import redis
 
@@ -189,38 +297,26 @@ def main():
     worker = start_worker(env, pool=args.pool, concurrency=args.concurrency)
     try:
         submit_all(warmup, rate=20, submitters=1)
-        if wait_routed(warmup, time.monotonic() + 60):
+        if wait_routed(case_ids[:20], time.monotonic() + 60):
             raise SystemExit(f"the worker did not route the warm-up cases within 60 s: see {WORKER_LOG}")
         print(f"submitting {len(measured)} cases at {args.rate:g}/s for {args.seconds:g} s "
               f"({args.submitters} submitting threads, 1 worker process, pool {args.pool} x{args.concurrency}); "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs ...", flush=True)
-        submit_seconds = submit_all(measured, rate=args.rate, submitters=args.submitters)
-        left = wait_routed(measured, time.monotonic() + args.drain)
+        worker_before = cpu_seconds(session_pids(worker.pid))
+        backends_before = {pid: cpu_seconds([pid]) for pid in backend_pids(args.database)}
+        submitted = submit_all(measured, rate=args.rate, submitters=args.submitters)
+        left = wait_routed(measured_ids, time.monotonic() + args.drain)
+        worker_cpu = cpu_seconds(session_pids(worker.pid)) - worker_before
+        # The worker's backends (the submitters' are closed by now); one opened meanwhile counts whole.
+        worker_database_cpu = sum(cpu_seconds([pid]) - backends_before.get(pid, 0.0)
+                                  for pid in backend_pids(args.database))
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         try:
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
-
-    from django.db.models import Count
-
-    from reviews.models import Case, CaseRouting
-
-    rows = list(Case.objects.filter(pk__in=measured, assigned_at__isnull=False)
-                .values_list("last_submitted_at", "assigned_at"))
-    latencies = [(assigned - submitted).total_seconds() * 1000 for submitted, assigned in rows]
-    first_submit = min(s for s, _ in rows)
-    last_assigned = max(a for _, a in rows)
-    doubles = (CaseRouting.objects.filter(case_id__in=measured).values("case_id").annotate(n=Count("pk"))
-               .filter(n__gt=1).count())
-    by_tier = dict(Case.objects.filter(pk__in=measured).values_list("tier").annotate(n=Count("pk")))
-    print(f"submitted {len(measured)} in {submit_seconds:.1f} s ({len(measured) / submit_seconds:.1f}/s); "
-          f"routed {len(rows)}, not routed {left}, routed twice {doubles}; tiers {by_tier}")
-    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    print(f"routed throughput: {len(rows) / (last_assigned - first_submit).total_seconds():.1f} cases/s")
-    print(f"submit -> assignment latency: p50 {statistics.median(latencies):.1f} ms, "
-          f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms")
+    report(args, measured_ids, submitted, left, worker_cpu, worker_database_cpu)
     if not args.keep:
         from django.db import connections
 
