@@ -71,8 +71,8 @@ def _record(*, case_id: int, action: str, from_status: str, to_status: str, acto
 
 # --- The form ------------------------------------------------------------------------------
 
-def case_form_clean(*, item: ServiceItem, form_data: dict | None, require_all: bool) -> dict:
-    """Check the answers against the item's form fields; returns the cleaned answers.
+def case_form_clean(*, form_fields: list | None, form_data: dict | None, require_all: bool) -> dict:
+    """Check the answers against the item's form fields (ServiceItem.form_fields); returns the cleaned answers.
 
     Unknown fields, a choice outside the list, a malformed date or number are refused at once;
     missing required fields only when `require_all` (a draft may be incomplete, a submission not).
@@ -80,7 +80,7 @@ def case_form_clean(*, item: ServiceItem, form_data: dict | None, require_all: b
     form_data = form_data or {}
     if not isinstance(form_data, dict):
         raise ServiceError(_("表单数据格式不正确。"), code="invalid_form")
-    fields = {f["name"]: f for f in item.form_fields or []}
+    fields = {f["name"]: f for f in form_fields or []}
     unknown = sorted(set(form_data) - set(fields))
     if unknown:
         raise ServiceError(_("表单中有未知字段：%(names)s") % {"names": "、".join(unknown)}, code="invalid_form",
@@ -162,7 +162,7 @@ def case_create(*, actor: User, booking: Booking | None = None, resident: User |
     case = Case.objects.create(
         booking=booking, item=item, resident=resident, opened_unit=opened_unit, opened_by=actor,
         county_id=county_id, township_id=township_id,
-        form_data=case_form_clean(item=item, form_data=form_data, require_all=False))
+        form_data=case_form_clean(form_fields=item.form_fields, form_data=form_data, require_all=False))
     _record(case_id=case.pk, action=CaseEvent.Action.CREATED, from_status="", to_status=CaseStatus.DRAFT, actor=actor,
             unit_id=opened_unit_id)
     log.info("case.created", case_id=case.pk, item=item.code, unit_id=opened_unit_id)
@@ -179,8 +179,8 @@ def _may_edit(case: Case, user: User) -> bool:
 def case_form_update(*, case: Case, actor: User, form_data: dict) -> Case:
     if case.status not in (CaseStatus.DRAFT, CaseStatus.NEEDS_MORE_INFO) or not _may_edit(case, actor):
         raise Conflict(_("案件当前状态不能修改表单。"), code="invalid_transition")
-    case.form_data = case_form_clean(item=case.item, form_data={**case.form_data, **(form_data or {})},
-                                     require_all=False)
+    case.form_data = case_form_clean(form_fields=case.item.form_fields,
+                                     form_data={**case.form_data, **(form_data or {})}, require_all=False)
     case.save(update_fields=["form_data", "updated_at"])
     return case
 
@@ -209,39 +209,58 @@ def _requested_since(case: Case) -> datetime.datetime:
     return event.at if event else case.created_at
 
 
+def _may_submit(case: selectors.CaseToSubmit, actor: User) -> bool:
+    """_may_edit over the submission facts: the resident (or whoever booked for them) only when asked for
+    more materials, otherwise an agent of the opening unit."""
+    if actor.pk == case.resident_id or (case.booked_by_id is not None and actor.pk == case.booked_by_id):
+        return case.status == CaseStatus.NEEDS_MORE_INFO
+    return case.actor_is_agent
+
+
+def _missing_mandatory(case_id: int) -> ServiceError:
+    """The error naming the mandatory materials missing (read only when some are: a refused submission)."""
+    missing = selectors.case_missing_mandatory(case=Case.objects.select_related("item").get(pk=case_id))
+    return ServiceError(_("缺少必需材料：%(names)s") % {"names": "、".join(r.name for r in missing)},
+                        code="missing_materials", extra={"missing": [r.code for r in missing]})
+
+
+def _check_requested_arrived(case_id: int) -> None:
+    case = Case.objects.select_related("item").get(pk=case_id)
+    still_missing = selectors.case_missing_requested(case=case, since=_requested_since(case))
+    if still_missing:
+        raise ServiceError(_("尚未补充要求的材料：%(names)s") % {"names": "、".join(r.name for r in still_missing)},
+                           code="missing_materials", extra={"missing": [r.code for r in still_missing]})
+
+
 def case_submit(*, case: Case, actor: User) -> Case:
-    """Submit a draft (or resubmit after more materials were asked for) and queue its routing after commit."""
+    """Submit a draft (or resubmit after more materials were asked for) and queue its routing after commit.
+    Returns `case` with the submission's fields set."""
     from reviews.tasks import route_case
 
     with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("item", "booking").get(pk=case.pk)
-        if case.status not in (CaseStatus.DRAFT, CaseStatus.NEEDS_MORE_INFO):
-            raise Conflict(_("案件当前状态为“%(status)s”，不能提交。") % {"status": case.get_status_display()},
+        facts = selectors.case_to_submit(case_id=case.pk, actor_id=actor.pk)  # locks the case
+        if facts is None:
+            raise NotFound(_("找不到该案件。"))
+        if facts.status not in (CaseStatus.DRAFT, CaseStatus.NEEDS_MORE_INFO):
+            raise Conflict(_("案件当前状态为“%(status)s”，不能提交。") % {"status": CaseStatus(facts.status).label},
                            code="invalid_transition")
-        if not _may_edit(case, actor):
+        if not _may_submit(facts, actor):
             raise Forbidden(_("您无权提交该案件。"))
-        case_form_clean(item=case.item, form_data=case.form_data, require_all=True)
-        requirement_ids = selectors.case_material_requirement_ids(case=case)
-        missing = selectors.case_missing_mandatory(case=case, requirement_ids=requirement_ids)
-        if missing:
-            raise ServiceError(_("缺少必需材料：%(names)s") % {"names": "、".join(r.name for r in missing)},
-                               code="missing_materials", extra={"missing": [r.code for r in missing]})
-        if case.status == CaseStatus.NEEDS_MORE_INFO:
-            still_missing = selectors.case_missing_requested(case=case, since=_requested_since(case))
-            if still_missing:
-                raise ServiceError(
-                    _("尚未补充要求的材料：%(names)s") % {"names": "、".join(r.name for r in still_missing)},
-                    code="missing_materials", extra={"missing": [r.code for r in still_missing]})
+        case_form_clean(form_fields=facts.form_fields, form_data=facts.form_data, require_all=True)
+        if facts.mandatory_missing:
+            raise _missing_mandatory(case.pk)
+        if facts.status == CaseStatus.NEEDS_MORE_INFO:
+            _check_requested_arrived(case.pk)
         now = timezone.now()
-        from_status = case.status
-        case.status = CaseStatus.SUBMITTED if from_status == CaseStatus.DRAFT else CaseStatus.RESUBMITTED
-        case.submission_round += 1
-        case.submitted_at = case.submitted_at or now
-        case.last_submitted_at = now
-        case.materials_count = len(requirement_ids)
-        case.save(update_fields=["status", "submission_round", "submitted_at", "last_submitted_at",
-                                 "materials_count", "updated_at"])
-        _record(case_id=case.pk, action=CaseEvent.Action.SUBMITTED, from_status=from_status, to_status=case.status,
+        fields = {"status": CaseStatus.SUBMITTED if facts.status == CaseStatus.DRAFT else CaseStatus.RESUBMITTED,
+                  "submission_round": facts.submission_round + 1, "last_submitted_at": now,
+                  "materials_count": facts.materials_count, "updated_at": now}
+        if facts.first_submission:
+            fields["submitted_at"] = now
+        Case.objects.filter(pk=case.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(case, name, value)
+        _record(case_id=case.pk, action=CaseEvent.Action.SUBMITTED, from_status=facts.status, to_status=case.status,
                 actor=actor)
         case_id, submission_round = case.pk, case.submission_round
         transaction.on_commit(lambda: route_case.delay(case_id, submission_round))
@@ -300,11 +319,11 @@ def _unit_reviewer_ids(unit_id: int) -> list[int]:
 
 
 def _notify_assigned(*, case_id: int, item_name: str, recipient_ids: list[int], key: str) -> None:
-    # Only the phone is read of each reviewer (these notices send no SMS, notification_send checks it).
-    for user in User.objects.filter(pk__in=recipient_ids).only("phone"):
-        notification_send(user=user, event_key=f"{key}:assigned:{user.pk}", kind="case_assigned",
-                          title=_("新案件待审核"), body=f"{item_name} #{case_id}",
-                          link=f"/reviews/cases/{case_id}/")
+    # No user is read: these notices send no SMS (notification_send reads the phone only for one) and the
+    # recipients are staff memberships' users.
+    for user_id in dict.fromkeys(recipient_ids):
+        notification_send(user=User(pk=user_id), event_key=f"{key}:assigned:{user_id}", kind="case_assigned",
+                          title=_("新案件待审核"), body=f"{item_name} #{case_id}", link=f"/reviews/cases/{case_id}/")
 
 
 # --- The reviewer's desk ---------------------------------------------------------------------
