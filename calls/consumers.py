@@ -4,13 +4,17 @@ Every inbound message is checked (size, rate, JSON, type, fields) before anythin
 an `error` back and is dropped, the socket and the room stay up. Signaling (offer/answer/ice-candidate)
 goes to the one named peer's channel, never to a group.
 """
+import asyncio
+import contextlib
+import functools
 import json
 import time
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
+from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,10 +103,73 @@ def validate(message: dict, schema: dict) -> tuple[str, str] | None:
     return None
 
 
+async def dispatch_serially(dispatch, socket_receive, layer_receive):
+    """Channels' await_many_dispatch, leaner: one handler at a time, socket frames and channel-layer messages.
+
+    Channels starts a task per source for every message and waits on both with asyncio.wait, three event
+    loop turns and a task per relayed message. Here the socket is read by the consumer's own task and the
+    channel layer by one long-lived task; a lock keeps the handlers one at a time. As in Channels, each
+    source has at most one message taken and not yet handled, and a failure of either (a handler's error,
+    StopConsumer, a lost channel layer) ends the consumer once the handler running at the time is done.
+    """
+    turn = asyncio.Lock()
+    main = asyncio.current_task()
+    failed: list[BaseException] = []
+
+    def fail(error):
+        failed.append(error)
+        main.cancel()
+
+    async def from_layer():
+        while True:
+            try:
+                message = await layer_receive()
+            except asyncio.CancelledError:
+                raise
+            except BaseException as error:  # noqa: BLE001 - handed to the consumer's task, as Channels would
+                async with turn:
+                    return fail(error)
+            async with turn:
+                try:
+                    await dispatch(message)
+                except asyncio.CancelledError:
+                    raise
+                except BaseException as error:  # noqa: BLE001 - idem
+                    return fail(error)
+
+    layer_task = asyncio.ensure_future(from_layer())
+    try:
+        while True:
+            message = await socket_receive()
+            async with turn:
+                await dispatch(message)
+    except asyncio.CancelledError:
+        if not failed:
+            raise
+        main.uncancel()
+        raise failed[0] from None
+    finally:
+        layer_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await layer_task
+
+
 class GuardedConsumer(AsyncWebsocketConsumer):
     """Size, rate and shape checks shared by every socket of ours."""
 
     schema: dict = {}
+
+    async def __call__(self, scope, receive, send):
+        # AsyncConsumer.__call__ with dispatch_serially in place of await_many_dispatch.
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        if self.channel_layer is None:
+            return await super().__call__(scope, receive, send)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        with contextlib.suppress(StopConsumer):
+            await dispatch_serially(self.dispatch, receive, self.channel_receive)
 
     async def dispatch(self, message):
         # Channels' own dispatch first runs close_old_connections in the one database thread, for every
