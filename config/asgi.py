@@ -10,7 +10,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from calls.daphne_transport import install as send_frames_at_once  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+
+send_frames_at_once()  # Daphne's writes leave at once, not on the reactor's next turn (calls/daphne_transport.py)
 
 application = ProtocolTypeRouter(
     {
