@@ -156,12 +156,57 @@ def session_pids(session: int) -> list[int]:
 
 
 def backend_pids(database: str) -> list[int]:
-    """The PostgreSQL backends serving the bench's database (the submitters' and the worker's)."""
+    """The PostgreSQL backends serving the bench's database, but the caller's own."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
         return [pid for (pid,) in cursor.fetchall()]
+
+
+def own_backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+class BackendSampler(threading.Thread):
+    """Samples the CPU of the database's backends every 0.1 s until stopped: a backend that closes meanwhile
+    (Celery's Django fix-up recycles the worker's connections every CELERY_DB_REUSE_MAX tasks) keeps its last
+    sample, one that opens counts from zero."""
+
+    def __init__(self, database: str, exclude: set[int]):
+        super().__init__(daemon=True)
+        self.database, self.exclude = database, exclude
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.done = threading.Event()
+        self.sample(baseline=True)
+
+    def sample(self, baseline: bool = False) -> None:
+        for pid in backend_pids(self.database):
+            if pid not in self.exclude:
+                cpu = cpu_seconds([pid])
+                self.first.setdefault(pid, cpu if baseline else 0.0)
+                self.last[pid] = cpu
+
+    def run(self) -> None:
+        from django.db import connections
+
+        try:
+            while not self.done.wait(0.1):
+                self.sample()
+            self.sample()
+        finally:
+            connections.close_all()
+
+    def stop(self, *, excluding: set[int]) -> float:
+        """Stop; the CPU seconds of the backends sampled, but those `excluding`."""
+        self.done.set()
+        self.join()
+        return sum(self.last[pid] - self.first[pid] for pid in self.last if pid not in excluding)
 
 
 def wait_routed(case_ids, deadline: float) -> int:
@@ -181,6 +226,7 @@ class Submitted:
     late: list[float] = field(default_factory=list)  # how late each late submit started, seconds
     python_cpu: float = 0.0  # CPU of the submitting threads (thread_time), seconds
     database_cpu: float = 0.0  # CPU of their PostgreSQL backends, seconds
+    backends: set[int] = field(default_factory=set)  # the pids of those backends
 
 
 def load_submissions(case_ids) -> list[tuple]:
@@ -196,7 +242,7 @@ def load_submissions(case_ids) -> list[tuple]:
 def submit_all(submissions, *, rate: float, submitters: int) -> Submitted:
     """Submit open-loop through the service the submit API calls (reviews.services.case_submit): submission n
     is due at start + n / rate, whichever thread submits it; a late one starts at once (catching up)."""
-    from django.db import connection, connections
+    from django.db import connections
 
     from reviews.services import case_submit
 
@@ -206,9 +252,9 @@ def submit_all(submissions, *, rate: float, submitters: int) -> Submitted:
 
     def submitter(offset: int):
         try:
-            with connection.cursor() as cursor:  # connect before the first due time
-                cursor.execute("SELECT pg_backend_pid()")
-                backend = cursor.fetchone()[0]
+            backend = own_backend_pid()  # connected before the first due time
+            with lock:
+                result.backends.add(backend)
             database_before, python_before = cpu_seconds([backend]), time.thread_time()
             for n in range(offset, len(submissions), submitters):
                 pause = start + n / rate - time.monotonic()
@@ -299,17 +345,17 @@ def main():
         submit_all(warmup, rate=20, submitters=1)
         if wait_routed(case_ids[:20], time.monotonic() + 60):
             raise SystemExit(f"the worker did not route the warm-up cases within 60 s: see {WORKER_LOG}")
+        pool = args.pool if args.pool == "solo" else f"{args.pool} x{args.concurrency}"
         print(f"submitting {len(measured)} cases at {args.rate:g}/s for {args.seconds:g} s "
-              f"({args.submitters} submitting threads, 1 worker process, pool {args.pool} x{args.concurrency}); "
+              f"({args.submitters} submitting threads, 1 worker process, pool {pool}); "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs ...", flush=True)
         worker_before = cpu_seconds(session_pids(worker.pid))
-        backends_before = {pid: cpu_seconds([pid]) for pid in backend_pids(args.database)}
+        sampler = BackendSampler(args.database, exclude={own_backend_pid()})  # the worker's and the submitters'
+        sampler.start()
         submitted = submit_all(measured, rate=args.rate, submitters=args.submitters)
         left = wait_routed(measured_ids, time.monotonic() + args.drain)
         worker_cpu = cpu_seconds(session_pids(worker.pid)) - worker_before
-        # The worker's backends (the submitters' are closed by now); one opened meanwhile counts whole.
-        worker_database_cpu = sum(cpu_seconds([pid]) - backends_before.get(pid, 0.0)
-                                  for pid in backend_pids(args.database))
+        worker_database_cpu = sampler.stop(excluding=submitted.backends)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         try:
