@@ -1,9 +1,10 @@
 """Benchmark of the signing module: SM2, full sealed letters, letter verification, and bare pyHanko for reference.
 
-    .venv/bin/python bench/signing.py [--letters 60] [--pg postgres://postgres@127.0.0.1:5432[/dbname]]
+    .venv/bin/python bench/signing.py [--letters 60] [--pg postgres://postgres@127.0.0.1:5432[/dbname][?options]]
 
 Uses a throw-away database: PostgreSQL when --pg is given (the URL's database, default `bench_signing`, dropped and
-re-created: give it one of your own), else an in-memory SQLite.
+re-created: give it one of your own; options as in DATABASE_URL, e.g. `?prepare_threshold=5` lets psycopg prepare
+verification's statement, see signing/pg.py), else an in-memory SQLite.
 Loads the organisation and catalog, creates the CA and a seal, then measures in one process:
   * SM2/SM3 signatures/s and verifications/s over a canonical approval record (gmssl-pyx, C);
   * full sealed letters/s: decision_seal = code check + seal/keeper checks + SM2 + render (reportlab)
@@ -55,13 +56,14 @@ def main():
     if args.pg:
         import psycopg
 
-        scheme, _sep, rest = args.pg.rstrip("/").partition("://")
+        url, _sep, query = args.pg.partition("?")
+        scheme, _sep, rest = url.rstrip("/").partition("://")
         host, _slash, name = rest.partition("/")
         server, name = f"{scheme}://{host}", name or "bench_signing"
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{server}/{name}"
+        os.environ["DATABASE_URL"] = f"{server}/{name}" + (f"?{query}" if query else "")
     else:
         os.environ["DATABASE_URL"] = "sqlite://:memory:"
     os.environ["DATABASE_REPLICA_URL"] = ""
@@ -108,7 +110,9 @@ def main():
             reviewer=keeper, unit=unit, materials=[{"name": f"材料{i}", "sha256": f"{i:064x}"} for i in range(4)],
             resident_id_number="371702196001010015", resident_name="张秀英", decided_at=timezone.now())
 
-    print(f"signing benchmark · database {django.db.connection.vendor} · 1 process")
+    prepare = django.db.connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
+    print(f"signing benchmark · database {django.db.connection.vendor} · 1 process"
+          + (f" · prepare_threshold {prepare}" if prepare is not None else ""))
 
     # SM2 / SM3
     message = crypto.canonical(record(1))

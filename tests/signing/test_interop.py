@@ -1,4 +1,5 @@
 """Second opinions: poppler's pdfsig (NSS), OpenSSL 3 for SM2, SoftHSM2 for PKCS#11 keys, the offline script."""
+import datetime
 import os
 import shutil
 import subprocess
@@ -96,6 +97,8 @@ def test_softhsm2_seal_signs_a_verifiable_letter(softhsm, ca, workstation, keepe
 
 
 def test_offline_script_needs_only_the_ca(sealed, seal, tmp_path):
+    from django.utils import timezone
+
     from signing.services import seal_revoke
 
     script = ROOT / "signing" / "verify_offline.py"
@@ -110,7 +113,8 @@ def test_offline_script_needs_only_the_ca(sealed, seal, tmp_path):
     # The same checks in-process (a subprocess start costs seconds on a busy machine).
     from signing.verify_offline import verify
 
-    seal_revoke(seal=seal, reason="轮换后吊销")
+    # A CRL states revocation times in whole seconds: one second on, the truncated time is still after the sealing.
+    seal_revoke(seal=seal, reason="轮换后吊销", at=timezone.now() + datetime.timedelta(seconds=1))
     seal.ca.refresh_from_db()
     ca_bytes, crl_bytes = seal.ca.cert_pem.encode(), seal.ca.crl_pem.encode()
     valid, checks = verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes)
