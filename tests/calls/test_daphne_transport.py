@@ -63,3 +63,17 @@ def test_twisted_alone_would_have_waited_for_the_reactor(connection, monkeypatch
     monkeypatch.setattr(tcp.Server, "write", daphne_transport._buffered_write)
     transport.write(b"x")
     assert transport in reactor.getWriters()  # the turn and the two epoll_ctl calls daphne_transport saves
+
+
+def test_autobahns_per_frame_log_arguments_render_to_the_same_text_only_when_logged():
+    from autobahn import util
+
+    daphne_transport.install()
+    from autobahn.twisted import websocket
+    from autobahn.websocket import protocol
+
+    for module in (protocol, websocket):
+        func = module.hltype(protocol.WebSocketProtocol.sendData)
+        assert "{func} {peer}".format(func=func, peer=module.hlval("tcp:127.0.0.1:1")) == (
+            f"{util.hltype(protocol.WebSocketProtocol.sendData)} {util.hlval('tcp:127.0.0.1:1')}")
+        assert str(module.hlval(3, color="blue", bold=False)) == util.hlval(3, color="blue", bold=False)
