@@ -41,8 +41,9 @@ def _facts(case, actor):
 @pytest.mark.django_db
 def test_the_submission_facts_equal_the_orms(org, resident):
     agent, booking, case = _draft(resident, item_code=COUNTY_ITEM)
-    add_material(booking, "id_card")
+    own = add_material(booking, "id_card")
     add_material(booking, None)  # an upload answering no requirement still counts as a material
+    CaseMaterial.objects.create(case=case, material=own, added_by=agent)  # linked as well: still one material
     # A material of another of the resident's bookings, attached to the case, answers its requirement.
     other = make_booking(resident=resident, item_code=COUNTY_ITEM)
     CaseMaterial.objects.create(case=case, material=add_material(other, "bank_card"), added_by=agent)
