@@ -57,8 +57,9 @@ def _draw_qr(page, url: str, x: float, y: float, size: float) -> None:
 
 
 def letter_render(*, record: dict, resident_name: str, verification_code: str, verification_url: str,
-                  bureau_name: str, seal_serial: str) -> bytes:
-    """The unsigned letter. Everything shown comes from the record, except the resident's full name."""
+                  bureau_name: str, seal_serial: str, record_sha256: str | None = None) -> bytes:
+    """The unsigned letter. Everything shown comes from the record, except the resident's full name.
+    `record_sha256`: the record's hash when the caller has computed it."""
     font = _register_font()
     out = io.BytesIO()
     page = canvas.Canvas(out, pagesize=A4, pageCompression=1, invariant=0)
@@ -135,7 +136,7 @@ def letter_render(*, record: dict, resident_name: str, verification_code: str, v
     page.setFillColorRGB(0.4, 0.4, 0.4)
     from signing.crypto import record_hash
 
-    page.drawString(left, 50, f"审批记录摘要 SHA-256：{record_hash(record)}")
+    page.drawString(left, 50, f"审批记录摘要 SHA-256：{record_sha256 or record_hash(record)}")
     page.showPage()
     page.save()
     return out.getvalue()

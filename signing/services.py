@@ -395,8 +395,18 @@ MAX_CODE_ATTEMPTS = 5
 def _confirmation_consume(*, user, case_id: int, digest: str, code: str) -> None:
     code = (code or "").strip()
     now = timezone.now()
-    mine = ConfirmationCode.objects.select_for_update().filter(user=user, case_id=case_id).order_by("-created_at")
     expected = crypto.code_hmac(user.pk, case_id, digest, code)
+    # The usual case in one statement: this user's live code for this case and record, used up now. The UPDATE
+    # locks and re-checks the row, so of two concurrent uses only one finds it unused.
+    if ConfirmationCode.objects.filter(user=user, case_id=case_id, code_hash=expected, used_at__isnull=True,
+                                       expires_at__gt=now, failed_attempts__lt=MAX_CODE_ATTEMPTS).update(used_at=now):
+        return
+    _confirmation_refuse(user=user, case_id=case_id, expected=expected, code=code, now=now)
+
+
+def _confirmation_refuse(*, user, case_id: int, expected: str, code: str, now) -> None:
+    """Say why a code was not accepted (always raises)."""
+    mine = ConfirmationCode.objects.select_for_update().filter(user=user, case_id=case_id).order_by("-created_at")
     match = next((row for row in mine if row.code_hash == expected), None)
     if match is None:
         # Tell a foreign code apart from a wrong one, without revealing anything about other people's codes.
@@ -413,8 +423,7 @@ def _confirmation_consume(*, user, case_id: int, digest: str, code: str) -> None
         raise ServiceError(_("确认码已过期，请重新获取。"), code="confirmation_expired")
     if match.failed_attempts >= MAX_CODE_ATTEMPTS:
         raise ServiceError(_("确认码错误次数过多，请重新获取。"), code="confirmation_locked")
-    if ConfirmationCode.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=now) != 1:
-        raise ServiceError(_("确认码已使用或已失效，请重新获取。"), code="confirmation_used")
+    raise ServiceError(_("确认码已使用或已失效，请重新获取。"), code="confirmation_used")  # used meanwhile
 
 
 def _count_failed_attempt(*, user, case_id: int) -> None:
@@ -423,9 +432,10 @@ def _count_failed_attempt(*, user, case_id: int) -> None:
 
 
 # --- Sealing -------------------------------------------------------------------------------
-def seal_usable(*, unit, at: datetime.datetime | None = None) -> Seal:
+def seal_usable(*, unit, at: datetime.datetime | None = None, seal: Seal | None = None) -> Seal:
+    """The unit's active seal if it may seal at `at`. `seal`: the active seal when the caller has read it."""
     at = at or timezone.now()
-    seal = Seal.objects.select_related("ca", "unit").filter(unit=unit, status=Seal.Status.ACTIVE).first()
+    seal = seal or Seal.objects.select_related("ca", "unit").filter(unit=unit, status=Seal.Status.ACTIVE).first()
     if seal is None:
         latest = Seal.objects.filter(unit=unit).order_by("-created_at").first()
         if latest is not None and latest.status == Seal.Status.REVOKED:
@@ -478,15 +488,18 @@ def verification_url(code: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/verify/?code={code}"
 
 
-def seal_signature_document(*, seal: Seal, record: dict, signature: bytes, signed_at: str, code: str) -> dict:
-    """The exportable seal signature (GB/T 38540 in spirit): who sealed, with which certified SM2 key, over what."""
+def seal_signature_document(*, seal: Seal, record: dict, signature: bytes, signed_at: str, code: str,
+                            canonical_record: bytes | None = None) -> dict:
+    """The exportable seal signature (GB/T 38540 in spirit): who sealed, with which certified SM2 key, over what.
+    `canonical_record`: the record's RFC 8785 bytes when the caller has them."""
+    canonical_record = canonical_record or crypto.canonical(record)
     return {
         "format": SEAL_SIGNATURE_FORMAT,
         "version": 1,
         "algorithm": crypto.SM2_ALGORITHM,
         "signer_id": crypto.SM2_DEFAULT_ID.decode(),
-        "record_sha256": crypto.record_hash(record),
-        "record_sm3": crypto.sm3_hex(crypto.canonical(record)),
+        "record_sha256": crypto.sha256_hex(canonical_record),
+        "record_sm3": crypto.sm3_hex(canonical_record),
         "signed_at": signed_at,
         "verification_code": code,
         "seal": {"record": seal.record, "bureau_signature": seal.record_signature},
@@ -513,17 +526,18 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     if record["unit"]["code"] != unit.code:
         raise ServiceError(_("审批记录中的单位与用印单位不符。"), code="record_unit_mismatch")
     case_id = int(record["case_id"])
-    digest = crypto.record_hash(record)
+    canonical = crypto.canonical(record)
+    digest = crypto.sha256_hex(canonical)
     # The step-up code is checked first: a reused code is reported as reused, whatever else is wrong.
     _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code)
-    if SealedDecision.objects.filter(case_id=case_id).exists():
-        raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
     now = timezone.now()
-    seal = seal_usable(unit=unit, at=now)
-    from stations.models import StaffMembership
+    from signing.selectors import seal_for_sealing
 
-    if not keeper_allowed(seal=seal, user=user, at=now) or not StaffMembership.objects.filter(
-            user=user, unit=unit, is_seal_keeper=True).exists():
+    active = seal_for_sealing(unit=unit, user=user, case_id=case_id, at=now)
+    if (active.case_sealed if active is not None else SealedDecision.objects.filter(case_id=case_id).exists()):
+        raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
+    seal = seal_usable(unit=unit, at=now, seal=active)
+    if not (seal.keeper_right and seal.unit_seal_keeper):
         raise Forbidden(_("您不在本单位电子印章的授权用印人员名单中。"), code="not_seal_keeper")
     delegation = None
     if unit.kind == "township_station":
@@ -532,18 +546,17 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
             raise Forbidden(problem, code="delegation_invalid")
         delegation = Delegation.objects.get(serial=record["delegation"]["serial"])
 
-    canonical = crypto.canonical(record)
     sm2_signature = crypto.sm2_sign(keys.seal_sm2_private_key(seal), bytes.fromhex(seal.sm2_public_key[2:]), canonical)
     code = base64.b32encode(secrets.token_bytes(10)).decode("ascii")
     signed_at = _iso(now)
     signature_doc = seal_signature_document(seal=seal, record=record, signature=sm2_signature, signed_at=signed_at,
-                                            code=code)
+                                            code=code, canonical_record=canonical)
     from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
 
     ca = seal.ca
     pdf = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
                         verification_code=code, verification_url=verification_url(code),
-                        bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial)
+                        bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
     letter = letter_sign(
         pdf=pdf, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
         attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},

@@ -20,6 +20,7 @@ from signing.services import (
     seal_revoke,
     seal_rotate,
 )
+from stations.models import Unit
 from tests.factories import ResidentFactory, staff_at
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +261,37 @@ def test_a_case_is_sealed_once(sealed, workstation, keeper, make_record):
     with pytest.raises(ServiceError) as exc:
         decision_seal(record=record, unit=workstation, user=keeper, confirmation_code=code)
     assert exc.value.status_code == 409
+
+
+def test_sealing_read_matches_the_orm(sealed, seal, workstation, keeper, make_record):
+    """seal_for_sealing's one plain statement: the same seal, CA and unit as the ORM reads, and the right flags."""
+    from signing.models import Seal
+    from signing.selectors import seal_for_sealing
+
+    now = timezone.now()
+    active = seal_for_sealing(unit=workstation, user=keeper, case_id=sealed.case_id, at=now)
+    expected = Seal.objects.select_related("ca", "unit").get(pk=seal.pk)
+    for got, want in ((active, expected), (active.ca, expected.ca), (active.unit, expected.unit)):
+        for field in type(want)._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(want, field.attname), field.name
+    assert (active.case_sealed, active.keeper_right, active.unit_seal_keeper) == (True, True, True)
+    assert not seal_for_sealing(unit=workstation, user=keeper, case_id=sealed.case_id + 1, at=now).case_sealed
+
+    outsider = staff_at(workstation, role=User.Role.REVIEWER, is_reviewer=True, is_seal_keeper=True)
+    flags = seal_for_sealing(unit=workstation, user=outsider, case_id=1, at=now)
+    assert (flags.keeper_right, flags.unit_seal_keeper) == (False, True)
+    stranger = staff_at(Unit.objects.exclude(pk=workstation.pk).first(), is_seal_keeper=True)
+    assert not seal_for_sealing(unit=workstation, user=stranger, case_id=1, at=now).unit_seal_keeper
+
+    seal_keeper_remove(seal=seal, user=keeper)
+    later = timezone.now() + datetime.timedelta(seconds=1)
+    assert not seal_for_sealing(unit=workstation, user=keeper, case_id=1, at=later).keeper_right
+    assert seal_for_sealing(unit=workstation, user=keeper, case_id=1, at=now).keeper_right  # the right then
+    record = make_record(unit=workstation, reviewer=keeper)
+    code = confirmation_issue(user=keeper, case_id=record["case_id"], record=record)
+    with pytest.raises(ServiceError) as exc:
+        decision_seal(record=record, unit=workstation, user=keeper, confirmation_code=code)
+    _failed(exc, "not_seal_keeper")
+
+    seal_revoke(seal=seal, reason="测试")
+    assert seal_for_sealing(unit=workstation, user=keeper, case_id=1, at=now) is None
