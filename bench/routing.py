@@ -6,10 +6,12 @@ Creates a fresh PostgreSQL database (bench_routing by default), migrates it, loa
 the catalog, creates reviewers (with seals) at the stations, workstations and departments that will
 receive cases, and residents across three counties with complete bookings and draft cases (township,
 county and city items mixed); reads each case and its agent as the submit API view holds them. All that
-happens before the timing. Starts one worker process against Redis (by default the recommended routing
-worker, `celery -A config worker -Q routing --pool threads -c 4`; --pool and --concurrency to compare),
-then submits the cases open-loop at --rate per second for --seconds through the service the submit API
-calls (reviews.services.case_submit: one transaction, route_case published on commit).
+happens before the timing. Starts one worker process against Redis as deployed (by default the recommended
+routing worker, `celery -A config worker -Q routing --pool threads -c 4 --loglevel INFO --without-mingle`;
+--pool, --concurrency and --log-level to compare; its log in /tmp/bench-routing-worker.log, the submitters'
+in /tmp/bench-routing-submit.log), then submits the cases open-loop at --rate per second for --seconds
+through the service the submit API calls (reviews.services.case_submit: one transaction, route_case
+published on commit).
 
 Prints the submit rate reached against the one asked (and says plainly when the submitting side fell
 behind), cases/s routed, the p50 / p99 latency from the submit's timestamp to the case's assigned_at (both
@@ -34,6 +36,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
 sys.path.insert(0, str(ROOT))
 WORKER_LOG = "/tmp/bench-routing-worker.log"
+SUBMIT_LOG = "/tmp/bench-routing-submit.log"
 
 
 def parse_args():
@@ -46,6 +49,8 @@ def parse_args():
                         help="the pool of the one worker (celery worker --pool)")
     parser.add_argument("--concurrency", type=int, default=4,
                         help="its threads (--pool threads) or child processes (--pool prefork)")
+    parser.add_argument("--log-level", default="INFO",
+                        help=f"of the worker and the submitters (INFO as deployed; to {WORKER_LOG}, {SUBMIT_LOG})")
     parser.add_argument("--database", default="bench_routing")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
@@ -54,7 +59,7 @@ def parse_args():
 
 
 def run(cmd, env):
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"}, check=True, stdout=subprocess.DEVNULL)
 
 
 def prepare_database(args, env):
@@ -117,12 +122,23 @@ def prepare_cases(total: int) -> tuple[list[int], int]:
     return [c.pk for c in cases], staff[0].pk
 
 
-def start_worker(env, *, pool: str, concurrency: int) -> subprocess.Popen:
+def start_worker(env, *, pool: str, concurrency: int, log_level: str) -> subprocess.Popen:
+    """The routing worker as deployed (deploy/systemd/vc-celery-routing.service), its log to WORKER_LOG."""
     worker = subprocess.Popen(
-        [CELERY, "-A", "config", "worker", "-Q", "routing", "--pool", pool, "-c", str(concurrency), "-l", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-routing-{os.getpid()}@%h"],
+        [CELERY, "-A", "config", "worker", "-Q", "routing", "--pool", pool, "-c", str(concurrency), "-l", log_level,
+         "--without-mingle", "-n", f"bench-routing-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(WORKER_LOG, "w"), start_new_session=True)
     return worker
+
+
+def log_to_file(path: str) -> None:
+    """The submitters' log (the service's own lines) to a file rather than the terminal."""
+    import logging
+
+    stream = open(path, "w")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -326,13 +342,14 @@ def main():
     args = parse_args()
     env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.database}", "DATABASE_REPLICA_URL": "",
            "REDIS_URL": args.redis,
-           "CELERY_EAGER": "false", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
+           "CELERY_EAGER": "false", "LOG_LEVEL": args.log_level, "DJANGO_SETTINGS_MODULE": "config.settings",
            "SEALING_REQUIRED": "false", "MEDIA_ROOT": "/tmp/bench-routing-media"}
     os.environ.update(env)
     total = int(args.rate * args.seconds)
     print(f"preparing {args.database}: migrate, organisation, catalog, {total} cases ...", flush=True)
     prepare_database(args, env)
     case_ids, _ = prepare_cases(total + 20)
+    log_to_file(SUBMIT_LOG)
     submissions = load_submissions(case_ids)
     warmup, measured = submissions[:20], submissions[20:]
     measured_ids = case_ids[20:]
@@ -340,7 +357,7 @@ def main():
     import redis
 
     redis.Redis.from_url(args.redis).delete("routing")
-    worker = start_worker(env, pool=args.pool, concurrency=args.concurrency)
+    worker = start_worker(env, pool=args.pool, concurrency=args.concurrency, log_level=args.log_level)
     try:
         submit_all(warmup, rate=20, submitters=1)
         if wait_routed(case_ids[:20], time.monotonic() + 60):
