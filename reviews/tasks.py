@@ -14,8 +14,9 @@ log = get_logger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
 
 
+# Nothing reads a routing's result (the case row is the outcome, and no result backend is configured).
 @shared_task(name="reviews.tasks.route_case", autoretry_for=TRANSIENT, retry_backoff=1, retry_backoff_max=60,
-             retry_jitter=True, max_retries=8)
+             retry_jitter=True, max_retries=8, ignore_result=True)
 def route_case(case_id: int, submission_round: int) -> int | None:
     from reviews.services import case_route
 
