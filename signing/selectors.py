@@ -26,9 +26,14 @@ def seal_signature_file(*, sealed: SealedDecision) -> bytes:
     return _attachments(bytes(sealed.letter_pdf)).get("seal-signature.json", b"")
 
 
-def sealed_decision_by_code(*, code: str) -> SealedDecision | None:
+def _verification_code(code: str) -> str | None:
     code = (code or "").strip().upper().replace(" ", "").replace("-", "")
-    if not code or len(code) > 20:
+    return code if code and len(code) <= 20 else None
+
+
+def sealed_decision_by_code(*, code: str) -> SealedDecision | None:
+    code = _verification_code(code)
+    if code is None:
         return None
     return SealedDecision.objects.select_related("seal").filter(verification_code=code).first()
 
@@ -582,7 +587,8 @@ def signature_file_verify(*, document: dict, record: dict) -> dict:
 
 
 def verification_by_code(*, code: str) -> dict | None:
-    sealed = sealed_decision_by_code(code=code)
-    if sealed is None:
-        return None
-    return letter_verify(pdf=bytes(sealed.letter_pdf))
+    """The letter registered under the code, verified like an uploaded one (only its bytes are read here)."""
+    code = _verification_code(code)
+    letter = SealedDecision.objects.filter(verification_code=code).values_list("letter_pdf", flat=True).first() \
+        if code else None
+    return letter_verify(pdf=bytes(letter)) if letter is not None else None
