@@ -72,11 +72,23 @@ def case_list_for_user(*, user, status: str | None = None, resident_id: int | No
     return cases.order_by("-created_at", "-pk")
 
 
+# What a case's detail shows with it.
+CASE_DETAIL_RELATED = ("item__category", "unit", "opened_unit", "assignee", "resident", "booking", "county", "township")
+
+
+def _only_row(queryset: QuerySet):
+    """The one row of a primary-key read, or None. Not .get() or .first(): their LIMIT has PostgreSQL plan the
+    ten joins of the detail's select_related for a fraction of the rows as well, about 8 ms of planning per
+    read instead of 1.7 (every case API call reads the case so)."""
+    rows = list(queryset)
+    return rows[0] if rows else None
+
+
 def case_get_for_user(*, user, case_id: int) -> Case:
     """The case if `user` may see it; NotFound otherwise (others' cases do not exist for them)."""
-    case = (Case.objects.filter(pk=case_id).filter(pk__in=Case.objects.filter(case_visible_q(user)).values("pk"))
-            .select_related("item__category", "unit", "opened_unit", "assignee", "resident", "booking",
-                            "county", "township").first())
+    case = _only_row(Case.objects.filter(pk=case_id).filter(pk__in=Case.objects.filter(case_visible_q(user))
+                                                            .values("pk"))
+                     .select_related(*CASE_DETAIL_RELATED).order_by())
     if case is None:
         raise NotFound(_("找不到该案件。"))
     return case
@@ -147,9 +159,14 @@ def case_materials(*, case: Case) -> list[Material]:
 
 def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None) -> list[MaterialRequirement]:
     materials = case_materials(case=case) if materials is None else materials
+    return missing_mandatory(materials=materials,
+                             requirements=case.item.requirements.filter(mandatory=True).order_by("sort"))
+
+
+def missing_mandatory(*, materials, requirements) -> list[MaterialRequirement]:
+    """The mandatory ones of `requirements` that none of `materials` answers, in their order."""
     present = {m.requirement_id for m in materials if m.requirement_id}
-    return [r for r in case.item.requirements.filter(mandatory=True).order_by("sort")
-            if r.pk not in present]
+    return [r for r in requirements if r.mandatory and r.pk not in present]
 
 
 def case_missing_requested(*, case: Case, since: datetime.datetime) -> list[MaterialRequirement]:
@@ -499,5 +516,7 @@ def _round(value, digits: int = 2):
 
 def case_get_for_user_unchecked(*, case_id: int) -> Case:
     """The case with what its detail shows; only after the caller has checked access."""
-    return (Case.objects.select_related("item__category", "unit", "opened_unit", "assignee", "resident", "booking",
-                                        "county", "township").get(pk=case_id))
+    case = _only_row(Case.objects.filter(pk=case_id).select_related(*CASE_DETAIL_RELATED).order_by())
+    if case is None:
+        raise Case.DoesNotExist(f"case {case_id}")
+    return case

@@ -145,15 +145,24 @@ class CaseDetailOut(CaseOut):
     timeline = serializers.SerializerMethodField()
     call = serializers.SerializerMethodField()
 
+    def _read(self, case) -> tuple[list, list]:
+        """The case's materials and its item's checklist, read once for the three fields that show them."""
+        cache = self.__dict__.setdefault("_materials_read", {})
+        if case.pk not in cache:
+            cache[case.pk] = (selectors.case_materials(case=case), list(case.item.requirements.order_by("sort")))
+        return cache[case.pk]
+
     def get_materials(self, case) -> list[dict]:
-        return MaterialOut(selectors.case_materials(case=case), many=True).data
+        return MaterialOut(self._read(case)[0], many=True).data
 
     def get_checklist(self, case) -> list[dict]:
         """The item's whole materials checklist: what a reviewer may ask for."""
-        return ChecklistOut(case.item.requirements.order_by("sort"), many=True).data
+        return ChecklistOut(self._read(case)[1], many=True).data
 
     def get_missing_materials(self, case) -> list[dict]:
-        return RequirementOut(selectors.case_missing_mandatory(case=case), many=True).data
+        materials, checklist = self._read(case)
+        return RequirementOut(selectors.missing_mandatory(materials=materials, requirements=checklist),
+                              many=True).data
 
     def get_timeline(self, case) -> list[dict]:
         return EventOut(case.events.select_related("actor", "unit").order_by("at", "pk"), many=True).data

@@ -10,7 +10,15 @@ from config.celery import _recycle_database_connections, app
 from reviews import services
 from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
 from reviews.tasks import route_case
-from tests.reviews.conftest import STATION, TOWNSHIP_ITEM, agent_at, complete_materials, make_booking, reviewer_at
+from tests.reviews.conftest import (
+    STATION,
+    TOWNSHIP_ITEM,
+    agent_at,
+    client_for,
+    complete_materials,
+    make_booking,
+    reviewer_at,
+)
 
 # Three reads (the case with its item and divisions; the candidate units with their staff and open cases;
 # the closures for the deadline), the claim, the routing row, the timeline event, the reviewer and the notice
@@ -103,3 +111,19 @@ def test_submitting_a_case_takes_a_fixed_number_of_queries(org, resident):
     assert len(queries) <= 5, "\n".join(q["sql"][:200] for q in queries)
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED and case.materials_count == booking.materials.count() >= 1
+
+
+@pytest.mark.django_db
+def test_a_case_detail_reads_the_case_without_limit_and_the_materials_once(org, resident):
+    # With a LIMIT (.get(), .first()) PostgreSQL also plans the detail's ten joins for a fraction of the rows:
+    # about 8 ms of planning per read instead of 1.7, on every case API call.
+    agent = agent_at(STATION)
+    booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
+    complete_materials(booking)
+    case = services.case_create(actor=agent, booking=booking, form_data={"household_type": "本地户籍"})
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(agent).get(f"/api/v1/cases/{case.pk}/")
+    assert response.status_code == 200 and response.json()["materials"] and response.json()["missing_materials"] == []
+    case_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "reviews_case"."id", ')]
+    assert case_reads and not any(" LIMIT " in sql for sql in case_reads)
+    assert sum(' FROM "bookings_material"' in q["sql"] for q in queries) == 1
