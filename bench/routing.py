@@ -45,6 +45,8 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to submit")
     parser.add_argument("--drain", type=float, default=30.0, help="longest wait for routing after the last submit")
     parser.add_argument("--submitters", type=int, default=2, help="threads submitting (open loop, paced)")
+    parser.add_argument("--via", default="service", choices=["service", "api"],
+                        help="submit through reviews.services.case_submit, or POST the submit API in-process")
     parser.add_argument("--pool", default="threads", choices=["solo", "threads", "prefork"],
                         help="the pool of the one worker (celery worker --pool)")
     parser.add_argument("--concurrency", type=int, default=4,
@@ -255,13 +257,42 @@ def load_submissions(case_ids) -> list[tuple]:
     return [(cases[pk], agents[cases[pk].opened_by_id]) for pk in case_ids]
 
 
-def submit_all(submissions, *, rate: float, submitters: int) -> Submitted:
-    """Submit open-loop through the service the submit API calls (reviews.services.case_submit): submission n
-    is due at start + n / rate, whichever thread submits it; a late one starts at once (catching up)."""
-    from django.db import connections
-
+def service_submitter():
     from reviews.services import case_submit
 
+    def submit(case, agent):
+        case_submit(case=case, actor=agent)
+
+    return submit
+
+
+def api_submitter(agents):
+    """POST /api/v1/cases/{id}/submit/ through Django's request handler (middleware, session authentication, the
+    view, its response), as the case's agent, signed in beforehand. Django's test client: in-process, no HTTP
+    server, and no close_old_connections around the request."""
+    from django.test import Client
+
+    clients = {}
+    for agent in agents:
+        clients[agent.pk] = Client(HTTP_HOST="localhost")
+        clients[agent.pk].force_login(agent)
+
+    def submit(case, agent):
+        response = clients[agent.pk].post(f"/api/v1/cases/{case.pk}/submit/")
+        if response.status_code != 200:
+            raise RuntimeError(f"case {case.pk}: HTTP {response.status_code} {response.content[:300]!r}")
+
+    return submit
+
+
+def submit_all(submissions, *, rate: float, submitters: int, via: str = "service") -> Submitted:
+    """Submit open-loop, through the service the submit API calls (reviews.services.case_submit) or that API
+    itself: submission n is due at start + n / rate, whichever thread submits it; a late one starts at once
+    (catching up)."""
+    from django.db import connections
+
+    agents = list({agent.pk: agent for _case, agent in submissions}.values())
+    submits = [api_submitter(agents) if via == "api" else service_submitter() for _ in range(submitters)]
     result = Submitted(seconds=0.0)
     lock = threading.Lock()
     start = time.monotonic() + 0.5
@@ -279,8 +310,7 @@ def submit_all(submissions, *, rate: float, submitters: int) -> Submitted:
                 elif pause < -0.05:
                     with lock:
                         result.late.append(-pause)
-                case, agent = submissions[n]
-                case_submit(case=case, actor=agent)
+                submits[offset](*submissions[n])
             with lock:
                 result.python_cpu += time.thread_time() - python_before
                 result.database_cpu += cpu_seconds([backend]) - database_before
@@ -359,17 +389,17 @@ def main():
     redis.Redis.from_url(args.redis).delete("routing")
     worker = start_worker(env, pool=args.pool, concurrency=args.concurrency, log_level=args.log_level)
     try:
-        submit_all(warmup, rate=20, submitters=1)
+        submit_all(warmup, rate=20, submitters=1, via=args.via)
         if wait_routed(case_ids[:20], time.monotonic() + 60):
             raise SystemExit(f"the worker did not route the warm-up cases within 60 s: see {WORKER_LOG}")
         pool = args.pool if args.pool == "solo" else f"{args.pool} x{args.concurrency}"
         print(f"submitting {len(measured)} cases at {args.rate:g}/s for {args.seconds:g} s "
-              f"({args.submitters} submitting threads, 1 worker process, pool {pool}); "
+              f"(via the {args.via}, {args.submitters} submitting threads, 1 worker process, pool {pool}); "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs ...", flush=True)
         worker_before = cpu_seconds(session_pids(worker.pid))
         sampler = BackendSampler(args.database, exclude={own_backend_pid()})  # the worker's and the submitters'
         sampler.start()
-        submitted = submit_all(measured, rate=args.rate, submitters=args.submitters)
+        submitted = submit_all(measured, rate=args.rate, submitters=args.submitters, via=args.via)
         left = wait_routed(measured_ids, time.monotonic() + args.drain)
         worker_cpu = cpu_seconds(session_pids(worker.pid)) - worker_before
         worker_database_cpu = sampler.stop(excluding=submitted.backends)
