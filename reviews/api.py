@@ -112,7 +112,7 @@ class CaseSubmitApi(GenericAPIView):
 
     @extend_schema(request=None, responses=CaseDetailOut)
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        case = selectors.case_row_for_user(user=request.user, case_id=pk)
         case = services.case_submit(case=case, actor=request.user)
         return _detail(case)
 

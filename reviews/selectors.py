@@ -94,6 +94,16 @@ def case_get_for_user(*, user, case_id: int) -> Case:
     return case
 
 
+def case_row_for_user(*, user, case_id: int) -> Case:
+    """The case's own row (no related rows) if `user` may see it, NotFound otherwise: for an action whose
+    service reads what it needs itself (submission)."""
+    case = _only_row(Case.objects.filter(pk=case_id)
+                     .filter(pk__in=Case.objects.filter(case_visible_q(user)).values("pk")).order_by())
+    if case is None:
+        raise NotFound(_("找不到该案件。"))
+    return case
+
+
 def is_reviewer_of(*, user, unit_id: int | None) -> bool:
     if unit_id is None:
         return False
