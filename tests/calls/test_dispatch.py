@@ -1,13 +1,15 @@
 """calls.consumers.dispatch_serially, the consumers' loop in place of Channels' await_many_dispatch: handlers run
 one at a time whichever source their message came from, and a failure on either side ends the consumer once
-the handler running at the time is done."""
+the handler running at the time is done. And without_session_saves: a socket's frames skip Channels' session
+wrapper only while that wrapper has nothing to do for websocket messages."""
 import asyncio
 
 import pytest
 from channels.exceptions import StopConsumer
+from channels.sessions import InstanceSessionWrapper
 
 from calls.channel_layer import ChannelLayerLost
-from calls.consumers import dispatch_serially
+from calls.consumers import dispatch_serially, without_session_saves
 
 pytestmark = pytest.mark.asyncio
 
@@ -87,3 +89,18 @@ async def test_a_socket_handler_error_cancels_the_layer_side():
     sources.layer.put_nowait({"n": "late"})
     await asyncio.sleep(0.05)
     assert sources.handled == [] and sources.layer.qsize() == 1  # nobody reads the layer any more
+
+
+async def test_sockets_skip_the_session_wrapper_only_while_it_saves_on_http_responses_alone():
+    async def real_send(message):
+        pass
+
+    wrapper = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, real_send)
+    assert without_session_saves(wrapper.send) is real_send
+    assert without_session_saves(real_send) is real_send
+
+    class SavingOnFrames(InstanceSessionWrapper):
+        save_message_types = ["http.response.start", "websocket.send"]
+
+    saving = SavingOnFrames({"type": "websocket", "cookies": {}}, real_send)
+    assert without_session_saves(saving.send) == saving.send
