@@ -77,3 +77,11 @@ def test_autobahns_per_frame_log_arguments_render_to_the_same_text_only_when_log
         assert "{func} {peer}".format(func=func, peer=module.hlval("tcp:127.0.0.1:1")) == (
             f"{util.hltype(protocol.WebSocketProtocol.sendData)} {util.hlval('tcp:127.0.0.1:1')}")
         assert str(module.hlval(3, color="blue", bold=False)) == util.hlval(3, color="blue", bold=False)
+
+
+def test_the_asgi_module_leaves_what_it_loaded_out_of_the_collectors_passes():
+    import gc
+
+    import config.asgi  # noqa: F401
+
+    assert gc.get_freeze_count() > 10000
