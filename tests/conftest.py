@@ -89,11 +89,16 @@ def resident_api(resident):
 async def fresh_channel_layer():
     """A channel layer made for this test's event loop and closed after it: channels-redis binds its
     connections and locks to the loop it first ran in, and a layer left from an earlier test's loop
-    hangs the next one's teardown."""
+    hangs the next one's teardown. Also closes the DB connection of the thread database_sync_to_async
+    runs in (the test's and the consumers'): CONN_MAX_AGE keeps it open otherwise, and the session
+    still open at the end of the run stops the test database from being dropped."""
+    from channels.db import database_sync_to_async
     from channels.layers import channel_layers
+    from django.db import connections
 
     channel_layers.backends.clear()
     yield
     layer = channel_layers.backends.pop("default", None)
     if layer is not None and hasattr(layer, "close_pools"):
         await layer.close_pools()
+    await database_sync_to_async(connections.close_all)()
