@@ -138,7 +138,10 @@ def test_elderly_mode_switches_and_is_remembered(phone):
     # Only one category open at a time: fewer choices on the screen.
     page.click("details[data-category='C01'] summary")
     page.click("details[data-category='C02'] summary")
-    assert page.evaluate("document.querySelectorAll('details.category[open]').length") == 1
+    # The others close on C02's `toggle` event, which the browser fires in a later task than the click.
+    page.wait_for_function("document.querySelectorAll('details.category[open]').length === 1", timeout=5000)
+    assert page.evaluate("[...document.querySelectorAll('details.category[open]')].map(d => d.dataset.category)") \
+        == ["C02"]
     shot(page, "06-elderly-home")
     keep_for_readme("06-elderly-home")
     # The cookie is gone (another day, cleared by the browser): localStorage brings the choice back.
