@@ -3,6 +3,7 @@
 Works in the default network namespace and inside a private one (PostgreSQL through its Unix socket, the
 in-memory channel layer, Celery eager).
 """
+import datetime
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -31,6 +33,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def as_django_stores_in_sqlite(value):
+    """A query parameter in Django's SQLite spelling: UUIDs as 32 hex digits, aware datetimes as naive UTC."""
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value).hex
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return value
 
 
 class LiveSite:
@@ -125,7 +139,7 @@ class LiveSite:
         import sqlite3
 
         with sqlite3.connect(self.tmp / "db.sqlite3") as conn:
-            cursor = conn.execute(query.replace("%s", "?"), params)
+            cursor = conn.execute(query.replace("%s", "?"), tuple(map(as_django_stores_in_sqlite, params)))
             return cursor.fetchall()
 
     def server_log(self) -> str:
