@@ -27,12 +27,18 @@ from tests.reviews.conftest import (
 ROUTING_QUERIES = 9 if connection.vendor == "postgresql" else 11
 
 
-def _submitted(resident):
-    reviewer = reviewer_at(STATION)
+def _draft(resident):
+    """A station agent and a draft case with all its materials: (agent, booking, case)."""
     agent = agent_at(STATION)
     booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
     complete_materials(booking)
     case = services.case_create(actor=agent, booking=booking, form_data={"household_type": "本地户籍"})
+    return agent, booking, case
+
+
+def _submitted(resident):
+    reviewer = reviewer_at(STATION)
+    agent, _booking, case = _draft(resident)
     services.case_submit(case=case, actor=agent)  # inside the test's transaction: routed by hand below
     return reviewer, case
 
@@ -103,10 +109,7 @@ def test_submitting_a_case_takes_a_fixed_number_of_queries(org, resident):
     # One read (the case locked, with its form, its booking's maker, the agent's right, its materials and the
     # mandatory ones they leave unanswered), the update and the timeline event, inside the transaction's own two
     # statements.
-    agent = agent_at(STATION)
-    booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
-    complete_materials(booking)
-    case = services.case_create(actor=agent, booking=booking, form_data={"household_type": "本地户籍"})
+    agent, booking, case = _draft(resident)
     with CaptureQueriesContext(connection) as queries:
         services.case_submit(case=case, actor=agent)
     assert len(queries) <= 5, "\n".join(q["sql"][:200] for q in queries)
@@ -118,10 +121,7 @@ def test_submitting_a_case_takes_a_fixed_number_of_queries(org, resident):
 def test_a_case_detail_reads_the_case_without_limit_and_the_materials_once(org, resident):
     # With a LIMIT (.get(), .first()) PostgreSQL also plans the detail's ten joins for a fraction of the rows:
     # about 8 ms of planning per read instead of 1.7, on every case API call.
-    agent = agent_at(STATION)
-    booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
-    complete_materials(booking)
-    case = services.case_create(actor=agent, booking=booking, form_data={"household_type": "本地户籍"})
+    agent, booking, case = _draft(resident)
     with CaptureQueriesContext(connection) as queries:
         response = client_for(agent).get(f"/api/v1/cases/{case.pk}/")
     assert response.status_code == 200 and response.json()["materials"] and response.json()["missing_materials"] == []
