@@ -229,10 +229,16 @@ class BookingListCreateApi(APIView):
                 "id_number": identity["id_number"].strip().upper(),
                 "phone": (identity.get("phone") or "").strip()},
         }
+        target = selectors.booking_target(unit_id=data["unit"], item_id=data["item"],
+                                          day=starts_at.astimezone(selectors.local_zone()).date())
+        if target is None:
+            raise NotFound(_("找不到该服务机构。"))
+        if target.item is None:
+            raise NotFound(_("找不到该服务事项。"))
         booking, created = services.booking_create_idempotent(
             user=request.user, key=request.headers.get("Idempotency-Key", ""), payload=fingerprint,
-            unit=_unit(data["unit"]), item=_item(data["item"]), starts_at=starts_at,
-            resident_identity=fingerprint["resident"])
+            unit=target.unit, item=target.item, starts_at=starts_at, resident_identity=fingerprint["resident"],
+            day_basis=target.day)
         if not created:
             return Response(BookingDetailOut(_booking_detail(booking.pk)).data, status=status.HTTP_200_OK)
         # A new booking: unit, item, people, call and its one event are in memory, and it has no materials yet.

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from bookings.models import (
     WaitlistStatus,
 )
 from config.errors import NotFound
-from stations.models import OpeningHours, StaffMembership, Unit
+from stations.models import Closure, OpeningHours, StaffMembership, Unit
 from stations.selectors import closed_dates
 
 BOOKABLE_UNIT_KINDS = (Unit.Kind.TOWNSHIP_STATION, Unit.Kind.COUNTY_WORKSTATION)
@@ -265,11 +266,72 @@ def slot_list(*, unit: Unit, item: ServiceItem, date_from: datetime.date, date_t
     return [s for s in slots if s.remaining > 0] if free_only else slots
 
 
+@dataclass
+class BookingTarget:
+    """What validating a booking reads: the unit, the item (None if unknown) and the booking day's basis."""
+
+    unit: Unit
+    item: ServiceItem | None
+    day: SlotBasis
+
+
+# One statement: the unit, the item, the day's opening-hours intervals (one row each, or one row of NULLs)
+# and whether the day is closed (the unit's closure or a public holiday). Portable SQL (PostgreSQL, SQLite).
+_TARGET_SQL = """
+SELECT u.id, u.kind, u.name, u.video_lines, u.active, i.id, i.code, i.name, i.session_minutes, i.active,
+       h.opens, h.closes,
+       EXISTS (SELECT 1 FROM {closure} AS c WHERE c.date = %s AND (c.unit_id IS NULL OR c.unit_id = u.id))
+FROM {unit} AS u
+LEFT JOIN {item} AS i ON i.id = %s
+LEFT JOIN {hours} AS h ON h.unit_id = u.id AND h.weekday = %s
+WHERE u.id = %s
+"""
+# Loaded fields, in the models' field order (Model.from_db); any other field is deferred, read if used.
+_TARGET_UNIT_FIELDS = ["id", "kind", "name", "video_lines", "active"]
+_TARGET_ITEM_FIELDS = ["id", "code", "name", "session_minutes", "active"]
+
+
+@functools.cache
+def _target_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return _TARGET_SQL.format(**{name: quote(model._meta.db_table) for name, model in (
+        ("closure", Closure), ("unit", Unit), ("item", ServiceItem), ("hours", OpeningHours))})
+
+
+def _as_time(value) -> datetime.time:
+    return value if isinstance(value, datetime.time) else datetime.time.fromisoformat(value)  # SQLite: text
+
+
+def booking_target(*, unit_id: int, item_id: int, day: datetime.date) -> BookingTarget | None:
+    """The unit, the item and the day's basis, fresh from the database in one statement; None if no such unit."""
+    with connection.cursor() as cursor:
+        cursor.execute(_target_sql(connection.vendor),
+                       [connection.ops.adapt_datefield_value(day), item_id, day.weekday(), unit_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    unit = Unit.from_db(connection.alias, _TARGET_UNIT_FIELDS, [*first[0:4], bool(first[4])])
+    item = None if first[5] is None else ServiceItem.from_db(
+        connection.alias, _TARGET_ITEM_FIELDS, [*first[5:9], bool(first[9])])
+    hours = sorted((_as_time(row[10]), _as_time(row[11])) for row in rows if row[10] is not None)
+    day_basis = SlotBasis(unit_id=unit.pk, kind=unit.kind, active=unit.active, video_lines=unit.video_lines,
+                          hours={day.weekday(): hours} if hours else {}, closed={day} if first[12] else set(),
+                          date_from=day, date_to=day)
+    return BookingTarget(unit=unit, item=item, day=day_basis)
+
+
 def slot_find(*, unit: Unit, item: ServiceItem, starts_at: datetime.datetime,
-              now: datetime.datetime | None = None) -> Slot | None:
-    """The generated slot starting exactly at `starts_at` (any time zone), or None."""
+              now: datetime.datetime | None = None, day_basis: SlotBasis | None = None) -> Slot | None:
+    """The generated slot starting exactly at `starts_at` (any time zone), or None.
+
+    `day_basis`: that day's basis as booking_target read it moments ago; read here when not given.
+    """
     day = starts_at.astimezone(local_zone()).date()
-    for slot in slot_grid(unit=unit, item=item, date_from=day, date_to=day, now=now):
+    if day_basis is None or day_basis.date_from != day:
+        day_basis = booking_target(unit_id=unit.pk, item_id=item.pk, day=day).day
+    for slot in slots_from_basis(basis=day_basis, session_minutes=item.session_minutes, date_from=day, date_to=day,
+                                 now=now):
         if slot.starts_at == starts_at:
             return slot
     return None

@@ -334,12 +334,15 @@ def _check_bookable(*, unit: Unit, item: ServiceItem, resident: User) -> None:
 
 
 def booking_create(*, booked_by: User, unit: Unit, item: ServiceItem, starts_at, resident: User | None = None,
-                   now=None) -> Booking:
-    """Book one slot. The database refuses over-booking and overlaps; the loser gets 409 with the next free slots."""
+                   now=None, day_basis: selectors.SlotBasis | None = None) -> Booking:
+    """Book one slot. The database refuses over-booking and overlaps; the loser gets 409 with the next free slots.
+
+    `day_basis`: the day's hours and closure as selectors.booking_target read them with the unit and item.
+    """
     resident = resident or booked_by
     now = now or timezone.now()
     _check_bookable(unit=unit, item=item, resident=resident)
-    slot = selectors.slot_find(unit=unit, item=item, starts_at=starts_at, now=now)
+    slot = selectors.slot_find(unit=unit, item=item, starts_at=starts_at, now=now, day_basis=day_basis)
     if slot is None:
         raise ServiceError(
             _("所选时间不是可预约的时段（需至少提前%(notice)d分钟，最多预约%(days)d天内，且在办公时间内）。")
@@ -395,7 +398,8 @@ def request_fingerprint(payload: dict) -> str:
 
 
 def booking_create_idempotent(*, user: User, key: str, payload: dict, unit: Unit, item: ServiceItem, starts_at,
-                              resident_identity: dict | None = None, now=None) -> tuple[Booking, bool]:
+                              resident_identity: dict | None = None, now=None,
+                              day_basis: selectors.SlotBasis | None = None) -> tuple[Booking, bool]:
     """booking_create behind an Idempotency-Key: returns (booking, created).
 
     `payload` is the request as the client meant it (the fingerprint); `resident_identity`
@@ -412,14 +416,15 @@ def booking_create_idempotent(*, user: User, key: str, payload: dict, unit: Unit
     fingerprint = request_fingerprint(payload)
     try:
         return _booking_create_recorded(user=user, key=key, fingerprint=fingerprint, unit=unit, item=item,
-                                        starts_at=starts_at, resident_identity=resident_identity, now=now)
+                                        starts_at=starts_at, resident_identity=resident_identity, now=now,
+                                        day_basis=day_basis)
     except SlotFull as full:
         full.add_next_slots()  # now that the failed transaction is rolled back
         raise
 
 
-def _booking_create_recorded(*, user, key, fingerprint, unit, item, starts_at, resident_identity,
-                             now) -> tuple[Booking, bool]:
+def _booking_create_recorded(*, user, key, fingerprint, unit, item, starts_at, resident_identity, now,
+                             day_basis) -> tuple[Booking, bool]:
     try:
         with transaction.atomic():
             # No savepoint of its own: when another request holds the key, this insert waits for it and
@@ -427,7 +432,7 @@ def _booking_create_recorded(*, user, key, fingerprint, unit, item, starts_at, r
             record = IdempotencyRecord.objects.create(user=user, key=key, request_hash=fingerprint)
             resident = resident_for_proxy(**resident_identity) if resident_identity else user
             booking = booking_create(booked_by=user, resident=resident, unit=unit, item=item, starts_at=starts_at,
-                                     now=now)
+                                     now=now, day_basis=day_basis)
             record.booking = booking
             record.save(update_fields=["booking"])
         return booking, True
