@@ -3,8 +3,8 @@
     .venv/bin/python bench/signing.py [--letters 60] [--pg postgres://postgres@127.0.0.1:5432[/dbname][?options]]
 
 Uses a throw-away database: PostgreSQL when --pg is given (the URL's database, default `bench_signing`, dropped and
-re-created: give it one of your own; options as in DATABASE_URL, e.g. `?prepare_threshold=5` lets psycopg prepare
-verification's statement, see signing/pg.py), else an in-memory SQLite.
+re-created: give it one of your own; options as in DATABASE_URL; prepared statements are on as in production,
+DB_PREPARE_THRESHOLD=0 in the environment turns them off, see config/settings.py), else an in-memory SQLite.
 Loads the organisation and catalog, creates the CA and a seal, then measures in one process:
   * SM2/SM3 signatures/s and verifications/s over a canonical approval record (gmssl-pyx, C);
   * full sealed letters/s: decision_seal = code check + seal/keeper checks + SM2 + render (reportlab)

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_noop as N_
 
 from signing import crypto
 from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision, SealKeeper
-from signing.pg import server_bound
 
 
 def sealed_decision_for_case(*, case_id: int) -> SealedDecision | None:
@@ -442,8 +441,7 @@ def _sealed_for_verification(*, key: str, value: str) -> SealedDecision | None:
     covers the entry (else None), in `previous_entry_hash` the hash of the ledger entry before (None when there is
     none), in `ca_version` the seal's CA as trust_context versions it."""
     sql, parts = _verification_read(key, connection.vendor)
-    with server_bound():  # prepared once per connection where the deployment allows it (signing/pg.py)
-        rows = [_instances(parts, row) for row in _rows(sql, [value])]
+    rows = [_instances(parts, row) for row in _rows(sql, [value])]  # prepared once per connection (settings)
     if not rows:
         return None
     (sealed, seal, unit, entry, sealed.checkpoint, _right), extra = rows[0]

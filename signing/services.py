@@ -23,7 +23,6 @@ from signing.models import (
     SealedDecision,
     SealKeeper,
 )
-from signing.pg import server_bound
 from signing.picture import seal_picture_png
 
 log = get_logger(__name__)
@@ -574,8 +573,9 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
                  "sm2_signature_sha256": crypto.sha256_hex(sm2_signature)},
     )
     try:
-        # No savepoint: a duplicate fails the whole sealing anyway. Server-side binding sends the letter as binary.
-        with transaction.atomic(savepoint=False), server_bound():
+        # No savepoint: a duplicate fails the whole sealing anyway. Server-side binding (config/settings.py) sends
+        # the letter as binary.
+        with transaction.atomic(savepoint=False):
             sealed = SealedDecision.objects.create(
                 case_id=case_id, decision=record["decision"], seal=seal, delegation=delegation, sealed_by=user,
                 record=record, record_hash=digest, sm2_signature=crypto.b64(sm2_signature), letter_pdf=letter,
