@@ -171,6 +171,43 @@ async def wait_ready(base, processes):
     raise SystemExit("the server did not start")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_table() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command, parent pid, CPU seconds of it and of its reaped children), from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                head, rest = handle.read().rsplit(")", 1)
+        except OSError:  # gone meanwhile
+            continue
+        fields = rest.split()  # fields[0] is the state; utime, stime, cutime, cstime are fields[11:15]
+        table[int(entry)] = (head.split("(", 1)[1], int(fields[1]), sum(map(int, fields[11:15])) / CLOCK_TICKS)
+    return table
+
+
+def cpu_snapshot(server_pids) -> dict[str, float]:
+    """CPU seconds so far of the server's process trees, of PostgreSQL and of the load generator (this process
+    and its reaped children, i.e. wrk). A process that exits counts in its parent's reaped-children time."""
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (_command, parent, _cpu) in table.items():
+        children.setdefault(parent, []).append(pid)
+    server, todo = 0.0, list(server_pids)
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            server += table[pid][2]
+            todo += children.get(pid, [])
+    own = os.times()
+    return {"server": server, "pg": sum(cpu for command, _parent, cpu in table.values() if command == "postgres"),
+            "client": own.user + own.system + own.children_user + own.children_system}
+
+
 def stats(latencies, elapsed):
     latencies = sorted(latencies)
     if not latencies:
@@ -341,8 +378,9 @@ async def bench(args, base, client, ctx):
         return await measure(base, level, seconds, maker)
 
     print(f"slot search: one township station, 14 days, {len(slot_starts)} free slots in the answer")
+    print("CPU ms per answered request (from /proc): the server's processes, PostgreSQL, the load generator")
     header = (f"{'endpoint':<30}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× bare req/s':>14}"
-              f"{'errors':>8}")
+              f"{'errors':>8}{'server':>8}{'pg':>6}{'client':>7}")
     print(header)
     print("-" * len(header))
     rows = []
@@ -356,8 +394,12 @@ async def bench(args, base, client, ctx):
                 continue
             warm = "bare" if maker in (booking, mixed) else scenario
             await drive(level, min(0.5, args.seconds / 4), bare if warm == "bare" else maker, warm)
+            before = cpu_snapshot(ctx["server_pids"])
             result = await drive(level, args.seconds, maker, scenario)
+            after = cpu_snapshot(ctx["server_pids"])
             rps, p50, p99, errors, statuses = result[label]
+            answered = sum(r[0] for r in result.values()) * args.seconds  # both kinds, for the mixed scenario
+            cpu = {side: (after[side] - before[side]) * 1000 / max(answered, 1) for side in after}
             if label == "bare":
                 base_rps = rps
             ratio = rps / base_rps
@@ -366,6 +408,7 @@ async def bench(args, base, client, ctx):
                 name = f"{name} ({result['booking'][0]:.0f} bookings/s)"
             rows.append((name, level, rps, p50, p99, ratio, errors))
             print(f"{name:<30}{level:>5}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{ratio:>14.2f}{errors:>8}"
+                  f"{cpu['server']:>8.2f}{cpu['pg']:>6.2f}{cpu['client']:>6.2f}"
                   + (f"  {statuses}" if errors else ""), flush=True)
     return rows
 
@@ -450,6 +493,7 @@ def main():
             asyncio.run(wait_ready(base, processes))
             if ctx is None:
                 ctx = asyncio.run(bench_context(base, unit_id, item_id, keys, cookie_name))
+            ctx["server_pids"] = [process.pid for process in processes]
             for client in clients:
                 print(f"\n== {server} ({args.processes} process(es)), client {client}; "
                       f"load average {os.getloadavg()[0]:.1f} ==")
