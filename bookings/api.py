@@ -243,6 +243,7 @@ class BookingListCreateApi(APIView):
             return Response(BookingDetailOut(_booking_detail(booking.pk)).data, status=status.HTTP_200_OK)
         # A new booking: unit, item, people, call and its one event are in memory, and it has no materials yet.
         booking._materials_cache = []
+        booking._checklist_cache = selectors.item_checklist(booking.item_id)
         return Response(BookingDetailOut(booking).data, status=status.HTTP_201_CREATED)
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -405,6 +405,30 @@ def booking_list_for_unit(*, unit_id: int, day: datetime.date) -> QuerySet[Booki
     start = datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=zone)
     return (Booking.objects.filter(unit_id=unit_id, starts_at__gte=start, starts_at__lt=start + datetime.timedelta(1))
             .select_related("unit", "item", "resident", "booked_by").order_by("starts_at", "pk"))
+
+
+# An item's checklist changes only when the catalog is edited (signals in bookings/apps.py drop it).
+CHECKLIST_TTL = 300
+
+
+def _checklist_key(item_id: int) -> str:
+    return f"bookings:checklist:{item_id}"
+
+
+def item_checklist(item_id: int) -> list[MaterialRequirement]:
+    """The item's checklist in order, from the cache (what a new booking's answer shows)."""
+    checklist = cache.get(_checklist_key(item_id))
+    if checklist is None:
+        checklist = list(MaterialRequirement.objects.filter(item_id=item_id).order_by("sort", "pk"))
+        cache.set(_checklist_key(item_id), checklist, timeout=CHECKLIST_TTL)
+    return checklist
+
+
+def item_checklist_invalidate(*, instance: MaterialRequirement, **_kwargs) -> None:
+    # Now, and after the commit: a reader in between may have cached the old list again.
+    key = _checklist_key(instance.item_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def booking_missing_mandatory(booking: Booking) -> list[MaterialRequirement]:

@@ -13,6 +13,10 @@ class RequirementOut(serializers.ModelSerializer):
         model = MaterialRequirement
         fields = ["id", "code", "name", "name_en", "mandatory", "accepted_types", "hint", "hint_en"]
 
+    def to_representation(self, requirement) -> dict:
+        # By hand, like the booking answers below (every booking's answer carries its checklist).
+        return {name: getattr(requirement, name) for name in self.Meta.fields}
+
 
 class ItemOut(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -116,17 +120,28 @@ class MaterialOut(serializers.ModelSerializer):
         return f"/api/v1/bookings/{material.booking_id}/materials/{material.pk}/file"
 
 
-# The booking answers are plain Serializers with every field declared: a ModelSerializer re-derives its
-# fields from the model for every instance, a cost that showed in every booking created.
+# The booking answers are built by hand: they are on every booking's hot path, and DRF's field-by-field walk
+# (a deep copy of the declared fields per serializer, a lookup and a call per field) cost more than building
+# the whole answer (bench/bookings.py). The declared fields stay the schema (OpenAPI); a test holds the
+# answers' keys to them.
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value) -> str | None:
+    """DRF's spelling: ISO 8601 in the current time zone."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class EventOut(serializers.Serializer):
     from_status = serializers.ChoiceField(choices=BookingStatus.choices, allow_blank=True, required=False)
     to_status = serializers.ChoiceField(choices=BookingStatus.choices)
-    actor = serializers.SerializerMethodField()
+    actor = serializers.CharField()
     reason = serializers.CharField(allow_blank=True, required=False, max_length=200)
     at = serializers.DateTimeField(read_only=True)
 
-    def get_actor(self, event) -> str:
-        return str(event.actor) if event.actor_id else ""
+    def to_representation(self, event) -> dict:
+        return {"from_status": event.from_status, "to_status": event.to_status,
+                "actor": str(event.actor) if event.actor_id else "", "reason": event.reason, "at": _datetime(event.at)}
 
 
 def _requirements(booking) -> list[MaterialRequirement]:
@@ -157,51 +172,55 @@ def _call_id(booking) -> str | None:
 
 class BookingOut(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    unit = serializers.SerializerMethodField()
-    item = serializers.SerializerMethodField()
-    resident = serializers.SerializerMethodField()
-    booked_by = serializers.SerializerMethodField()
-    is_proxy = serializers.BooleanField(source="is_proxy_booking")
+    unit = serializers.DictField(help_text="id, name, kind")
+    item = serializers.DictField(help_text="id, code, name, session_minutes")
+    resident = serializers.DictField(help_text="id, name, phone and id_number masked")
+    booked_by = serializers.DictField(help_text="id, name")
+    is_proxy = serializers.BooleanField()
     starts_at = serializers.DateTimeField(label=_("开始时间"))
     ends_at = serializers.DateTimeField(label=_("结束时间"))
     status = serializers.ChoiceField(choices=BookingStatus.choices, label=_("状态"), required=False)
-    status_display = serializers.CharField(source="get_status_display")
-    call_id = serializers.SerializerMethodField()
-    missing_mandatory = serializers.SerializerMethodField()
-    change_deadline = serializers.SerializerMethodField()
+    status_display = serializers.CharField()
+    call_id = serializers.CharField(allow_null=True)
+    missing_mandatory = serializers.ListField(child=serializers.CharField(), help_text="codes of missing materials")
+    change_deadline = serializers.DateTimeField(help_text="the resident may cancel or reschedule until then")
     created_at = serializers.DateTimeField(read_only=True)
 
-    def get_unit(self, booking) -> dict:
-        return {"id": booking.unit_id, "name": booking.unit.name, "kind": booking.unit.kind}
-
-    def get_item(self, booking) -> dict:
-        return {"id": booking.item_id, "code": booking.item.code, "name": booking.item.name,
-                "session_minutes": booking.item.session_minutes}
-
-    def get_resident(self, booking) -> dict:
-        resident = booking.resident
-        return {"id": resident.pk, "name": resident.real_name, "phone": resident.masked_phone,
-                "id_number": resident.masked_id_number}
-
-    def get_booked_by(self, booking) -> dict:
-        return {"id": booking.booked_by_id, "name": str(booking.booked_by)}
-
-    def get_call_id(self, booking) -> str | None:
-        return _call_id(booking)
-
-    def get_missing_mandatory(self, booking) -> list[str]:
-        return [r.code for r in missing_mandatory(booking)]
-
-    def get_change_deadline(self, booking) -> str:
-        deadline = booking.starts_at - datetime.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
-        return serializers.DateTimeField().to_representation(deadline)
+    def to_representation(self, booking) -> dict:
+        unit, item, resident = booking.unit, booking.item, booking.resident
+        cutoff = datetime.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
+        return {
+            "id": booking.pk,
+            "unit": {"id": booking.unit_id, "name": unit.name, "kind": unit.kind},
+            "item": {"id": booking.item_id, "code": item.code, "name": item.name,
+                     "session_minutes": item.session_minutes},
+            "resident": {"id": resident.pk, "name": resident.real_name, "phone": resident.masked_phone,
+                         "id_number": resident.masked_id_number},
+            "booked_by": {"id": booking.booked_by_id, "name": str(booking.booked_by)},
+            "is_proxy": booking.is_proxy_booking,
+            "starts_at": _datetime(booking.starts_at),
+            "ends_at": _datetime(booking.ends_at),
+            "status": booking.status,
+            "status_display": booking.get_status_display(),
+            "call_id": _call_id(booking),
+            "missing_mandatory": [r.code for r in missing_mandatory(booking)],
+            "change_deadline": _datetime(booking.starts_at - cutoff),
+            "created_at": _datetime(booking.created_at),
+        }
 
 
 class BookingDetailOut(BookingOut):
-    checklist = serializers.SerializerMethodField()
+    checklist = serializers.ListField(child=serializers.DictField(),
+                                      help_text="the item's materials checklist, with what was uploaded per entry")
     events = EventOut(many=True, read_only=True)
 
-    def get_checklist(self, booking) -> list[dict]:
+    def to_representation(self, booking) -> dict:
+        event_out = EventOut()
+        return {**super().to_representation(booking), "checklist": self._checklist(booking),
+                "events": [event_out.to_representation(e) for e in booking.events.all()]}
+
+    @staticmethod
+    def _checklist(booking) -> list[dict]:
         materials = _materials(booking)
         requirements = _requirements(booking)
         # One serializer of each kind for the whole list: a ModelSerializer builds its fields per instance.

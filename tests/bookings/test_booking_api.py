@@ -31,6 +31,40 @@ def test_booking_creates_call_checklist_events_and_notice(clock, station, item, 
     assert len(sms_outbox) == 1 and sms_outbox[0]["phone"] == resident.phone
 
 
+def test_booking_answers_hold_their_declared_fields_and_agree(clock, station, item, resident_api):
+    """The answers are built by hand (bookings/serializers.py): their keys are the declared (documented) fields,
+    and the new booking's answer, built from memory, is the one a later read builds from the database."""
+    from bookings.serializers import BookingDetailOut, BookingOut, EventOut
+
+    created = book(resident_api, station, item, local(3, 9, 10), key="fields-1")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert list(body) == list(BookingDetailOut().fields)
+    assert all(list(event) == list(EventOut().fields) for event in body["events"])
+    assert resident_api.get(f"/api/v1/bookings/{body['id']}/").json() == body
+    assert book(resident_api, station, item, local(3, 9, 10), key="fields-1").json() == body  # the replay
+    listed = resident_api.get("/api/v1/bookings/").json()["results"]
+    assert [list(row) for row in listed] == [list(BookingOut().fields)]
+    assert listed[0] == {key: body[key] for key in BookingOut().fields}
+    assert body["change_deadline"] == "2026-03-03T07:10:00+08:00" and body["events"][0]["actor"]
+
+
+def test_a_new_booking_answer_shows_the_checklist_as_edited(clock, station, item, resident_api):
+    """The new booking's checklist comes from the cache; editing the catalog drops the cached one."""
+    from bookings.models import MaterialRequirement
+
+    def checklist_codes(hour):
+        response = book(resident_api, station, item, local(3, hour, 10))
+        assert response.status_code == 201, response.content
+        return [entry["code"] for entry in response.json()["checklist"]]
+
+    before = checklist_codes(9)
+    added = MaterialRequirement.objects.create(item=item, code="extra_proof", name="补充证明", sort=99)
+    assert checklist_codes(10) == [*before, "extra_proof"]
+    added.delete()
+    assert checklist_codes(11) == before
+
+
 def test_idempotent_retry_returns_the_same_booking(clock, station, item, resident_api):
     first = book(resident_api, station, item, local(3, 9, 10), key="abc-1")
     again = book(resident_api, station, item, local(3, 9, 10), key="abc-1")
