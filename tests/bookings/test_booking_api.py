@@ -211,6 +211,9 @@ def test_booking_creation_statement_budget(clock, station, item, resident_api):
     with CaptureQueriesContext(connection) as queries:
         response = book(resident_api, station, item, local(3, 9, 10))
     assert response.status_code == 201, response.content
-    budget = 15 if connection.vendor == "postgresql" else 22
+    # PostgreSQL: unit + item + the day's hours and closure in one read, the idempotency record, the booking, the
+    # waiting-list offer, the seats, the event, the call, the notice, the record's booking, the checklist (a
+    # cache miss here: the tests start with an empty cache) and the savepoint pair of the test's transaction.
+    budget = 12 if connection.vendor == "postgresql" else 19
     assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert not any('"calls_call"' in q["sql"] and q["sql"].startswith("SELECT") for q in queries.captured_queries)
