@@ -21,9 +21,19 @@ def notification_send(*, user: User, event_key: str, kind: str, title: str, body
         return None
     if notice.sent_sms:
         # After the commit, so a rolled-back transaction never leaves an SMS without its record.
-        transaction.on_commit(lambda: send_sms(phone=user.phone, message=f"{title} {body}".strip()))
+        transaction.on_commit(lambda: _text(notice, phone=user.phone, message=f"{title} {body}".strip()))
     log.info("notification.sent", kind=kind, notification_id=notice.pk)
     return notice
+
+
+def _text(notice: Notification, *, phone: str, message: str) -> None:
+    """Send the notice's SMS. The write that caused it is committed: a gateway failure must not turn it into an
+    error for the user, so it is logged and the record says no SMS went out (the in-app notice stays)."""
+    try:
+        send_sms(phone=phone, message=message)
+    except Exception:
+        log.exception("notification.sms_failed", kind=notice.kind, notification_id=notice.pk)
+        Notification.objects.filter(pk=notice.pk).update(sent_sms=False)
 
 
 # One statement on PostgreSQL: a duplicate event is skipped by the database (a concurrent insert of the same key

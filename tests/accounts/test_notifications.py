@@ -49,3 +49,17 @@ def test_one_statement_without_a_savepoint_on_postgresql(resident):
         _send(resident)
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) == 2 and not any("SAVEPOINT" in sql for sql in statements)
+
+
+class _GatewayDown:
+    def send(self, *, phone: str, message: str) -> None:
+        raise ConnectionError("SMS gateway unreachable")
+
+
+def test_a_failed_sms_after_the_commit_keeps_the_notice_and_says_no_sms_went_out(resident, settings, caplog):
+    settings.SMS_BACKEND = f"{__name__}._GatewayDown"
+    with transaction.atomic():
+        notice = _send(resident)
+    stored = Notification.objects.get(pk=notice.pk)
+    assert stored.title == "预约成功" and stored.sent_sms is False
+    assert "notification.sms_failed" in caplog.text

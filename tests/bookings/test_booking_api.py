@@ -65,6 +65,16 @@ def test_a_new_booking_answer_shows_the_checklist_as_edited(clock, station, item
     assert checklist_codes(11) == before
 
 
+def test_a_booking_stands_when_the_sms_gateway_fails(clock, station, item, resident, resident_api, settings,
+                                                     django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = "tests.accounts.test_notifications._GatewayDown"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = book(resident_api, station, item, local(3, 9, 10))
+    assert response.status_code == 201, response.content
+    notice = Notification.objects.get(user=resident, kind="booking_confirmed")
+    assert notice.sent_sms is False and Booking.objects.filter(pk=response.json()["id"]).exists()
+
+
 def test_idempotent_retry_returns_the_same_booking(clock, station, item, resident_api):
     first = book(resident_api, station, item, local(3, 9, 10), key="abc-1")
     again = book(resident_api, station, item, local(3, 9, 10), key="abc-1")
