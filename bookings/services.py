@@ -118,9 +118,9 @@ def _seats_release(**lookup) -> None:
 
 
 def _seats_touched(unit_id: int) -> None:
-    # Now, so no reader keeps the old answer, and after the commit, so an answer computed from the
-    # not-yet-committed state in between is dropped too.
-    selectors.seats_changed(unit_id)
+    # After the commit: until then no other reader sees the change, and an answer computed meanwhile from the
+    # old state is dropped by this bump. (A bump before the commit too cost two more Redis round trips per
+    # booking and protected nothing: answers computed between it and the commit were just as old.)
     transaction.on_commit(lambda: selectors.seats_changed(unit_id))
 
 
