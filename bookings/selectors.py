@@ -127,6 +127,12 @@ def slot_basis_version() -> int:
 
 
 def slot_basis_invalidate(**_kwargs) -> None:
+    # Now and after the commit: a search in between reads the old rows and caches them under the new version.
+    _slot_basis_bump()
+    transaction.on_commit(_slot_basis_bump)
+
+
+def _slot_basis_bump() -> None:
     try:
         cache.incr(SLOT_BASIS_VERSION_KEY)
     except ValueError:
@@ -329,7 +335,10 @@ def slot_find(*, unit: Unit, item: ServiceItem, starts_at: datetime.datetime,
     """
     day = starts_at.astimezone(local_zone()).date()
     if day_basis is None or day_basis.date_from != day:
-        day_basis = booking_target(unit_id=unit.pk, item_id=item.pk, day=day).day
+        target = booking_target(unit_id=unit.pk, item_id=item.pk, day=day)
+        if target is None:  # the unit is gone
+            return None
+        day_basis = target.day
     for slot in slots_from_basis(basis=day_basis, session_minutes=item.session_minutes, date_from=day, date_to=day,
                                  now=now):
         if slot.starts_at == starts_at:

@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
 
 from bookings import selectors
 from stations.models import Closure, Unit
@@ -131,6 +132,36 @@ def test_cached_slot_basis_follows_changes(api, clock, station, item):
     station.refresh_from_db()
     station.save()  # ... the admin saves the model, which does
     assert slot_times(api, station, item, "2026-03-06")["capacity"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="a second connection reading beside an open write transaction (PostgreSQL)")
+def test_a_search_while_a_closure_commits_does_not_keep_the_old_hours(org, clock, station, item):
+    """The version is bumped when the closure is saved and again after its commit: a search in between (another
+    connection, which still sees the day open) caches the old basis, and the second bump retires it."""
+    import threading
+
+    from django.db import transaction
+
+    closed_day = datetime.date(2026, 3, 5)
+    seen_elsewhere = []
+
+    def search_elsewhere():
+        try:
+            basis, _item = selectors.slot_basis_cached(unit_id=station.pk, item_id=item.pk)
+            seen_elsewhere.append(closed_day in basis.closed)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Closure.objects.create(unit=station, date=closed_day, reason="检修")
+        reader = threading.Thread(target=search_elsewhere)
+        reader.start()
+        reader.join()
+    assert seen_elsewhere == [False]  # the other connection did not see the uncommitted closure, and cached that
+    basis, _item = selectors.slot_basis_cached(unit_id=station.pk, item_id=item.pk)
+    assert closed_day in basis.closed
 
 
 def test_warm_answer_is_only_served_to_queries_the_validated_path_accepts(api, clock, station, item):
