@@ -71,19 +71,26 @@ class ItemDetailApi(generics.RetrieveAPIView):
 
 # --- Slots and bookings ------------------------------------------------------------------
 
-def _get_or_404(queryset, pk, message):
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        raise NotFound(message)
-    return obj
+def _unit_not_found() -> NotFound:
+    return NotFound(_("找不到该服务机构。"))
+
+
+def _item_not_found() -> NotFound:
+    return NotFound(_("找不到该服务事项。"))
 
 
 def _unit(pk) -> Unit:
-    return _get_or_404(Unit.objects.all(), pk, _("找不到该服务机构。"))
+    unit = Unit.objects.filter(pk=pk).first()
+    if unit is None:
+        raise _unit_not_found()
+    return unit
 
 
 def _item(pk) -> ServiceItem:
-    return _get_or_404(ServiceItem.objects.all(), pk, _("找不到该服务事项。"))
+    item = ServiceItem.objects.filter(pk=pk).first()
+    if item is None:
+        raise _item_not_found()
+    return item
 
 
 def _booking_detail(booking_id) -> Booking:
@@ -168,9 +175,9 @@ class SlotListApi(APIView):
     def _answer(self, unit_id, item_id, date_from, date_to, now, basis_version) -> dict:
         basis, item = selectors.slot_basis_cached(unit_id=unit_id, item_id=item_id, now=now, version=basis_version)
         if basis is None:
-            raise NotFound(_("找不到该服务机构。"))
+            raise _unit_not_found()
         if item is None:
-            raise NotFound(_("找不到该服务事项。"))
+            raise _item_not_found()
         if basis.kind not in selectors.BOOKABLE_UNIT_KINDS:
             raise ServiceError(_("该机构不受理视频预约，请选择乡镇服务站或县区工作站。"), code="unit_not_bookable")
         slots = [] if not item["active"] else selectors.slots_from_basis(
@@ -232,9 +239,9 @@ class BookingListCreateApi(APIView):
         target = selectors.booking_target(unit_id=data["unit"], item_id=data["item"],
                                           day=starts_at.astimezone(selectors.local_zone()).date())
         if target is None:
-            raise NotFound(_("找不到该服务机构。"))
+            raise _unit_not_found()
         if target.item is None:
-            raise NotFound(_("找不到该服务事项。"))
+            raise _item_not_found()
         booking, created = services.booking_create_idempotent(
             user=request.user, key=request.headers.get("Idempotency-Key", ""), payload=fingerprint,
             unit=target.unit, item=target.item, starts_at=starts_at, resident_identity=fingerprint["resident"],
