@@ -227,3 +227,16 @@ def test_booking_creation_statement_budget(clock, station, item, resident_api):
     budget = 12 if connection.vendor == "postgresql" else 19
     assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     assert not any('"calls_call"' in q["sql"] and q["sql"].startswith("SELECT") for q in queries.captured_queries)
+
+
+def test_booking_an_unknown_unit_or_item_is_a_404_in_both_languages(clock, station, item, resident_api):
+    from bookings.models import ServiceItem
+
+    gone_unit, gone_item = Unit(pk=999_999), ServiceItem(pk=999_999)
+    response = book(resident_api, gone_unit, item, local(3, 9, 10))
+    assert response.status_code == 404 and response.json()["detail"] == "找不到该服务机构。"
+    response = resident_api.post("/api/v1/bookings/", {"unit": station.pk, "item": gone_item.pk,
+                                                       "starts_at": local(3, 9, 10).isoformat()},
+                                 format="json", HTTP_IDEMPOTENCY_KEY="unknown-item", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404 and response.json()["detail"] == "Service item not found."
+    assert not Booking.objects.exists()
