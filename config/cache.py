@@ -63,17 +63,35 @@ class SharedRedisClient(RedisCacheClient):
         return client
 
 
+# Django's incr asks EXISTS, then INCRBY: two round trips. The same answer in one (nil when there is no counter).
+_INCR_EXISTING = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('incrby', KEYS[1], ARGV[1]) end"
+
+
 class TolerantRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedRedisClient
+        self._incr_scripts: dict[redis.Redis, redis.commands.core.Script] = {}
+
+    def _incr(self, key, delta=1, version=None):
+        """Django's incr (ValueError when the key is missing) in one round trip: version counters are bumped
+        after every booking's commit."""
+        key = self.make_and_validate_key(key, version=version)
+        client = self._cache.get_client(key, write=True)
+        script = self._incr_scripts.get(client)
+        if script is None:
+            script = self._incr_scripts[client] = client.register_script(_INCR_EXISTING)
+        value = script(keys=[key], args=[delta], client=client)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
     get = _on_outage(lambda key, default=None, *a, **k: default)(RedisCache.get)
     get_many = _on_outage(lambda *a, **k: {})(RedisCache.get_many)
     set = _on_outage(lambda *a, **k: None)(RedisCache.set)
     set_many = _on_outage(lambda data, *a, **k: list(data))(RedisCache.set_many)
     add = _on_outage(lambda *a, **k: False)(RedisCache.add)
-    incr = _on_outage(_cache_unavailable)(RedisCache.incr)
+    incr = _on_outage(_cache_unavailable)(_incr)
     delete = _on_outage(lambda *a, **k: False)(RedisCache.delete)
     delete_many = _on_outage(lambda *a, **k: None)(RedisCache.delete_many)
     touch = _on_outage(lambda *a, **k: False)(RedisCache.touch)
