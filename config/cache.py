@@ -71,17 +71,14 @@ class TolerantRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedRedisClient
-        self._incr_scripts: dict[redis.Redis, redis.commands.core.Script] = {}
 
     def _incr(self, key, delta=1, version=None):
         """Django's incr (ValueError when the key is missing) in one round trip: version counters are bumped
         after every booking's commit."""
         key = self.make_and_validate_key(key, version=version)
         client = self._cache.get_client(key, write=True)
-        script = self._incr_scripts.get(client)
-        if script is None:
-            script = self._incr_scripts[client] = client.register_script(_INCR_EXISTING)
-        value = script(keys=[key], args=[delta], client=client)
+        # register_script only hashes the text (no round trip); EVALSHA loads it on a server that lacks it.
+        value = client.register_script(_INCR_EXISTING)(keys=[key], args=[delta])
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
