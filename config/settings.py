@@ -105,15 +105,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    # Under Daphne every concurrent request runs in its own thread with its own connection: without a pool,
-    # a burst opens one connection per request until PostgreSQL refuses ("too many clients"). Production
-    # sets DB_POOL_MAX_SIZE (psycopg's pool, Django >= 5.1): requests then wait briefly for a connection.
-    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", default=0)
+    # Under Daphne every concurrent request runs in its own thread with its own connection: without a pool, a
+    # burst opens one connection per request until PostgreSQL refuses ("too many clients"), and the threads'
+    # connections outlive the burst. So psycopg's pool is on by default: at most DB_POOL_MAX_SIZE connections
+    # per process, a request waits up to DB_POOL_TIMEOUT seconds for one and then answers 503
+    # (config/degraded.py). Size it so that every process's pool together stays well under the server's
+    # max_connections (100 by default: 2 Daphne + worker + beat at 10 each leave room for admin and
+    # migrations). DB_POOL_MAX_SIZE=0 turns the pool off, e.g. behind PgBouncer in transaction mode.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", default=10, minimum=0)
     if DB_POOL_MAX_SIZE:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE,
             "timeout": env_int("DB_POOL_TIMEOUT", default=10, minimum=1)}
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; each request returns its own
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
