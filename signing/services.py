@@ -5,10 +5,10 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import attempts
 from accounts.validators import mask_id_number
 from config.errors import Conflict, Forbidden, NotFound, ServiceError
 from config.logging import get_logger
@@ -390,14 +390,31 @@ def confirmation_issue(*, user, case_id: int, record: dict) -> str:
 MAX_CODE_ATTEMPTS = 5
 
 
-def _confirmation_consume(*, user, case_id: int, digest: str, code: str) -> None:
+def _live_codes(*, user, case_id: int, now):
+    return ConfirmationCode.objects.filter(user=user, case_id=case_id, used_at__isnull=True, expires_at__gt=now)
+
+
+def _confirmation_claim(*, user, record: dict) -> bool:
+    """Claim one try on this user's live code for the case, in its own statement before the sealing
+    transaction: the try stays counted when the code turns out wrong and the sealing rolls back."""
+    try:
+        case_id = int(record.get("case_id"))
+    except (TypeError, ValueError):
+        return False  # the record check refuses it
+    return attempts.claim_try(_live_codes(user=user, case_id=case_id, now=timezone.now()), limit=MAX_CODE_ATTEMPTS)
+
+
+def _confirmation_consume(*, user, case_id: int, digest: str, code: str, claimed: bool) -> None:
     code = (code or "").strip()
     now = timezone.now()
     expected = crypto.code_hmac(user.pk, case_id, digest, code)
-    # The usual case in one statement: this user's live code for this case and record, used up now. The UPDATE
+    # The usual case in one statement: the claimed live code for this case and record, used up now. The UPDATE
     # locks and re-checks the row, so of two concurrent uses only one finds it unused.
-    if ConfirmationCode.objects.filter(user=user, case_id=case_id, code_hash=expected, used_at__isnull=True,
-                                       expires_at__gt=now, failed_attempts__lt=MAX_CODE_ATTEMPTS).update(used_at=now):
+    live = _live_codes(user=user, case_id=case_id, now=now)
+    if not claimed and live.exists():
+        # A live code whose tries are used up: say so without comparing this guess with anything.
+        raise ServiceError(_("确认码错误次数过多，请重新获取。"), code="confirmation_locked")
+    if claimed and attempts.use_up(live.filter(code_hash=expected), now=now):
         return
     _confirmation_refuse(user=user, case_id=case_id, expected=expected, code=code, now=now)
 
@@ -422,11 +439,6 @@ def _confirmation_refuse(*, user, case_id: int, expected: str, code: str, now) -
     if match.failed_attempts >= MAX_CODE_ATTEMPTS:
         raise ServiceError(_("确认码错误次数过多，请重新获取。"), code="confirmation_locked")
     raise ServiceError(_("确认码已使用或已失效，请重新获取。"), code="confirmation_used")  # used meanwhile
-
-
-def _count_failed_attempt(*, user, case_id: int) -> None:
-    ConfirmationCode.objects.filter(user=user, case_id=case_id, used_at__isnull=True).update(
-        failed_attempts=F("failed_attempts") + 1)
 
 
 # --- Sealing -------------------------------------------------------------------------------
@@ -509,17 +521,13 @@ def seal_signature_document(*, seal: Seal, record: dict, signature: bytes, signe
 def decision_seal(*, record: dict, unit, user, confirmation_code: str,
                   resident_name: str | None = None) -> SealedDecision:
     """Check the step-up code, the seal, the keeper and the delegation; sign SM2 + PAdES; append to the ledger."""
-    try:
-        return _decision_seal(record=record, unit=unit, user=user, confirmation_code=confirmation_code,
-                              resident_name=resident_name)
-    except ServiceError as exc:
-        if exc.code == "confirmation_invalid":
-            _count_failed_attempt(user=user, case_id=record.get("case_id"))
-        raise
+    claimed = _confirmation_claim(user=user, record=record)
+    return _decision_seal(record=record, unit=unit, user=user, confirmation_code=confirmation_code,
+                          resident_name=resident_name, claimed=claimed)
 
 
 @transaction.atomic
-def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> SealedDecision:
+def _decision_seal(*, record, unit, user, confirmation_code, resident_name, claimed) -> SealedDecision:
     _record_check(record)
     if record["unit"]["code"] != unit.code:
         raise ServiceError(_("审批记录中的单位与用印单位不符。"), code="record_unit_mismatch")
@@ -527,7 +535,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     canonical = crypto.canonical(record)
     digest = crypto.sha256_hex(canonical)
     # The step-up code is checked first: a reused code is reported as reused, whatever else is wrong.
-    _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code)
+    _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code, claimed=claimed)
     now = timezone.now()
     from signing.selectors import seal_for_sealing
 
