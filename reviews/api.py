@@ -136,6 +136,19 @@ class CaseMaterialAttachApi(GenericAPIView):
         return _detail(case, status.HTTP_201_CREATED)
 
 
+class CaseConsentApi(GenericAPIView):
+    """The resident consents (from her own phone), or the agent records her consent in a live call with her,
+    to the opening unit seeing her personal data through a walk-in case. Recorded in the case timeline."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=None, responses=CaseDetailOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        return _detail(services.case_consent_grant(case=case, actor=request.user))
+
+
 class CaseClaimApi(GenericAPIView):
     permission_classes = [IsStaffMember]
     serializer_class = CaseDetailOut

@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/<int:pk>/", api.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<int:pk>/submit/", api.CaseSubmitApi.as_view(), name="case-submit"),
     path("cases/<int:pk>/materials/", api.CaseMaterialAttachApi.as_view(), name="case-materials"),
+    path("cases/<int:pk>/consent/", api.CaseConsentApi.as_view(), name="case-consent"),
     path("cases/<int:pk>/claim/", api.CaseClaimApi.as_view(), name="case-claim"),
     path("cases/<int:pk>/release/", api.CaseReleaseApi.as_view(), name="case-release"),
     path("cases/<int:pk>/decision/", api.CaseDecisionApi.as_view(), name="case-decision"),

@@ -230,7 +230,12 @@ def test_walk_in_case_with_attached_material(agent, resident, submit):
     assert created.status_code == 201, created.json()
     case_id = created.json()["id"]
     assert created.json()["booking_id"] is None
-    assert submit(client_for(agent), case_id).status_code == 400
+    assert created.json()["resident"]["name"] != resident.real_name  # masked until she consents
+    refused = submit(client_for(agent), case_id)
+    assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
+    consented = client_for(resident).post(f"/api/v1/cases/{case_id}/consent/")
+    assert consented.status_code == 200 and consented.json()["resident"]["name"] == resident.real_name
+    assert submit(client_for(agent), case_id).status_code == 400  # consented, but the ID card is missing
     stranger_material = add_material(make_booking(resident=ResidentFactory(), item_code=TOWNSHIP_ITEM), "id_card")
     assert client_for(agent).post(f"/api/v1/cases/{case_id}/materials/", {"material_id": stranger_material.pk},
                                   format="json").status_code == 404
