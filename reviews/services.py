@@ -130,6 +130,32 @@ def _agent_unit_ids(user) -> set[int]:
     return user_unit_ids(user=user, agent=True)
 
 
+def case_open(*, actor: User, booking_id: int | None = None, resident_id: int | None = None,
+              resident_phone: str = "", item_id: int | None = None, unit_id: int | None = None,
+              form_data: dict | None = None) -> Case:
+    """Staff open a case: from a booking of their unit, or for a walk-in resident named by id or phone."""
+    if not actor.is_staff_member:
+        raise Forbidden(_("只有工作人员可以建立案件。"))
+    if booking_id:
+        booking = Booking.objects.select_related("resident", "item").filter(pk=booking_id).first()
+        if booking is None:
+            raise NotFound(_("找不到该预约。"))
+        return case_create(actor=actor, booking=booking, form_data=form_data)
+    residents = User.objects.filter(role=User.Role.RESIDENT)
+    if resident_id:
+        resident = residents.filter(pk=resident_id).first()
+    elif resident_phone:
+        resident = residents.filter(phone=resident_phone).first()
+    else:
+        resident = None
+    if resident is None:
+        raise NotFound(_("找不到该参保人。"))
+    item = ServiceItem.objects.filter(pk=item_id).first() if item_id else None
+    if item is None:
+        raise ServiceError(_("请选择服务事项。"), code="invalid")
+    return case_create(actor=actor, resident=resident, item=item, unit_id=unit_id, form_data=form_data)
+
+
 @transaction.atomic
 def case_create(*, actor: User, booking: Booking | None = None, resident: User | None = None,
                 item: ServiceItem | None = None, unit_id: int | None = None, form_data: dict | None = None,
