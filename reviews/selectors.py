@@ -29,8 +29,10 @@ from bookings.models import Booking, Category, Material, MaterialRequirement, Se
 from calls.models import Call, Participant
 from config.db import replica
 from config.errors import NotFound
-from reviews import routing, sealing, sla
+from reviews import routing, sla
 from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseMaterial, CaseStatus
+from signing.models import Seal
+from signing.services import delegation_for
 from stations.models import Closure, Division, StaffMembership, Unit
 from stations.selectors import user_unit_ids
 
@@ -320,6 +322,26 @@ ORDER BY unit.id, staff.user_id
 """
 
 
+def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int] | None = None) -> set[int]:
+    """Units that can seal a decision on `item_code`.
+
+    A seal keeper must be appointed (StaffMembership.is_seal_keeper). Where sealing is required, the unit also
+    needs an active seal, and a township station a delegation covering the item.
+    """
+    if keepers is None:
+        keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
+                      .values_list("unit_id", flat=True))
+    if not settings.SEALING_REQUIRED:
+        return keepers
+    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).order_by()
+                 .values_list("unit_id", flat=True))
+    if item_code:
+        for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
+            if delegation_for(unit=station, item_code=item_code) is None:
+                sealed.discard(station.pk)
+    return sealed
+
+
 def _candidates_sql() -> str:
     quote = connection.ops.quote_name
     return _CANDIDATES_SQL.format(case=quote(Case._meta.db_table), unit=quote(Unit._meta.db_table),
@@ -330,7 +352,7 @@ def _candidates_sql() -> str:
 def _candidates(*, department_id: int | None, county_id: int | None, township_id: int | None,
                 extra_unit: int | None, item_code: str, category: str) -> tuple[routing.UnitCandidate, ...]:
     """The candidate units as routing inputs: reviewers on duty and their open cases, seal, heads (one query,
-    plus the seal check of sealing.units_with_seal when sealing is required)."""
+    plus the seal check of units_with_seal when sealing is required)."""
     params = {"assigned": CaseStatus.ASSIGNED, "in_review": CaseStatus.IN_REVIEW,
               "centre": Unit.Kind.CITY_CENTRE, "department": Unit.Kind.CITY_DEPARTMENT,
               "workstation": Unit.Kind.COUNTY_WORKSTATION, "station": Unit.Kind.TOWNSHIP_STATION,
@@ -351,7 +373,7 @@ def _candidates(*, department_id: int | None, county_id: int | None, township_id
             unit["heads"].append(user_id)
         unit["keeper"] = unit["keeper"] or bool(is_keeper)
     keepers = {unit_id for unit_id, unit in units.items() if unit["keeper"]}
-    sealed = sealing.units_with_seal(list(units), item_code=item_code, keepers=keepers)
+    sealed = units_with_seal(list(units), item_code=item_code, keepers=keepers)
     return tuple(routing.UnitCandidate(
         unit_id=unit_id, kind=unit["kind"], county=unit["county"], township=unit["township"],
         reviewers=tuple(unit["reviewers"]), has_seal=unit_id in sealed,

@@ -311,17 +311,11 @@ def test_county_reviewer_downloads_the_materials_of_a_case_routed_to_them(agent,
 
 
 def test_decision_requires_a_seal_when_sealing_is_required(routed_case, settings):
-    from reviews import sealing
-
     settings.SEALING_REQUIRED = True
     client = client_for(routed_case.assignee)
     response = client.post(f"/api/v1/cases/{routed_case.pk}/decision/", {"decision": "approve"}, format="json")
-    if not sealing.sealing_available():
-        assert response.status_code == 503 and response.json()["code"] == "sealing_unavailable"
-        assert Case.objects.get(pk=routed_case.pk).status == CaseStatus.ASSIGNED
-    else:  # signing in place: no decision without the confirmation code
-        assert response.status_code == 400 and response.json()["code"] == "confirmation_required"
-        assert Case.objects.get(pk=routed_case.pk).status == CaseStatus.ASSIGNED
+    assert response.status_code == 400 and response.json()["code"] == "confirmation_required"
+    assert Case.objects.get(pk=routed_case.pk).status == CaseStatus.ASSIGNED
 
 
 def test_queue_filters_and_stats_need_administrator(routed_case):
