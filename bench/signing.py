@@ -140,14 +140,14 @@ def main():
     print(f"full sealed letters       {rate(len(letters), full_s)}   render + SM2 + PAdES + ledger, 1 txn each")
 
     # Bare pyHanko on the same pre-rendered letter with the same key and seal picture.
-    pdf = letter_render(record=record(1), resident_name="张秀英", verification_code="A" * 16,
-                        verification_url="http://127.0.0.1:8000/verify/?code=" + "A" * 16,
-                        bureau_name="菏泽市医疗保障局", seal_serial=seal.serial)
+    rendered = letter_render(record=record(1), resident_name="张秀英", verification_code="A" * 16,
+                             verification_url="http://127.0.0.1:8000/verify/?code=" + "A" * 16,
+                             bureau_name="菏泽市医疗保障局", seal_serial=seal.serial)
     signer = keys.seal_pdf_signer(seal)
-    bare_sign(pdf=pdf, signer=signer, seal_png=bytes(seal.picture_png))
+    bare_sign(letter=rendered, signer=signer, seal_png=bytes(seal.picture_png))
     with Timer() as bare_s:
         for _ in range(args.letters):
-            bare_sign(pdf=pdf, signer=signer, seal_png=bytes(seal.picture_png))
+            bare_sign(letter=rendered, signer=signer, seal_png=bytes(seal.picture_png))
     print(f"bare pyHanko signing      {rate(args.letters, bare_s)}   same PDF, same key, same visible seal")
 
     # Verification. Beat signs a ledger checkpoint every 10 minutes: the letters are covered by one, as letters

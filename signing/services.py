@@ -552,11 +552,11 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
 
     ca = seal.ca
-    pdf = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
-                        verification_code=code, verification_url=verification_url(code),
-                        bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
+    rendered = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
+                             verification_code=code, verification_url=verification_url(code),
+                             bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
     letter = letter_sign(
-        pdf=pdf, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
+        letter=rendered, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
         attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},
         reason=f"{'准予' if record['decision'] == 'approve' else '不予'}：{record['item']['name']}",
         location=unit.name, signer_name=seal.name,
