@@ -67,6 +67,11 @@ class CaseSealSignatureApi(APIView):
 
 VerificationResult = inline_serializer("VerificationResult", fields={
     "valid": serializers.BooleanField(),
+    "reason": inline_serializer("VerificationReason", fields={
+        "code": serializers.CharField(help_text="ok, or why the first failed check failed (altered, "
+                                                "incremental_update, untrusted_root, certificate_revoked, ...)"),
+        "detail": serializers.CharField(help_text="the same in plain words, in the request's language"),
+    }),
     "checks": serializers.ListField(child=serializers.DictField()),
     "decision": serializers.DictField(allow_null=True),
     "ledger": serializers.DictField(allow_null=True),

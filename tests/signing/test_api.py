@@ -73,6 +73,10 @@ def test_verify_a_letter_upload(sealed, api):
     tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01
     body = api.post("/api/v1/signing/verify/", {"letter": _pdf_upload(bytes(tampered))}, format="multipart").json()
     assert not body["valid"] and body["checks"][0] == {**body["checks"][0], "name": "intact", "ok": False}
+    assert body["reason"] == {"code": "altered", "detail": "文件在盖章后被改动过：内容与签名不符。"}
+    english = api.post("/api/v1/signing/verify/", {"letter": _pdf_upload(bytes(tampered))}, format="multipart",
+                       HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["reason"]["code"] == "altered" and "altered after it was sealed" in english["reason"]["detail"]
 
 
 def test_verify_a_signature_file_with_its_record(sealed, api):
@@ -119,6 +123,10 @@ def test_verify_page(sealed, client):
     assert "<script" not in text
     upload = client.post("/verify/", {"letter": _pdf_upload(bytes(sealed.letter_pdf))})
     assert upload.status_code == 200 and "决定书真实有效" in upload.content.decode()
+    tampered = bytearray(sealed.letter_pdf)
+    tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01
+    altered = client.post("/verify/", {"letter": _pdf_upload(bytes(tampered))}).content.decode()
+    assert "核验未通过" in altered and "文件在盖章后被改动过" in altered and "不受信任的根证书" not in altered
     missing = client.get("/verify/", {"code": "NOPE"})
     assert missing.status_code == 404 and "没有找到" in missing.content.decode()
     assert client.get("/verify/").status_code == 200
