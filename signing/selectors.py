@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from signing import crypto
-from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision, SealKeeper
+from signing.models import CertificateAuthority, Checkpoint, Delegation, LedgerEntry, Seal, SealedDecision, SealKeeper
 
 
 def sealed_decision_for_case(*, case_id: int) -> SealedDecision | None:
@@ -64,7 +64,7 @@ def _checkpoint_json(checkpoint: Checkpoint, ca_fingerprint: str | None = None) 
 def seal_for_sealing(*, unit, user, case_id: int, at: datetime.datetime) -> Seal | None:
     """The unit's active seal with its CA and unit, in one statement with what sealing checks beside it:
     `case_sealed` (the case has a sealed decision already), `keeper_right` (the user is on the seal's list at `at`:
-    the rule of services.keeper_allowed), `unit_seal_keeper` (the user is a seal keeper of the unit).
+    the rule of keeper_allowed), `unit_seal_keeper` (the user is a seal keeper of the unit).
     None when the unit has no active seal. One plain read instead of four ORM queries: measured 0.4 ms of client
     CPU against 2.3 ms for the same read through the ORM with three Exists, and on a busy PostgreSQL each round
     trip waits for the server's turn on the CPU."""
@@ -321,8 +321,6 @@ def decision_public_summary(sealed: SealedDecision) -> dict:
 
 
 def _signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
-    from signing.services import delegation_problem, keeper_allowed
-
     if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at,
                           rights=getattr(sealed, "keeper_rights", None)):
         return _check("signer", False, _("用印人当时不在该印章的授权名单中。"))
@@ -333,6 +331,39 @@ def _signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
         return _check("signer", True, _("用印人在授权名单中，授权 %(serial)s 覆盖该事项。") % {
             "serial": sealed.record["delegation"]["serial"]})
     return _check("signer", True, _("用印人在该印章的授权名单中。"))
+
+
+# --- Rules sealing and verification share (reads only) ----------------------------------------
+def keeper_allowed(*, seal: Seal, user, at: datetime.datetime, rights=None) -> bool:
+    """On the seal's list at `at`. `rights`: this person's SealKeeper rows on this seal when the caller has read them
+    (letter verification reads them with the decision); else a plain query for them (building the ORM filter costs
+    more than running it), compared here."""
+    if rights is None:
+        rights = SealKeeper.objects.raw(
+            f"SELECT id, granted_at, removed_at FROM {SealKeeper._meta.db_table} WHERE seal_id = %s AND user_id = %s",
+            [seal.pk, getattr(user, "pk", user)])
+    return any(right.granted_at <= at and (right.removed_at is None or right.removed_at > at) for right in rights)
+
+
+def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | None:
+    """Why the record's delegation does not cover this approval at `at`, or None when it does."""
+    reference = record.get("delegation")
+    if not reference:
+        return _("本站没有该事项的审批授权。")
+    delegation = Delegation.objects.filter(serial=reference["serial"]).first()
+    if delegation is None or delegation.unit_id != unit.pk:
+        return _("授权记录不存在或不属于本单位。")
+    ca_pem = ca_cert_pem(delegation.record.get("ca_sha256", ""))
+    if reference.get("record_sha256") != crypto.record_hash(delegation.record) or ca_pem is None or not bureau_signed(
+            ca_pem, delegation.record, delegation.signature):
+        return _("授权记录的签名无效。")
+    if record["item"]["code"] not in delegation.item_codes:
+        return _("授权范围不包括该事项。")
+    if delegation.revoked_at is not None and delegation.revoked_at <= at:
+        return _("授权已撤销。")
+    if not (delegation.valid_from <= at < delegation.valid_until):
+        return _("授权已过期或尚未生效。")
+    return None
 
 
 def _seal_for_cert(fingerprint: str) -> Seal | None:
