@@ -370,8 +370,9 @@ def _seal_for_cert(fingerprint: str) -> Seal | None:
     return Seal.objects.select_related("unit", "ca").filter(cert_fingerprint=fingerprint).first()
 
 
-def _register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust) -> dict | None:
-    """The seal register's word on the certificate at `at` (beside the CA's revocation list), as a failed check."""
+def _register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust, with_crl: bool) -> dict | None:
+    """The seal register's word on the certificate at `at`, as a failed check. `with_crl`: the CA's revocation
+    list counts too (for a seal-signature file; a letter's PDF signature had pyHanko check it already)."""
     from signing import pades
 
     if seal is None:
@@ -381,7 +382,7 @@ def _register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust)
     if not (seal.valid_from <= at < seal.valid_until):
         reason = pades.Reason.CERTIFICATE_EXPIRED
         return _check("certificate", False, _(pades.MESSAGES[reason]), code=reason)
-    revoked_at = _revoked_at(seal=seal, trust=trust)
+    revoked_at = _revoked_at(seal=seal, trust=trust) if with_crl else seal.revoked_at
     if revoked_at is not None and revoked_at <= at:
         reason = pades.Reason.CERTIFICATE_REVOKED
         return _check("certificate", False, _(pades.MESSAGES[reason]), code=reason)
@@ -389,9 +390,12 @@ def _register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust)
 
 
 def _revoked_at(*, seal: Seal, trust) -> datetime.datetime | None:
+    """The earliest revocation by the register or the CRL. A CRL names whole seconds: the revocation happened
+    before the end of the second it names."""
     from signing import pades
 
     listed = trust.revoked_at(pades.load_certificate(seal.cert_pem.encode("ascii")))
+    listed = listed + datetime.timedelta(seconds=1) if listed is not None else None
     return min((when for when in (seal.revoked_at, listed) if when is not None), default=None)
 
 
@@ -549,11 +553,11 @@ def _embedded_seal_signature_check(*, verdict, record, canonical_record, seal: S
     return _check("seal_signature", ok, detail)
 
 
-def _certificate_check(*, verdict, checks: list[dict], seal: Seal | None, trust) -> None:
-    """The PDF verifier's certificate check, then (when it passed) the seal register's word on the same moment."""
+def _certificate_check(*, checks: list[dict], seal: Seal | None, at: datetime.datetime, trust) -> None:
+    """The PDF verifier's certificate check, then (when it passed) the seal register's word at `at`."""
     if not checks[-1]["ok"]:
         return
-    problem = _register_problem(seal=seal, at=verdict.signed_at, trust=trust)
+    problem = _register_problem(seal=seal, at=at, trust=trust, with_crl=False)
     checks[-1] = problem or _certificate_passed(seal=seal, trust=trust)
 
 
@@ -581,7 +585,9 @@ def letter_verify(*, pdf: bytes) -> dict:
         sealed = _sealed_for_verification(key="record_hash", value=record_sha)
     fingerprint = verdict.fingerprint
     seal = sealed.seal if sealed and sealed.seal.cert_fingerprint == fingerprint else _seal_for_cert(fingerprint)
-    _certificate_check(verdict=verdict, checks=checks, seal=seal, trust=trust)
+    # The register's times are exact: compare them with the ledger's (the signature's signing time is in seconds).
+    at = _at(sealed.ledger_entry if sealed else None, verdict.signed_at)
+    _certificate_check(checks=checks, seal=seal, at=at, trust=trust)
     checks.append(_embedded_seal_signature_check(verdict=verdict, record=signed_record,
                                                  canonical_record=canonical_record, seal=seal))
 
@@ -590,7 +596,7 @@ def letter_verify(*, pdf: bytes) -> dict:
         checks.append(_check("ledger", False, _("账本中没有该决定书的记录。"), code="not_in_ledger"))
         return _result(checks, None, None)
     entry = sealed.ledger_entry
-    checks.append(_signer_checks(sealed=sealed, at=_at(entry, verdict.signed_at)))
+    checks.append(_signer_checks(sealed=sealed, at=at))
     ok, detail, ledger = ledger_entry_check(entry, trust=trust, previous_hash=sealed.previous_entry_hash,
                                            checkpoint=sealed.checkpoint)
     if ok and (entry.payload.get("letter_sha256") != sealed.letter_sha256
@@ -617,7 +623,8 @@ def signature_file_verify(*, document: dict, record: dict) -> dict:
     at = _at(sealed.ledger_entry, None)
     checks.append(_check("chain", True, _("印章记录由医保局根证书签署。")))
     trust = trust_context()
-    checks.append(_register_problem(seal=seal, at=at, trust=trust) or _certificate_passed(seal=seal, trust=trust))
+    checks.append(_register_problem(seal=seal, at=at, trust=trust, with_crl=True)
+                  or _certificate_passed(seal=seal, trust=trust))
     checks.append(_signer_checks(sealed=sealed, at=at))
     ok, detail, ledger = ledger_entry_check(sealed.ledger_entry)
     checks.append(_check("ledger", ok, detail))
