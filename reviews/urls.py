@@ -1,7 +1,7 @@
 """API routes of reviews (mounted under /api/v1/)."""
 from django.urls import path
 
-from reviews import api
+from reviews import api, letters_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
@@ -14,6 +14,9 @@ urlpatterns = [
     path("cases/<int:pk>/decision/", api.CaseDecisionApi.as_view(), name="case-decision"),
     path("cases/<int:pk>/decision/confirmation/", api.CaseDecisionConfirmationApi.as_view(),
          name="case-decision-confirmation"),
+    path("cases/<int:case_id>/letter.pdf", letters_api.CaseLetterApi.as_view(), name="case-letter"),
+    path("cases/<int:case_id>/seal-signature/", letters_api.CaseSealSignatureApi.as_view(),
+         name="case-seal-signature"),
     path("reviews/queue/", api.ReviewQueueApi.as_view(), name="review-queue"),
     path("stats/", api.StatsApi.as_view(), name="review-stats"),
 ]

@@ -24,6 +24,7 @@ from signing.models import (
     SealKeeper,
 )
 from signing.picture import seal_picture_png
+from signing.selectors import delegation_problem, seal_for_sealing
 
 log = get_logger(__name__)
 
@@ -460,40 +461,6 @@ def seal_usable(*, unit, at: datetime.datetime | None = None, seal: Seal | None 
     return seal
 
 
-def keeper_allowed(*, seal: Seal, user, at: datetime.datetime, rights=None) -> bool:
-    """On the seal's list at `at`. `rights`: this person's SealKeeper rows on this seal when the caller has read them
-    (letter verification reads them with the decision); else a plain query for them (building the ORM filter costs
-    more than running it), compared here."""
-    if rights is None:
-        rights = SealKeeper.objects.raw(
-            f"SELECT id, granted_at, removed_at FROM {SealKeeper._meta.db_table} WHERE seal_id = %s AND user_id = %s",
-            [seal.pk, getattr(user, "pk", user)])
-    return any(right.granted_at <= at and (right.removed_at is None or right.removed_at > at) for right in rights)
-
-
-def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | None:
-    """Why the record's delegation does not cover this approval at `at`, or None when it does."""
-    from signing.selectors import bureau_signed, ca_cert_pem
-
-    reference = record.get("delegation")
-    if not reference:
-        return _("本站没有该事项的审批授权。")
-    delegation = Delegation.objects.filter(serial=reference["serial"]).first()
-    if delegation is None or delegation.unit_id != unit.pk:
-        return _("授权记录不存在或不属于本单位。")
-    ca_pem = ca_cert_pem(delegation.record.get("ca_sha256", ""))
-    if reference.get("record_sha256") != crypto.record_hash(delegation.record) or ca_pem is None or not bureau_signed(
-            ca_pem, delegation.record, delegation.signature):
-        return _("授权记录的签名无效。")
-    if record["item"]["code"] not in delegation.item_codes:
-        return _("授权范围不包括该事项。")
-    if delegation.revoked_at is not None and delegation.revoked_at <= at:
-        return _("授权已撤销。")
-    if not (delegation.valid_from <= at < delegation.valid_until):
-        return _("授权已过期或尚未生效。")
-    return None
-
-
 def verification_url(code: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/verify/?code={code}"
 
@@ -537,8 +504,6 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name, clai
     # The step-up code is checked first: a reused code is reported as reused, whatever else is wrong.
     _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code, claimed=claimed)
     now = timezone.now()
-    from signing.selectors import seal_for_sealing
-
     active = seal_for_sealing(unit=unit, user=user, case_id=case_id, at=now)
     if (active.case_sealed if active is not None else SealedDecision.objects.filter(case_id=case_id).exists()):
         raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
@@ -560,11 +525,11 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name, clai
     from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
 
     ca = seal.ca
-    pdf = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
-                        verification_code=code, verification_url=verification_url(code),
-                        bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
+    rendered = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
+                             verification_code=code, verification_url=verification_url(code),
+                             bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
     letter = letter_sign(
-        pdf=pdf, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
+        letter=rendered, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
         attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},
         reason=f"{'准予' if record['decision'] == 'approve' else '不予'}：{record['item']['name']}",
         location=unit.name, signer_name=seal.name,
@@ -604,7 +569,3 @@ def decision_record_ledger(*, record: dict, unit, user) -> LedgerEntry:
     return ledger_append(kind=kind, subject=digest,
                          payload={"case_id": int(record["case_id"]), "decision": record["decision"],
                                   "record_sha256": digest, "unit": unit.code, "recorded_by": user.pk, "seal": None})
-
-
-# Reads that callers of the sealing API (reviews/sealing.py) reach through this module too.
-from signing.selectors import letter_bytes, sealed_decision_for_case  # noqa: E402, F401

@@ -1,28 +1,33 @@
 #!/usr/bin/env python3
 """Verify a sealed decision letter offline, with nothing but the bureau's CA certificate (and optionally its CRL).
 
-    python signing/verify_offline.py letter.pdf --ca ca.pem [--crl crl.pem] [--json]
+    python signing/verify_offline.py letter.pdf --ca ca.pem [--crl crl.pem] [--json] [--lang en]
 
-Needs pyHanko, cryptography, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks:
+Run it from a copy of the project (it imports signing/pades.py, the one PDF verifier the service uses too). Needs
+pyHanko, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks, in order:
   1. the PDF signature is intact and covers the whole file (no later incremental update),
   2. the signing certificate chains to the given CA,
   3. the certificate was valid at the signing time (and not revoked then, if a CRL is given),
   4. the embedded seal record is signed by the CA and names this certificate,
   5. the SM2/SM3 seal signature over the embedded canonical record verifies.
+The reason printed is the first check that failed, as the /verify/ page gives it.
 Exit status 0 when every check passes, 1 otherwise.
 """
 import argparse
 import base64
-import datetime
+import gettext
 import hashlib
-import io
 import json
 import os
 import sys
 
-# Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py).
+# Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py):
+# take it off the path and put the project's root on it, for signing.pades.
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 
 def _canonical(obj) -> bytes:
@@ -31,63 +36,28 @@ def _canonical(obj) -> bytes:
     return rfc8785.dumps(obj)
 
 
-def _attachments(reader) -> dict:
-    try:
-        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except KeyError:
-        return {}
-    return {str(names[i]): names[i + 1].get_object()["/EF"]["/F"].get_object().data for i in range(0, len(names), 2)}
+def _translator(lang: str):
+    """The service's own message catalogue (locale/), read with the standard library: the same words as online."""
+    if lang.startswith("zh"):
+        return lambda text: text
+    return gettext.translation("django", localedir=os.path.join(_ROOT, "locale"), languages=[lang],
+                               fallback=True).gettext
 
 
-def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None) -> tuple[bool, list[tuple[str, bool, str]]]:
+def _seal_checks(verdict, ca_pem: bytes, _) -> list[tuple[str, bool, str, str]]:
+    """The seal record and the SM2 seal signature embedded in the letter (checks 4 and 5)."""
     import gmssl_pyx
-    from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
-    checks: list[tuple[str, bool, str]] = []
+    if not verdict.valid:
+        return [("seal_record", False, "not_checked", _("前一项未通过，此项未检查。")),
+                ("seal_signature", False, "not_checked", _("前一项未通过，此项未检查。"))]
+    checks = []
     ca = x509.load_pem_x509_certificate(ca_pem)
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    if len(reader.embedded_signatures) != 1:
-        return False, [("intact", False, "no (or more than one) signature in the file")]
-    embedded = reader.embedded_signatures[0]
-    signed_at = embedded.self_reported_timestamp or datetime.datetime.now(datetime.UTC)
-    context = ValidationContext(
-        trust_roots=[asn1_x509.Certificate.load(ca.public_bytes(serialization.Encoding.DER))],
-        allow_fetching=False, revocation_mode="soft-fail", moment=signed_at,
-    )
-    status = validate_pdf_signature(embedded, context)
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    checks.append(("intact", status.intact and status.valid and whole,
-                   "signature intact, covers the whole file" if status.intact and status.valid and whole
-                   else "content changed after signing" if not (status.intact and status.valid)
-                   else "an incremental update was appended after signing"))
-    checks.append(("chain", bool(status.trusted),
-                   "certificate chains to the given CA" if status.trusted else "certificate is not from this CA"))
-
-    signer = x509.load_der_x509_certificate(status.signing_cert.dump())
-    valid_then = signer.not_valid_before_utc <= signed_at < signer.not_valid_after_utc
-    detail = f"valid at signing time {signed_at.isoformat(timespec='seconds')}" if valid_then \
-        else "certificate was not valid at the signing time"
-    if valid_then and crl_pem:
-        crl = x509.load_pem_x509_crl(crl_pem)
-        if not crl.is_signature_valid(ca.public_key()):
-            valid_then, detail = False, "the CRL is not signed by this CA"
-        else:
-            revoked = crl.get_revoked_certificate_by_serial_number(signer.serial_number)
-            if revoked is not None and revoked.revocation_date_utc <= signed_at:
-                valid_then, detail = False, "certificate was revoked before the signing time"
-            elif revoked is not None:
-                detail += f"; revoked later ({revoked.revocation_date_utc.date()}), so the letter stays valid"
-    checks.append(("certificate", valid_then, detail))
-
-    files = _attachments(reader) if whole else {}
+    files = verdict.attachments
     try:
         record = json.loads(files["record.json"])
         document = json.loads(files["seal-signature.json"])
@@ -95,20 +65,44 @@ def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None) -> tuple[boo
         try:
             ca.public_key().verify(base64.b64decode(document["seal"]["bureau_signature"]), _canonical(seal_record),
                                    ec.ECDSA(hashes.SHA256()))
-            record_ok = seal_record["certificate"]["sha256"] == signer.fingerprint(hashes.SHA256()).hex()
-            checks.append(("seal_record", record_ok, f"seal {seal_record['serial']} of {seal_record['unit']['name']}"
+            record_ok = seal_record["certificate"]["sha256"] == verdict.fingerprint
+            checks.append(("seal_record", record_ok, "ok" if record_ok else "seal_record_mismatch",
+                           f"seal {seal_record['serial']} of {seal_record['unit']['name']}"
                            if record_ok else "the seal record names another certificate"))
         except InvalidSignature:
-            checks.append(("seal_record", False, "the seal record is not signed by this CA"))
+            checks.append(("seal_record", False, "seal_record_unsigned", "the seal record is not signed by this CA"))
         canonical = _canonical(record)
         public_key = bytes.fromhex(seal_record["sm2"]["public_key"][2:])
         sm2_ok = (hashlib.sha256(canonical).hexdigest() == document["record_sha256"]
                   and bool(gmssl_pyx.sm2_verify(public_key, canonical, base64.b64decode(document["signature"]))))
-        checks.append(("seal_signature", sm2_ok, "SM2/SM3 seal signature verifies over the record" if sm2_ok
+        checks.append(("seal_signature", sm2_ok, "ok" if sm2_ok else "seal_signature_failed",
+                       "SM2/SM3 seal signature verifies over the record" if sm2_ok
                        else "SM2 seal signature does not verify"))
     except (KeyError, ValueError, TypeError):
-        checks.append(("seal_signature", False, "the record and seal signature could not be read from the letter"))
-    return all(ok for _, ok, _ in checks), checks
+        checks.append(("seal_signature", False, "seal_signature_failed",
+                       "the record and seal signature could not be read from the letter"))
+    return checks
+
+
+def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, *, lang: str = "zh-hans") -> dict:
+    """{"valid", "reason": {"code", "detail"}, "checks": [{"name", "ok", "code", "detail"}]}: the PDF checks from
+    signing.pades (as online), then the seal record and the SM2 seal signature."""
+    from signing import pades
+
+    _ = _translator(lang)
+    verdict = pades.pdf_verdict(pdf, pades.TrustContext.from_pem(ca_pem, crl_pem))
+    checks = [(check.name, check.ok, str(check.code),
+               _(pades.PASSED[check.name]) if check.ok else _(pades.MESSAGES[check.code]))
+              for check in verdict.checks]
+    if verdict.valid and verdict.revoked_at is not None:
+        name, ok, code, detail = checks[-1]
+        checks[-1] = (name, ok, code, _(pades.REVOKED_LATER) % {"when": verdict.revoked_at.date().isoformat()})
+    checks += _seal_checks(verdict, ca_pem, _)
+    failed = next((c for c in checks if not c[1]), None)
+    passed = ("ok", _("决定书真实有效：签名、证书和电子签章全部核验通过。"))
+    return {"valid": failed is None,
+            "reason": dict(zip(("code", "detail"), failed[2:] if failed else passed, strict=True)),
+            "checks": [{"name": n, "ok": o, "code": c, "detail": d} for n, o, c, d in checks]}
 
 
 def main(argv=None) -> int:
@@ -117,6 +111,7 @@ def main(argv=None) -> int:
     parser.add_argument("--ca", required=True, help="the bureau CA certificate (PEM)")
     parser.add_argument("--crl", help="the bureau's certificate revocation list (PEM), optional")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--lang", default="zh-hans", help="zh-hans (default) or en")
     args = parser.parse_args(argv)
     with open(args.letter, "rb") as handle:
         pdf = handle.read()
@@ -126,17 +121,14 @@ def main(argv=None) -> int:
     if args.crl:
         with open(args.crl, "rb") as handle:
             crl_pem = handle.read()
-    try:
-        ok, checks = verify(pdf, ca_pem, crl_pem)
-    except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
-        ok, checks = False, [("intact", False, f"cannot verify: {exc}")]
+    result = verify(pdf, ca_pem, crl_pem, lang=args.lang)
     if args.json:
-        print(json.dumps({"valid": ok, "checks": [{"name": n, "ok": o, "detail": d} for n, o, d in checks]},
-                         ensure_ascii=False))
+        print(json.dumps(result, ensure_ascii=False))
     else:
-        for name, passed, detail in checks:
-            print(f"[{'OK' if passed else 'FAIL'}] {name}: {detail}")
-        print("VALID" if ok else "NOT VALID")
+        for check in result["checks"]:
+            print(f"[{'OK' if check['ok'] else 'FAIL'}] {check['name']}: {check['detail']}")
+        print("VALID" if result["valid"] else f"NOT VALID ({result['reason']['code']}): {result['reason']['detail']}")
+    ok = result["valid"]
     return 0 if ok else 1
 
 
