@@ -2,7 +2,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from config.errors import ServiceError
 from signing.models import ConfirmationCode, SealedDecision
@@ -31,6 +31,8 @@ def test_parallel_confirmation_guesses_get_five_checks_at_most(seal, workstation
             outcomes[index] = "sealed"
         except ServiceError as exc:
             outcomes[index] = exc.code
+        except OperationalError:
+            outcomes[index] = "no_connection"  # waited too long for the pool on a busy machine: never checked
         finally:
             connection.close()
 
@@ -40,8 +42,8 @@ def test_parallel_confirmation_guesses_get_five_checks_at_most(seal, workstation
     for thread in threads:
         thread.join(timeout=180)
 
-    checked = [outcome for outcome in outcomes if outcome != "confirmation_locked"]
+    assert set(outcomes) <= {"confirmation_invalid", "confirmation_locked", "sealed", "no_connection"}, outcomes
+    checked = [outcome for outcome in outcomes if outcome in ("confirmation_invalid", "sealed")]
     assert len(checked) <= MAX_CODE_ATTEMPTS, outcomes
-    assert set(checked) <= {"confirmation_invalid", "sealed"}, outcomes
     assert ConfirmationCode.objects.get(user=keeper).failed_attempts <= MAX_CODE_ATTEMPTS
     assert SealedDecision.objects.count() == outcomes.count("sealed") <= 1
