@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The loading commands log for a person reading the terminal, not as JSON lines.
+MANAGE := LOG_FORMAT=$${LOG_FORMAT:-console} $(PY) manage.py
 
 .PHONY: run test setup migrate data lint messages clean prod-local
 
@@ -25,19 +27,19 @@ setup: $(STAMP)
 
 migrate: setup
 	@echo "[4/5] preparing the database: schema, organisation, catalog, demo accounts, demo seals…"
-	$(PY) manage.py migrate --noinput
+	$(MANAGE) migrate --noinput
 
 data: migrate
-	$(PY) manage.py load_organisation
-	$(PY) manage.py load_catalog
-	$(PY) manage.py load_demo
-	$(PY) manage.py signing_demo_setup
+	$(MANAGE) load_organisation
+	$(MANAGE) load_catalog
+	$(MANAGE) load_demo
+	$(MANAGE) signing_demo_setup
 
 # The embedded demo: no minimum notice, so a slot of the around-the-clock demo station starts within minutes;
 # links in letters and messages point at this address.
 run: data
 	@echo "[5/5] serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
-	@$(PY) manage.py load_demo --walkthrough http://127.0.0.1:$(PORT)
+	@$(MANAGE) load_demo --walkthrough http://127.0.0.1:$(PORT)
 	DEBUG=$${DEBUG:-true} BOOKING_MIN_NOTICE_MINUTES=$${BOOKING_MIN_NOTICE_MINUTES:-0} \
 	  PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 	  $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
