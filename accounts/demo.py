@@ -49,8 +49,8 @@ def _staff(username: str, password: str, created: list, **fields) -> User:
     """A demo staff account with a phone, so its codes reach the console like a resident's (added if missing)."""
     user = _user(username, password, created, **fields)
     if not user.phone:
-        taken = User.objects.filter(phone__startswith=STAFF_PHONE_PREFIX).count()
-        user.phone = f"{STAFF_PHONE_PREFIX}{taken + 1:08d}"
+        taken = set(User.objects.filter(phone__startswith=STAFF_PHONE_PREFIX).values_list("phone", flat=True))
+        user.phone = next(phone for n in range(1, 10**8) if (phone := f"{STAFF_PHONE_PREFIX}{n:08d}") not in taken)
         user.save(update_fields=["phone"])
     return user
 
