@@ -4,28 +4,45 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The loading commands log for a person reading the terminal, not as JSON lines.
+MANAGE := LOG_FORMAT=$${LOG_FORMAT:-console} $(PY) manage.py
 
 .PHONY: run test setup migrate data lint messages clean prod-local
 
+# Each stage says what it does: the first run installs ~100 packages and takes minutes. pip is not --quiet, so
+# its own progress (each package collected, downloaded, installed) shows too.
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
-	touch $(STAMP)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON) is $$($(PYTHON) --version 2>&1))"; exit 1; }
+	@echo "[1/5] creating the virtualenv $(VENV) with $$($(PYTHON) --version)…"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "[2/5] upgrading pip…"
+	@$(PY) -m pip install --disable-pip-version-check --upgrade pip
+	@echo "[3/5] installing the pinned packages (requirements.txt, requirements-dev.txt): the longest stage…"
+	@$(PY) -m pip install --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $(STAMP)
+	@echo "      packages installed."
 
 setup: $(STAMP)
 
 migrate: setup
-	$(PY) manage.py migrate --noinput
+	@echo "[4/5] preparing the database: schema, organisation, catalog, demo accounts, demo seals…"
+	$(MANAGE) migrate --noinput
 
 data: migrate
-	$(PY) manage.py load_organisation
-	$(PY) manage.py load_catalog
-	$(PY) manage.py load_demo
-	$(PY) manage.py signing_demo_setup
+	$(MANAGE) load_organisation
+	$(MANAGE) load_catalog
+	$(MANAGE) load_demo
+	$(MANAGE) signing_demo_setup
 
+# The embedded demo: no minimum notice, so a slot of the around-the-clock demo station starts within minutes;
+# links in letters and messages point at this address.
 run: data
-	DEBUG=$${DEBUG:-true} $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	@echo "[5/5] serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	@$(MANAGE) load_demo --walkthrough http://127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-true} BOOKING_MIN_NOTICE_MINUTES=$${BOOKING_MIN_NOTICE_MINUTES:-0} \
+	  PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+	  $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 # The production profile on this machine: fresh PostgreSQL database, private Redis, 2 Daphne, worker, beat.
 prod-local: setup

@@ -7,8 +7,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors, services
 from accounts import serializers as s
-from accounts import services
+from accounts.notifications import notices_mark_read
 from accounts.throttles import OtpIpThrottle, OtpPhoneThrottle, OtpVerifyIpThrottle
 
 
@@ -73,3 +74,27 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.resident_profile_update(user=request.user, **data.validated_data)
         return Response(s.MeOut(user).data)
+
+
+def _notices_answer(user) -> Response:
+    return Response(s.NoticesOut({"unread": selectors.notice_unread_count(user=user),
+                                  "results": selectors.notice_list(user=user)}).data)
+
+
+class NoticeListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.NoticesOut, summary="The signed-in person's in-app notices and the unread count")
+    def get(self, request):
+        return _notices_answer(request.user)
+
+
+class NoticeReadApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.NoticesReadIn, responses=s.NoticesOut, summary="Mark notices read")
+    def post(self, request):
+        data = s.NoticesReadIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        notices_mark_read(user=request.user, ids=data.validated_data.get("ids"))
+        return _notices_answer(request.user)

@@ -1,11 +1,24 @@
-"""Demo accounts for the embedded profile: residents, agents, reviewers and an administrator."""
+"""Demo accounts for the embedded profile: residents, agents, reviewers, an administrator, and a demo station
+that is open around the clock so the whole journey can be walked at any hour."""
+import datetime
 
 from django.db import transaction
 
 from accounts.models import User
 from accounts.validators import id_check_char
-from stations.models import Division, Unit
+from stations.models import Division, OpeningHours, Unit
 from stations.services import membership_grant
+
+# The demo station: a township station of 东城街道 (牡丹区), the township of the first demo resident, so her
+# township-level cases route to it. Marked `is_demo` and named as a demo unit everywhere it shows.
+DEMO_STATION_CODE = "DEMO-24H"
+DEMO_STATION_TOWNSHIP = "371702001"
+DEMO_AGENT = "demo-agent"
+# Open every day from midnight to the last minute (a TimeField interval cannot end at 24:00).
+DEMO_STATION_HOURS = (datetime.time(0, 0), datetime.time(23, 59))
+# Staff receive codes (the seal confirmation) by SMS, as residents do: in the embedded profile the console
+# backend prints every SMS, so all demo codes show in the same place. 166 + 8 digits, apart from the residents'.
+STAFF_PHONE_PREFIX = "166"
 
 DEMO_RESIDENTS = [
     # phone, name, county code, township code, birth date, scheme
@@ -32,6 +45,36 @@ def _user(username: str, password: str, created: list, **fields) -> User:
     return user
 
 
+def _staff(username: str, password: str, created: list, **fields) -> User:
+    """A demo staff account with a phone, so its codes reach the console like a resident's (added if missing)."""
+    user = _user(username, password, created, **fields)
+    if not user.phone:
+        taken = set(User.objects.filter(phone__startswith=STAFF_PHONE_PREFIX).values_list("phone", flat=True))
+        user.phone = next(phone for n in range(1, 10**8) if (phone := f"{STAFF_PHONE_PREFIX}{n:08d}") not in taken)
+        user.save(update_fields=["phone"])
+    return user
+
+
+def demo_station_create() -> Unit:
+    """The around-the-clock demo station (every day 00:00-23:59); its hours are set again on every load."""
+    township = Division.objects.select_related("parent").get(code=DEMO_STATION_TOWNSHIP)
+    workstation = Unit.objects.get(kind=Unit.Kind.COUNTY_WORKSTATION, county=township.parent)
+    neighbour = Unit.objects.filter(township=township, is_demo=False).order_by("code").first()
+    station, _created = Unit.objects.update_or_create(code=DEMO_STATION_CODE, defaults={
+        "kind": Unit.Kind.TOWNSHIP_STATION, "name": "【演示】全天候演示服务站",
+        "name_en": "[DEMO] Around-the-clock demo station", "parent": workstation, "county": township.parent,
+        "township": township, "address": f"{township.name}（演示单位，非真实地址）",
+        "latitude": neighbour.latitude if neighbour else None, "longitude": neighbour.longitude if neighbour else None,
+        "video_lines": 4, "active": True, "is_demo": True, "location_approximate": True,
+    })
+    opens, closes = DEMO_STATION_HOURS
+    if list(station.opening_hours.values_list("weekday", "opens", "closes")) != [(d, opens, closes) for d in range(7)]:
+        station.opening_hours.all().delete()
+        OpeningHours.objects.bulk_create(OpeningHours(unit=station, weekday=d, opens=opens, closes=closes)
+                                         for d in range(7))
+    return station
+
+
 @transaction.atomic
 def demo_data_create(*, password: str) -> list[tuple[str, str, str]]:
     """Create the demo accounts that are missing; return (login, role, where) for every demo account."""
@@ -50,22 +93,45 @@ def demo_data_create(*, password: str) -> list[tuple[str, str, str]]:
         logins.append((resident.phone, "resident (phone + code)", township_division.name))
     for workstation in Unit.objects.filter(kind=Unit.Kind.COUNTY_WORKSTATION).select_related("county"):
         code = workstation.county.code
-        agent = _user(f"ws{code}-agent", password, created, role=User.Role.AGENT, real_name=f"{workstation.county}坐席",
-                      is_staff=False)
+        agent = _staff(f"ws{code}-agent", password, created, role=User.Role.AGENT,
+                       real_name=f"{workstation.county}坐席", is_staff=False)
         membership_grant(user=agent, unit=workstation, is_agent=True)
-        reviewer = _user(f"ws{code}-reviewer", password, created, role=User.Role.REVIEWER,
-                         real_name=f"{workstation.county}审核")
+        reviewer = _staff(f"ws{code}-reviewer", password, created, role=User.Role.REVIEWER,
+                          real_name=f"{workstation.county}审核")
         membership_grant(user=reviewer, unit=workstation, is_reviewer=True, is_seal_keeper=True, is_head=True)
         logins += [(agent.username, "agent", workstation.name), (reviewer.username, "reviewer", workstation.name)]
         station = workstation.children.filter(kind=Unit.Kind.TOWNSHIP_STATION, is_demo=False).order_by("code").first()
-        station_agent = _user(f"st{station.code}", password, created, role=User.Role.AGENT,
-                              real_name=f"{station.township}坐席")
+        station_agent = _staff(f"st{station.code}", password, created, role=User.Role.AGENT,
+                               real_name=f"{station.township}坐席")
         membership_grant(user=station_agent, unit=station, is_agent=True, is_reviewer=True, is_seal_keeper=True,
                          is_head=True)
         logins.append((station_agent.username, "agent + reviewer", station.name))
     for department in Unit.objects.filter(kind=Unit.Kind.CITY_DEPARTMENT):
-        reviewer = _user(f"city-{department.code.split('-')[-1].lower()}", password, created,
-                         role=User.Role.REVIEWER, real_name=f"{department.name}审核")
+        reviewer = _staff(f"city-{department.code.split('-')[-1].lower()}", password, created,
+                          role=User.Role.REVIEWER, real_name=f"{department.name}审核")
         membership_grant(user=reviewer, unit=department, is_reviewer=True, is_seal_keeper=True, is_head=True)
         logins.append((reviewer.username, "reviewer", department.name))
+    station = demo_station_create()
+    demo_agent = _staff(DEMO_AGENT, password, created, role=User.Role.AGENT, real_name="演示坐席")
+    membership_grant(user=demo_agent, unit=station, is_agent=True, is_reviewer=True, is_seal_keeper=True,
+                     is_head=True)
+    logins.append((demo_agent.username, "agent + reviewer", station.name))
     return logins
+
+
+def demo_walkthrough(*, base_url: str, password: str) -> str:
+    """The short walk-through `make run` prints: which account in which window, in what order."""
+    return f"""
+The demo journey (about ten minutes, at any hour): every code is printed on this console as "[SMS to …]".
+  Window A, a normal window ({base_url}/login/): resident 13800000001 (张秀英) logs in with phone + code,
+     picks 参保登记 → 城乡居民基本医疗保险参保登记, the station 【演示】全天候演示服务站 (牡丹区 → 东城街道; open around
+     the clock, no minimum notice) and the first free time, then opens My bookings → Join.
+  Window B, a private window ({base_url}/console/): agent {DEMO_AGENT} / {password} admits her from the
+     waiting list; in the call, invites the unit 牡丹区医疗保障工作站 (its reviewer is ws371702-reviewer).
+  Window C, another browser or profile ({base_url}/desk/): ws371702-reviewer / {password} answers the ring
+     and joins the same call.
+  Window B: the agent fills in the case form and submits; the case is routed to the demo station. On
+     {base_url}/desk/ the same agent (also its reviewer and seal keeper) approves: "Get code", the code
+     appears on this console, then "Seal". Window A: the resident downloads the sealed letter;
+     {base_url}/verify/ checks it. Notices (codes, new cases) also show under "通知" on each page.
+"""

@@ -1,5 +1,6 @@
 """The notification service: in-app records plus SMS, never twice for the same event."""
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import Notification, User
 from accounts.sms import send_sms
@@ -63,3 +64,11 @@ def _notification_insert(notice: Notification) -> bool:
     notice.pk = row[0]
     notice._state.adding, notice._state.db = False, connection.alias
     return True
+
+
+def notices_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the person's unread notices as read (only `ids` when given); returns how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

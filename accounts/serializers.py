@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import Notification, User
 from accounts.validators import normalize_mobile, validate_id_number
 from stations.models import Division
 
@@ -79,3 +79,24 @@ class ProfileIn(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0]) from None
         return value
+
+
+class NoticeOut(serializers.ModelSerializer):
+    unread = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "link", "sent_sms", "created_at", "unread"]
+
+    def get_unread(self, notice) -> bool:
+        return notice.read_at is None
+
+
+class NoticesOut(serializers.Serializer):
+    unread = serializers.IntegerField(help_text="how many of the person's notices are unread (all, not only these)")
+    results = NoticeOut(many=True)
+
+
+class NoticesReadIn(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=200,
+                                help_text="the notices to mark read; all unread ones when left out")

@@ -6,12 +6,17 @@ from django.utils.module_loading import import_string
 
 
 class BaseSmsBackend:
+    # Whether a message really reaches the person's phone; pages say where a code went by this.
+    reaches_phone = True
+
     def send(self, *, phone: str, message: str) -> None:
         raise NotImplementedError
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
-    """Prints the message: the embedded profile's way to read login codes."""
+    """Prints the message: the embedded profile's way to read every code (login, seal confirmation)."""
+
+    reaches_phone = False
 
     def send(self, *, phone: str, message: str) -> None:
         print(f"[SMS to {phone}] {message}", file=sys.stdout, flush=True)
@@ -20,10 +25,17 @@ class ConsoleSmsBackend(BaseSmsBackend):
 class LocmemSmsBackend(BaseSmsBackend):
     """Keeps messages in memory; tests read `outbox`."""
 
+    reaches_phone = False
+
     outbox: list[dict] = []
 
     def send(self, *, phone: str, message: str) -> None:
         LocmemSmsBackend.outbox.append({"phone": phone, "message": message})
+
+
+def sms_reaches_phone() -> bool:
+    """True when SMS_BACKEND delivers to phones (a gateway), False when it prints or keeps messages."""
+    return bool(getattr(import_string(settings.SMS_BACKEND), "reaches_phone", True))
 
 
 def send_sms(*, phone: str, message: str) -> None:

@@ -9,4 +9,6 @@ urlpatterns = [
     path("auth/login", api.StaffLoginApi.as_view(), name="staff-login"),
     path("auth/logout", api.LogoutApi.as_view(), name="logout"),
     path("me", api.MeApi.as_view(), name="me"),
+    path("me/notices/", api.NoticeListApi.as_view(), name="notices"),
+    path("me/notices/read/", api.NoticeReadApi.as_view(), name="notices-read"),
 ]

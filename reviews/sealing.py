@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.notifications import notification_send
+from accounts.sms import sms_reaches_phone
 from config.errors import ServiceError
 from reviews.selectors import case_materials
 from signing import services as signing
@@ -45,13 +46,17 @@ def confirmation_request(*, case, reviewer, decision: str, reason: str) -> dict:
         raise ServiceError(_("您的账号未登记手机号，无法接收用印确认码。"), code="phone_required")
     record = _record(case=case, reviewer=reviewer, decision=decision, reason=reason, decided_at=timezone.now())
     code = signing.confirmation_issue(user=reviewer, case_id=case.pk, record=record)
-    if not reviewer.phone:
+    if reviewer.phone:
+        # Where the SMS went, so the desk says so truthfully (a console backend prints it on the server).
+        sent_to = "phone" if sms_reaches_phone() else "console"
+    else:
         # Embedded demo profile only (DEBUG): no phone to text, so the code goes to the in-app notices.
         notification_send(user=reviewer, event_key=f"case:{case.pk}:confirmation:{record['decided_at']}",
                           kind="seal_confirmation", title=_("用印确认码"), body=code)
+        sent_to = "notice"
     summary = signing.confirmation_summary(record)
     return {"decision": decision, "reason": reason, "reviewer_id": reviewer.pk, "record": record,
-            "summary": [[str(label), str(value)] for label, value in summary]}
+            "summary": [[str(label), str(value)] for label, value in summary], "sent_to": sent_to}
 
 
 def seal_decision(*, case, reviewer, decision: str, confirmation_code: str) -> str:

@@ -216,3 +216,6 @@ class ConfirmationOut(serializers.Serializer):
     decision = serializers.CharField()
     summary = serializers.ListField(child=serializers.ListField(child=serializers.CharField()),
                                     help_text="what will be sealed, as [label, value] lines")
+    sent_to = serializers.ChoiceField(choices=["phone", "console", "notice"],
+                                      help_text="where the code went: an SMS to the phone, the server console "
+                                                "(the embedded profile's SMS), or the in-app notices")

@@ -449,7 +449,7 @@ def case_decision_confirmation(*, case: Case, reviewer: User, decision: str, rea
         _open_case_for_decision(case, reviewer)
         pending = sealing.confirmation_request(case=case, reviewer=reviewer, decision=decision, reason=reason)
         Case.objects.filter(pk=case.pk).update(pending_decision=pending, updated_at=timezone.now())
-    return {"decision": decision, "summary": pending["summary"]}
+    return {"decision": decision, "summary": pending["summary"], "sent_to": pending["sent_to"]}
 
 
 def case_decide(*, case: Case, reviewer: User, decision: str, reason: str = "",

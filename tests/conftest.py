@@ -102,3 +102,20 @@ async def fresh_channel_layer():
     if layer is not None and hasattr(layer, "close_pools"):
         await layer.close_pools()
     await database_sync_to_async(connections.close_all)()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter):
+    """Close the run with one line: which groups were skipped for a missing system tool, and how to install them.
+    Outermost wrapper, so the line comes after pytest's short summary, just before the counts."""
+    from tests.system_tools import summary_line
+
+    result = yield
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reasons.append(longrepr[2] if isinstance(longrepr, tuple) else str(longrepr))
+    line = summary_line(reasons)
+    if line:
+        terminalreporter.write_line(line, yellow=True)
+    return result

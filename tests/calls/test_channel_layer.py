@@ -2,7 +2,6 @@
 sockets that end when Redis goes away. Skipped without REDIS_URL; the outage test starts a private
 redis-server on a free loopback port (skipped when the binary is missing) and never touches the shared one."""
 import asyncio
-import shutil
 import socket
 import subprocess
 import uuid
@@ -12,6 +11,7 @@ from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from calls.channel_layer import ChannelLayerLost, PubSubChannelLayer
+from tests.system_tools import require
 
 pytestmark = [pytest.mark.redis, pytest.mark.asyncio]
 
@@ -87,8 +87,7 @@ def _free_port() -> int:
 
 
 async def test_receivers_end_when_redis_goes_away_and_new_channels_work_when_it_is_back():
-    if not shutil.which("redis-server"):
-        pytest.skip("needs the redis-server binary")
+    require("redis-server")
     port = _free_port()
 
     def start():

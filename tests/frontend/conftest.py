@@ -5,24 +5,25 @@ import shutil
 import pytest
 
 from tests.frontend.live import ROOT, LiveSite, launch_chromium
+from tests.system_tools import require
 
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN"}
 
 
-def browser_available() -> bool:
+def require_browser() -> None:
+    """Skip unless Playwright (a pinned package) and Debian's Chromium (a system package) are there."""
     try:
         import playwright  # noqa: F401
     except ImportError:
-        return False
-    return os.path.exists("/usr/bin/chromium")
+        pytest.skip("Playwright is not installed (requirements-dev.txt)")
+    require("chromium")
 
 
 @pytest.fixture(scope="session")
 def live_site():
-    if not browser_available():
-        pytest.skip("Playwright or /usr/bin/chromium missing")
+    require_browser()
     site = LiveSite("browser").start()
     yield site
     ARTIFACTS.mkdir(exist_ok=True)

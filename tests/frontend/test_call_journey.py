@@ -8,7 +8,6 @@ and both browsers live: ICE pairs on the namespace's own addresses, never on the
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -16,8 +15,9 @@ import time
 import pytest
 
 from tests.factories import valid_id_number
-from tests.frontend.conftest import PHONE, browser_available, keep_for_readme, shot
+from tests.frontend.conftest import PHONE, keep_for_readme, require_browser, shot
 from tests.frontend.live import ROOT, LiveSite, launch_chromium
+from tests.system_tools import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.webrtc, pytest.mark.slow]
 
@@ -28,15 +28,13 @@ RESIDENT_PHONE = "13900000088"
 
 
 def _netns_possible() -> bool:
-    if not shutil.which("unshare") or not shutil.which("ip"):
-        return False
+    require("netns")
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
 @pytest.mark.skipif(IN_NETNS, reason="the outer half only")
 def test_call_journey_in_a_private_network_namespace():
-    if not browser_available():
-        pytest.skip("Playwright or /usr/bin/chromium missing")
+    require_browser()
     if not _netns_possible():
         pytest.skip("cannot create a network namespace here (unshare -n needs root)")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}

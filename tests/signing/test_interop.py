@@ -1,7 +1,6 @@
 """Second opinions: poppler's pdfsig (NSS), OpenSSL 3 for SM2, SoftHSM2 for PKCS#11 keys, the offline script."""
 import datetime
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from signing import crypto, keys
+from tests.system_tools import needs, require
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ def _run(*args, **kwargs):
     return subprocess.run(args, capture_output=True, text=True, timeout=60, **kwargs)
 
 
-@pytest.mark.skipif(not shutil.which("pdfsig") or not shutil.which("certutil"), reason="poppler-utils / nss tools")
+@needs("pdfsig")
 def test_pdfsig_trusts_the_letter_given_the_bureau_ca(sealed, tmp_path):
     nss = tmp_path / "nss"
     nss.mkdir()
@@ -37,7 +37,7 @@ def test_pdfsig_trusts_the_letter_given_the_bureau_ca(sealed, tmp_path):
     assert "Digest Mismatch." in _run("pdfsig", "-nssdir", f"sql:{nss}", str(letter)).stdout
 
 
-@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl")
+@needs("openssl-sm2")
 def test_openssl_verifies_the_sm2_seal_signature(sealed, tmp_path):
     (tmp_path / "pub.pem").write_text(crypto.sm2_public_key_pem(bytes.fromhex(sealed.seal.sm2_public_key[2:])))
     (tmp_path / "msg").write_bytes(crypto.canonical(sealed.record))
@@ -69,8 +69,7 @@ def test_sm2_sign_matches_gmssl_message_form():
 
 @pytest.fixture
 def softhsm(tmp_path, settings, monkeypatch):
-    if not Path(settings.SIGNING_PKCS11_MODULE).exists() or not shutil.which("softhsm2-util"):
-        pytest.skip("softhsm2 is not installed")
+    require("softhsm")
     tokens = tmp_path / "tokens"
     tokens.mkdir()
     conf = tmp_path / "softhsm2.conf"

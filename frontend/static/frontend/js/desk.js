@@ -156,7 +156,9 @@ $("get-code").addEventListener("click", async () => {
     const summary = $("seal-summary");
     summary.replaceChildren();
     for (const [label, value] of answer.summary || []) summary.append(el("dt", {}, label), el("dd", {}, value));
-    notice(t("confirmation_sent"), "ok");
+    // Say where the code really went (never "your phone" when it was the console or the in-app notices).
+    notice(t({ console: "confirmation_console", notice: "confirmation_notice" }[answer.sent_to] || "confirmation_sent"), "ok");
+    if (answer.sent_to === "notice") document.dispatchEvent(new Event("notices:refresh"));
   } catch (error) {
     notice(error.message, "error");
   }
