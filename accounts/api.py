@@ -47,7 +47,7 @@ class StaffLoginApi(APIView):
     def post(self, request):
         data = s.StaffLoginIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.staff_authenticate(request=request._request, **data.validated_data)
+        user = services.staff_authenticate(request=request, **data.validated_data)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(s.MeOut(user).data)
 

@@ -1,5 +1,5 @@
 """The notification service: in-app records plus SMS, never twice for the same event."""
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Notification, User
@@ -37,32 +37,14 @@ def _text(notice: Notification, *, phone: str, message: str) -> None:
         Notification.objects.filter(pk=notice.pk).update(sent_sms=False)
 
 
-# One statement on PostgreSQL: a duplicate event is skipped by the database (a concurrent insert of the same key
-# is waited for), with no savepoint around the insert. Elsewhere the ORM's insert inside a savepoint.
-_INSERT_SQL = "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (event_key) DO NOTHING RETURNING id"
-
-
 def _notification_insert(notice: Notification) -> bool:
-    """Insert `notice` (its pk set); False when its event_key is already there."""
-    if connection.vendor != "postgresql":
-        try:
-            with transaction.atomic():
-                notice.save(force_insert=True)
-        except IntegrityError:
-            return False
-        return True
-    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(notice, add=True), connection) for f in fields]
-    sql = _INSERT_SQL.format(table=connection.ops.quote_name(Notification._meta.db_table),
-                             columns=", ".join(connection.ops.quote_name(f.column) for f in fields),
-                             values=", ".join(["%s"] * len(fields)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+    """Insert `notice`; False when its event_key is already there (the unique constraint decides, also when two
+    inserts of one event race: the second waits for the first and then fails inside its savepoint)."""
+    try:
+        with transaction.atomic():
+            notice.save(force_insert=True)
+    except IntegrityError:
         return False
-    notice.pk = row[0]
-    notice._state.adding, notice._state.db = False, connection.alias
     return True
 
 

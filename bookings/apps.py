@@ -8,8 +8,8 @@ class BookingsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from bookings.models import MaterialRequirement, ServiceItem
-        from bookings.selectors import item_checklist_invalidate, slot_basis_invalidate
+        from bookings.models import ServiceItem
+        from bookings.selectors import slot_basis_invalidate
         from stations.models import Closure, OpeningHours, Unit
 
         # Slot search caches hours, closures and item lengths; any change invalidates them.
@@ -17,6 +17,3 @@ class BookingsConfig(AppConfig):
             post_save.connect(slot_basis_invalidate, sender=model, dispatch_uid=f"slot-basis-{model.__name__}-save")
             post_delete.connect(slot_basis_invalidate, sender=model,
                                 dispatch_uid=f"slot-basis-{model.__name__}-delete")
-        # A new booking's answer shows the item's checklist from the cache.
-        post_save.connect(item_checklist_invalidate, sender=MaterialRequirement, dispatch_uid="checklist-save")
-        post_delete.connect(item_checklist_invalidate, sender=MaterialRequirement, dispatch_uid="checklist-delete")

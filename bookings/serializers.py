@@ -1,10 +1,10 @@
 """Input and output shapes of the catalog and bookings."""
-import datetime
-
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.conf import booking_setting
+from bookings import selectors
 from bookings.models import BookingStatus, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
 
 
@@ -12,10 +12,6 @@ class RequirementOut(serializers.ModelSerializer):
     class Meta:
         model = MaterialRequirement
         fields = ["id", "code", "name", "name_en", "mandatory", "accepted_types", "hint", "hint_en"]
-
-    def to_representation(self, requirement) -> dict:
-        # By hand, like the booking answers below (every booking's answer carries its checklist).
-        return {name: getattr(requirement, name) for name in self.Meta.fields}
 
 
 class ItemOut(serializers.ModelSerializer):
@@ -65,6 +61,13 @@ class BookingCreateIn(serializers.Serializer):
     resident = ProxyResidentIn(required=False, help_text="代办: the resident booked for")
 
 
+class BookingListQueryIn(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, required=False, source="unit_id",
+                                    help_text="staff: the bookings of this unit")
+    date = serializers.DateField(required=False, source="day", help_text="staff: the day (default today)")
+    status = serializers.CharField(max_length=16, required=False)
+
+
 class BookingCancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
@@ -102,138 +105,110 @@ class SlotAnswerOut(serializers.Serializer):
 
 
 class MaterialOut(serializers.ModelSerializer):
-    requirement = serializers.SerializerMethodField()
+    requirement = serializers.SlugRelatedField(slug_field="code", read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Material
         fields = ["id", "requirement", "file_type", "size", "sha256", "source", "uploaded_at", "download_url"]
 
-    def get_requirement(self, material) -> str | None:
-        # The code, without a query per material: requirements are few and already read with the booking.
-        requirement = material.requirement if "requirement" in material._state.fields_cache else None
-        if requirement is None and material.requirement_id:
-            requirement = MaterialRequirement.objects.filter(pk=material.requirement_id).first()
-        return requirement.code if requirement else None
-
     def get_download_url(self, material) -> str:
         return f"/api/v1/bookings/{material.booking_id}/materials/{material.pk}/file"
-
-
-# The booking answers are built by hand: they are on every booking's hot path, and DRF's field-by-field walk
-# (a deep copy of the declared fields per serializer, a lookup and a call per field) cost more than building
-# the whole answer (bench/bookings.py). The declared fields stay the schema (OpenAPI); a test holds the
-# answers' keys to them.
-_DATETIME = serializers.DateTimeField()
-
-
-def _datetime(value) -> str | None:
-    """DRF's spelling: ISO 8601 in the current time zone."""
-    return None if value is None else _DATETIME.to_representation(value)
 
 
 class EventOut(serializers.Serializer):
     from_status = serializers.ChoiceField(choices=BookingStatus.choices, allow_blank=True, required=False)
     to_status = serializers.ChoiceField(choices=BookingStatus.choices)
-    actor = serializers.CharField()
+    actor = serializers.SerializerMethodField()
     reason = serializers.CharField(allow_blank=True, required=False, max_length=200)
     at = serializers.DateTimeField(read_only=True)
 
-    def to_representation(self, event) -> dict:
-        return {"from_status": event.from_status, "to_status": event.to_status,
-                "actor": str(event.actor) if event.actor_id else "", "reason": event.reason, "at": _datetime(event.at)}
+    def get_actor(self, event) -> str:
+        return str(event.actor) if event.actor_id else ""
 
 
-def _requirements(booking) -> list[MaterialRequirement]:
-    """The item's checklist, read once per booking (or taken from a prefetch)."""
-    if not hasattr(booking, "_checklist_cache"):
-        booking._checklist_cache = sorted(booking.item.requirements.all(), key=lambda r: (r.sort, r.pk))
-    return booking._checklist_cache
+class BookingUnitOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
 
 
-def _materials(booking) -> list[Material]:
-    if not hasattr(booking, "_materials_cache"):
-        booking._materials_cache = list(booking.materials.all())
-    return booking._materials_cache
+class BookingItemOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    session_minutes = serializers.IntegerField()
 
 
-def missing_mandatory(booking) -> list[MaterialRequirement]:
-    """Same answer as selectors.booking_missing_mandatory, from data the serializer reads anyway."""
-    have = {m.requirement_id for m in _materials(booking)}
-    return [r for r in _requirements(booking) if r.mandatory and r.pk not in have]
+class BookingResidentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="real_name")
+    phone = serializers.CharField(source="masked_phone")
+    id_number = serializers.CharField(source="masked_id_number")
 
 
-def _call_id(booking) -> str | None:
-    try:
-        return str(booking.call.pk)
-    except Exception:  # no call yet (RelatedObjectDoesNotExist)
-        return None
+class BookingPersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
 
 
 class BookingOut(serializers.Serializer):
+    """A booking as its parties and the unit's staff see it (with booking_detail or booking_list_for_user's
+    related rows and prefetches)."""
+
     id = serializers.IntegerField(read_only=True)
-    unit = serializers.DictField(help_text="id, name, kind")
-    item = serializers.DictField(help_text="id, code, name, session_minutes")
-    resident = serializers.DictField(help_text="id, name, phone and id_number masked")
-    booked_by = serializers.DictField(help_text="id, name")
-    is_proxy = serializers.BooleanField()
+    unit = BookingUnitOut()
+    item = BookingItemOut()
+    resident = BookingResidentOut()
+    booked_by = BookingPersonOut()
+    is_proxy = serializers.BooleanField(source="is_proxy_booking")
     starts_at = serializers.DateTimeField(label=_("开始时间"))
     ends_at = serializers.DateTimeField(label=_("结束时间"))
     status = serializers.ChoiceField(choices=BookingStatus.choices, label=_("状态"), required=False)
-    status_display = serializers.CharField()
-    call_id = serializers.CharField(allow_null=True)
-    missing_mandatory = serializers.ListField(child=serializers.CharField(), help_text="codes of missing materials")
-    change_deadline = serializers.DateTimeField(help_text="the resident may cancel or reschedule until then")
+    status_display = serializers.CharField(source="get_status_display")
+    call_id = serializers.SerializerMethodField()
+    missing_mandatory = serializers.SerializerMethodField(help_text="codes of missing materials")
+    change_deadline = serializers.SerializerMethodField(
+        help_text="the resident may cancel or reschedule until then")
     created_at = serializers.DateTimeField(read_only=True)
 
-    def to_representation(self, booking) -> dict:
-        unit, item, resident = booking.unit, booking.item, booking.resident
-        cutoff = datetime.timedelta(minutes=booking_setting("BOOKING_CHANGE_CUTOFF_MINUTES"))
-        return {
-            "id": booking.pk,
-            "unit": {"id": booking.unit_id, "name": unit.name, "kind": unit.kind},
-            "item": {"id": booking.item_id, "code": item.code, "name": item.name,
-                     "session_minutes": item.session_minutes},
-            "resident": {"id": resident.pk, "name": resident.real_name, "phone": resident.masked_phone,
-                         "id_number": resident.masked_id_number},
-            "booked_by": {"id": booking.booked_by_id, "name": str(booking.booked_by)},
-            "is_proxy": booking.is_proxy_booking,
-            "starts_at": _datetime(booking.starts_at),
-            "ends_at": _datetime(booking.ends_at),
-            "status": booking.status,
-            "status_display": booking.get_status_display(),
-            "call_id": _call_id(booking),
-            "missing_mandatory": [r.code for r in missing_mandatory(booking)],
-            "change_deadline": _datetime(booking.starts_at - cutoff),
-            "created_at": _datetime(booking.created_at),
-        }
+    def get_call_id(self, booking) -> str | None:
+        call = getattr(booking, "call", None)  # no call yet: Django's RelatedObjectDoesNotExist is an AttributeError
+        return None if call is None else str(call.pk)
+
+    def get_missing_mandatory(self, booking) -> list[str]:
+        return [requirement.code for requirement in selectors.booking_missing_mandatory(booking)]
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_change_deadline(self, booking) -> str:
+        return serializers.DateTimeField().to_representation(selectors.booking_change_deadline(booking))
+
+
+class ChecklistEntryOut(RequirementOut):
+    uploaded = MaterialOut(many=True)
+    missing = serializers.BooleanField()
+
+    class Meta(RequirementOut.Meta):
+        fields = [*RequirementOut.Meta.fields, "uploaded", "missing"]
 
 
 class BookingDetailOut(BookingOut):
-    checklist = serializers.ListField(child=serializers.DictField(),
-                                      help_text="the item's materials checklist, with what was uploaded per entry")
+    checklist = serializers.SerializerMethodField(
+        help_text="the item's materials checklist, with what was uploaded per entry")
     events = EventOut(many=True, read_only=True)
 
-    def to_representation(self, booking) -> dict:
-        event_out = EventOut()
-        return {**super().to_representation(booking), "checklist": self._checklist(booking),
-                "events": [event_out.to_representation(e) for e in booking.events.all()]}
-
-    @staticmethod
-    def _checklist(booking) -> list[dict]:
-        materials = _materials(booking)
-        requirements = _requirements(booking)
-        # One serializer of each kind for the whole list: a ModelSerializer builds its fields per instance.
-        material_out = MaterialOut()
+    @extend_schema_field(ChecklistEntryOut(many=True))
+    def get_checklist(self, booking) -> list[dict]:
+        materials = list(booking.materials.all())
         checklist = []
-        for requirement, shown in zip(requirements, RequirementOut(requirements, many=True).data, strict=True):
+        for requirement in booking.item.requirements.all():
             uploaded = [m for m in materials if m.requirement_id == requirement.pk]
-            checklist.append({**shown, "uploaded": [material_out.to_representation(m) for m in uploaded],
+            checklist.append({**RequirementOut(requirement).data, "uploaded": MaterialOut(uploaded, many=True).data,
                               "missing": requirement.mandatory and not uploaded})
         extra = [m for m in materials if m.requirement_id is None]
         if extra:
             checklist.append({"id": None, "code": "", "name": str(_("其他材料")), "mandatory": False,
-                              "uploaded": [material_out.to_representation(m) for m in extra], "missing": False})
+                              "uploaded": MaterialOut(extra, many=True).data, "missing": False})
         return checklist
 
 

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import mask_name
-from bookings.models import ACTIVE_BOOKING_STATUSES, Booking, Material, MaterialRequirement
+from bookings import selectors as booking_selectors
+from bookings.models import ACTIVE_BOOKING_STATUSES, Booking
 from calls import conf
 from calls.models import Call, CallEvent, CallInvitation, InboxSocket, Participant
 from config.errors import Forbidden, NotFound, ServiceError
@@ -154,10 +155,7 @@ def participant_public(participant: Participant) -> dict:
 # --- Waiting room ---------------------------------------------------------------------------------
 
 def booking_materials_status(*, booking: Booking) -> dict:
-    mandatory = list(MaterialRequirement.objects.filter(item_id=booking.item_id, mandatory=True).order_by("sort"))
-    have = set(Material.objects.filter(booking=booking, requirement__isnull=False)
-               .values_list("requirement_id", flat=True))
-    missing = [req.name for req in mandatory if req.pk not in have]
+    missing = [requirement.name for requirement in booking_selectors.booking_missing_mandatory(booking)]
     return {"complete": not missing, "missing": missing}
 
 

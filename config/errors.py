@@ -54,7 +54,10 @@ def _first_message(detail) -> str:
 def api_exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         body = {"code": exc.code, "detail": str(exc.detail), **exc.extra}
-        return Response(body, status=exc.status_code)
+        response = Response(body, status=exc.status_code)
+        if "retry_after" in exc.extra:  # a lock-out or an outage says when to come back
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, IntegrityError):
         # A constraint refused a write that raced past the Python checks.
         return Response({"code": "conflict", "detail": _("该操作与已有记录冲突，请刷新后重试。")}, status=409)

@@ -1,5 +1,7 @@
 """Service metrics beside django-prometheus's request metrics, read from the source of truth at scrape time:
 open call-room sockets, Celery queue depth, open cases past their deadline (SLA breaches)."""
+import functools
+
 from django.conf import settings
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
@@ -64,6 +66,7 @@ class ServiceCollector:
 _collector = ServiceCollector()
 
 
+@functools.cache
 def register() -> None:
-    if _collector not in getattr(REGISTRY, "_collector_to_names", {}):
-        REGISTRY.register(_collector)
+    """Once per process (URL configuration may be imported again, e.g. by tests)."""
+    REGISTRY.register(_collector)

@@ -58,7 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.csp.CSPMiddleware",  # django-csp, with the header built once (config/csp.py)
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -176,20 +176,24 @@ if REDIS_URL:
             "expiry": 30,
             "prefix": env.str("CHANNEL_PREFIX", default="vc"),
         }}}
+    _cache_prefix = env.str("CACHE_PREFIX", default="vc")
     CACHES = {
-        # Recomputable values only: a Redis outage turns reads into misses (config/cache.py).
+        # Recomputable values only (slot answers, versions, checklists): django-redis's documented
+        # IGNORE_EXCEPTIONS turns a Redis outage into misses and skipped writes, so booking keeps working.
         "default": {
-            "BACKEND": "config.cache.TolerantRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_PREFIX", default="vc"),
+            "KEY_PREFIX": _cache_prefix,
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
         },
         # Rate-limit counters: an outage must refuse (503), not silently stop limiting.
         "throttle": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_PREFIX", default="vc") + "-throttle",
+            "KEY_PREFIX": _cache_prefix + "-throttle",
         },
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an ignored outage is still logged (logger "django_redis")
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {
@@ -308,7 +312,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Security --------------------------------------------------------------------------
-SESSION_ENGINE = "accounts.sessions"  # database sessions, read with one plain statement
+# Django's database sessions: no cache between, so a logout is final even while Redis is away.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import mask_name
+from bookings import selectors as booking_selectors
 from bookings.models import Booking, Category, Material, MaterialRequirement, ServiceItem
 from calls.models import Call, Participant
 from config.db import replica
@@ -178,9 +179,8 @@ def case_missing_mandatory(*, case: Case, materials: list[Material] | None = Non
 
 
 def missing_mandatory(*, materials, requirements) -> list[MaterialRequirement]:
-    """The mandatory ones of `requirements` that none of `materials` answers, in their order."""
-    present = {m.requirement_id for m in materials if m.requirement_id}
-    return [r for r in requirements if r.mandatory and r.pk not in present]
+    """The mandatory ones of `requirements` that none of `materials` answers (the bookings rule)."""
+    return booking_selectors.missing_mandatory(requirements=requirements, materials=materials)
 
 
 def case_missing_requested(*, case: Case, since: datetime.datetime) -> list[MaterialRequirement]:

@@ -43,6 +43,9 @@ class Unit(models.Model):
         COUNTY_WORKSTATION = "county_workstation", _("县区工作站")
         TOWNSHIP_STATION = "township_station", _("乡镇服务站")
 
+    # The front office: units with opening hours that residents visit (by video); they take bookings.
+    FRONT_OFFICE_KINDS = (Kind.TOWNSHIP_STATION, Kind.COUNTY_WORKSTATION)
+
     code = models.CharField(_("编码"), max_length=20, unique=True)
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices, db_index=True)
     name = models.CharField(_("名称"), max_length=80)

@@ -33,7 +33,7 @@ def _unit_values(entry: dict, *, kind: str, parent: Unit | None, county=None, to
 
 def _default_hours(unit: Unit, report: LoadReport) -> None:
     """Weekday office hours for a unit that has none yet; hours changed in the admin are kept."""
-    if unit.kind not in (Unit.Kind.TOWNSHIP_STATION, Unit.Kind.COUNTY_WORKSTATION) or unit.opening_hours.exists():
+    if unit.kind not in Unit.FRONT_OFFICE_KINDS or unit.opening_hours.exists():
         return
     for weekday in WORKDAYS:
         for opens, closes in DEFAULT_HOURS:

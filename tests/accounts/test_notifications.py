@@ -1,7 +1,6 @@
 """The notification service: one record and one SMS per event, whatever the number of calls."""
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from accounts.models import Notification
 from accounts.notifications import notification_send
@@ -40,15 +39,6 @@ def test_no_sms_for_a_rolled_back_notice(resident, sms_outbox):
         raise RuntimeError
     assert not Notification.objects.exists() and sms_outbox == []
     assert _send(resident) is not None  # the event was never recorded: it may be sent now
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement where the database skips duplicates")
-def test_one_statement_without_a_savepoint_on_postgresql(resident):
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        _send(resident)
-        _send(resident)
-    statements = [q["sql"] for q in queries.captured_queries]
-    assert len(statements) == 2 and not any("SAVEPOINT" in sql for sql in statements)
 
 
 class _GatewayDown:
