@@ -1,6 +1,6 @@
 // Booking: station (nearest by location, or county → township), free slots, for whom, confirm.
 import {
-  api, apiList, el, formatDate, formatDateTime, formatTime, isElderly, isoDate, loc, notice, pageData, randomKey, t,
+  api, apiList, el, formatDateTime, formatMonthDay, formatTime, formatWeekday, isElderly, isoDate, loc, notice, pageData, randomKey, t,
 } from "./common.js";
 
 const itemId = pageData().item;
@@ -136,7 +136,8 @@ function renderDates() {
     strip.append(el("button", {
       type: "button", class: "date-button", "aria-pressed": day === state.date ? "true" : "false", dataset: { date: day },
       onclick: () => { state.date = day; state.slot = null; renderDates(); renderSlots(); },
-    }, label ? el("strong", {}, label) : null, label ? el("br") : null, formatDate(date)));
+    }, label ? el("strong", { class: "d-line" }, label) : null,
+    el("span", { class: "d-line" }, formatMonthDay(date)), el("span", { class: "d-line" }, formatWeekday(date))));
   }
   $("date-nav").hidden = !isElderly() || days.length <= perScreen;
   $("dates-prev").disabled = state.dateOffset === 0;
