@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.compression.TokenFreeGZipMiddleware",  # JSON and static text only: pages carry the CSRF token
+    "config.compression.DirectoryCacheMiddleware",  # catalog and organisation directory: Cache-Control + ETag
     "config.csp.CSPMiddleware",  # django-csp, with the header built once (config/csp.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

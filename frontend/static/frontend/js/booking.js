@@ -151,10 +151,14 @@ function statusLabel(code) {
   return t("status_" + code);
 }
 
+// Just booked (the booking flow adds ?new=1): no case can exist yet, so the first load does not ask for one.
+let justBooked = new URLSearchParams(location.search).has("new");
+
 async function load() {
   let found;
   try {
-    [found, caseDetail] = await Promise.all([api(`/api/v1/bookings/${bookingId}/`), fetchCase()]);
+    [found, caseDetail] = await Promise.all([api(`/api/v1/bookings/${bookingId}/`), justBooked ? null : fetchCase()]);
+    justBooked = false;
   } catch (error) {
     $("summary").replaceChildren(el("p", { class: "status-bad" }, error.message));
     return;
