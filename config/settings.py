@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.compression.TokenFreeGZipMiddleware",  # JSON and static text only: pages carry the CSRF token
+    "config.compression.DirectoryCacheMiddleware",  # catalog and organisation directory: Cache-Control + ETag
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health, metrics
+from frontend.verify import verify_page
 
 metrics.register()  # call sockets, Celery queue depth, SLA breaches beside the request metrics
 
@@ -26,7 +27,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("django_prometheus.urls")),
-    path("verify/", include("signing.page_urls")),
+    # The page lives with the other resident pages (same header, language and elderly mode); the checks are signing's.
+    path("verify/", verify_page, name="verify"),
     path("", include("frontend.urls")),
 ]
 

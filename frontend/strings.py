@@ -63,6 +63,10 @@ JS_STRINGS = {
     "upload_failed": _("上传失败"),
     "missing": _("待上传"),
     "letter_ready": _("决定书已生成"),
+    "materials_upload": _("上传材料"),
+    "materials_uploaded": _("已上传的材料"),
+    "materials_hint": _("每一项可以拍照或选择图片、PDF 文件。拍照时请把材料放平，四角完整，字迹清楚。"),
+    "uploads_closed": _("这次办理已经结束，不需要再上传材料。"),
     # device check
     "check_ok": _("正常"),
     "check_fail": _("未通过"),

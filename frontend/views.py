@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from bookings import selectors as booking_selectors
 from bookings.models import ServiceItem
 from frontend import access
+from frontend.page_data import booking_start
 from frontend.strings import js_strings
 from stations.models import Division
 
@@ -55,7 +56,7 @@ def item_page(request, pk: int):
 def book_page(request, item_id: int):
     item = get_object_or_404(ServiceItem.objects.filter(active=True), pk=item_id)
     counties = Division.objects.filter(level=Division.Level.COUNTY).order_by("code")
-    return _page(request, "book.html", item=item, counties=counties)
+    return _page(request, "book.html", item=item, counties=counties, start=booking_start(user=request.user))
 
 
 @ensure_csrf_cookie

@@ -260,6 +260,6 @@ def _after_call(agent, resident, resident_ctx, reviewer, site, booking):
     resident.set_input_files("#letter", files=[{"name": "letter.pdf", "mimeType": "application/pdf",
                                                 "buffer": pdf}])
     resident.click("form[enctype] button[type=submit]")
-    resident.wait_for_selector("section.result")
-    assert "ok" in resident.get_attribute("section.result", "class")
+    resident.wait_for_selector("#verify-result")
+    assert "is-ok" in resident.get_attribute("#verify-result", "class")
     shot(resident, "16-verify")

@@ -1,6 +1,6 @@
 // Booking: station (nearest by location, or county → township), free slots, for whom, confirm.
 import {
-  api, apiList, el, formatDate, formatDateTime, formatTime, isElderly, isoDate, loc, notice, pageData, randomKey, t,
+  api, apiList, el, formatDateTime, formatMonthDay, formatTime, formatWeekday, isElderly, isoDate, loc, notice, pageData, randomKey, t,
 } from "./common.js";
 
 const itemId = pageData().item;
@@ -25,9 +25,36 @@ function stationLimit() {
   return isElderly() ? 3 : 8;
 }
 
+// Slots asked for as soon as a station is on the screen, so a tap on it finds them there (or on their way).
+const slotRequests = new Map();
+const SLOT_DAYS = 14;
+const PREFETCH_STATIONS = 2;
+const PREFETCH_FRESH_MS = 60000;
+
+function slotsUrl(unitId) {
+  const from = new Date();
+  const to = new Date(Date.now() + SLOT_DAYS * 86400000);
+  return `/api/v1/units/${unitId}/slots/?item=${itemId}&date_from=${isoDate(from)}&date_to=${isoDate(to)}`;
+}
+
+function prefetchSlots(units) {
+  for (const unit of units.slice(0, PREFETCH_STATIONS)) {
+    if (slotRequests.has(unit.id)) continue;
+    slotRequests.set(unit.id, { at: Date.now(), answer: api(slotsUrl(unit.id)).catch(() => null) });
+  }
+}
+
+async function slotsFor(unitId) {
+  const pending = slotRequests.get(unitId);
+  slotRequests.delete(unitId);
+  const answer = pending && Date.now() - pending.at < PREFETCH_FRESH_MS ? await pending.answer : null;
+  return answer || api(slotsUrl(unitId));
+}
+
 function renderStations(units) {
   const list = $("stations");
   list.replaceChildren();
+  prefetchSlots(units.slice(0, stationLimit()));
   for (const unit of units.slice(0, stationLimit())) {
     const sub = [unit.county_name, unit.township_name, unit.address].filter(Boolean).join(" · ");
     const distance = unit.distance_km !== undefined && unit.distance_km !== null ? ` · ${unit.distance_km} ${t("km")}` : "";
@@ -56,6 +83,18 @@ $("locate").addEventListener("click", () => {
 });
 
 let countyUnits = [];
+// The resident's own county and township come with the page (frontend/page_data.py): no request for step 1.
+const start = (() => {
+  const block = $("booking-start");
+  return block && !rescheduleId ? JSON.parse(block.textContent) : null;
+})();
+let countyComplete = !start; // the embedded list holds only the home township's stations
+if (start) {
+  countyUnits = start.units.filter((unit) => unit.kind === "township_station");
+  const workstations = start.units.filter((unit) => unit.kind === "county_workstation");
+  renderStations(start.township ? countyUnits : workstations);
+}
+
 $("county").addEventListener("change", async () => {
   const code = $("county").value;
   const township = $("township");
@@ -70,6 +109,7 @@ $("county").addEventListener("change", async () => {
       apiList(`/api/v1/units/?kind=county_workstation&county=${code}`),
     ]);
     countyUnits = stations;
+    countyComplete = true;
     for (const division of divisions) township.append(new Option(division.name, division.code));
     // The county workstation serves everyone in the county: offer it straight away.
     renderStations(workstations);
@@ -78,8 +118,17 @@ $("county").addEventListener("change", async () => {
   }
 });
 
-$("township").addEventListener("change", () => {
+$("township").addEventListener("change", async () => {
   const code = $("township").value;
+  if (!countyComplete) {
+    try {
+      countyUnits = await apiList(`/api/v1/units/?kind=township_station&county=${$("county").value}`);
+      countyComplete = true;
+    } catch (error) {
+      notice(error.message, "error");
+      return;
+    }
+  }
   renderStations(countyUnits.filter((unit) => unit.township === code));
 });
 
@@ -100,12 +149,10 @@ function slotRows(payload) {
   return payload.results || payload.slots || [];
 }
 
-async function loadSlots() {
-  const from = new Date();
-  const to = new Date(Date.now() + 14 * 86400000);
+async function loadSlots({ fresh = false } = {}) {
   $("slots").replaceChildren(el("p", { class: "hint" }, t("loading")));
   try {
-    const payload = await api(`/api/v1/units/${state.unit.id}/slots/?item=${itemId}&date_from=${isoDate(from)}&date_to=${isoDate(to)}`);
+    const payload = fresh ? await api(slotsUrl(state.unit.id)) : await slotsFor(state.unit.id);
     state.slotsByDate = new Map();
     for (const slot of slotRows(payload)) {
       const day = isoDate(new Date(slot.starts_at));
@@ -136,7 +183,8 @@ function renderDates() {
     strip.append(el("button", {
       type: "button", class: "date-button", "aria-pressed": day === state.date ? "true" : "false", dataset: { date: day },
       onclick: () => { state.date = day; state.slot = null; renderDates(); renderSlots(); },
-    }, label ? el("strong", {}, label) : null, label ? el("br") : null, formatDate(date)));
+    }, label ? el("strong", { class: "d-line" }, label) : null,
+    el("span", { class: "d-line" }, formatMonthDay(date)), el("span", { class: "d-line" }, formatWeekday(date))));
   }
   $("date-nav").hidden = !isElderly() || days.length <= perScreen;
   $("dates-prev").disabled = state.dateOffset === 0;
@@ -206,7 +254,7 @@ $("confirm").addEventListener("click", async () => {
     if (error.code === "profile_incomplete") {
       location.href = "/me/profile/?next=" + encodeURIComponent(location.pathname);
     }
-    if (error.status === 409) { state.key = randomKey(); loadSlots(); }
+    if (error.status === 409) { state.key = randomKey(); loadSlots({ fresh: true }); }
   }
 });
 
@@ -220,3 +268,5 @@ document.addEventListener("elderlychange", () => {
   if (!steps.station.hidden && state.unit === null) return;
   renderDates();
 });
+
+document.body.dataset.ready = "1"; // listeners in place (the weak-connection test waits for this)

@@ -154,10 +154,21 @@ export function formatTime(iso) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-export function formatDate(iso) {
+/** "12月4日" / "12/4". */
+export function formatMonthDay(iso) {
   const d = iso instanceof Date ? iso : new Date(iso);
-  const weekday = t("weekday_" + ((d.getDay() + 6) % 7));
-  return isEnglish() ? `${weekday} ${d.getMonth() + 1}/${d.getDate()}` : `${d.getMonth() + 1}月${d.getDate()}日 ${weekday}`;
+  return isEnglish() ? `${d.getMonth() + 1}/${d.getDate()}` : `${d.getMonth() + 1}月${d.getDate()}日`;
+}
+
+/** "周四" / "Thu". */
+export function formatWeekday(iso) {
+  const d = iso instanceof Date ? iso : new Date(iso);
+  return t("weekday_" + ((d.getDay() + 6) % 7));
+}
+
+export function formatDate(iso) {
+  const weekday = formatWeekday(iso);
+  return isEnglish() ? `${weekday} ${formatMonthDay(iso)}` : `${formatMonthDay(iso)} ${weekday}`;
 }
 
 export function formatDateTime(iso) {
