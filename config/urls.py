@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
+handler400 = "config.errors.handler400"
 handler404 = "config.errors.handler404"
 handler500 = "config.errors.handler500"
