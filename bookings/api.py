@@ -11,13 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResident
+from accounts.validators import normalize_id_number
 from bookings import selectors, services
 from bookings.conf import booking_setting
 from bookings.materials import CONTENT_TYPES
@@ -37,6 +37,7 @@ from bookings.serializers import (
     WaitlistIn,
     WaitlistOut,
 )
+from config.edge import FormParser, MultiPartParser
 from config.errors import Forbidden, NotFound, ServiceError
 from config.pagination import StandardPagination
 from stations.models import Unit
@@ -233,7 +234,7 @@ class BookingListCreateApi(APIView):
             "starts_at": starts_at.astimezone(datetime.UTC).isoformat(),
             "resident": None if identity is None else {
                 "real_name": identity["real_name"].strip(),
-                "id_number": identity["id_number"].strip().upper(),
+                "id_number": normalize_id_number(identity["id_number"]),
                 "phone": (identity.get("phone") or "").strip()},
         }
         target = selectors.booking_target(unit_id=data["unit"], item_id=data["item"],
@@ -290,7 +291,7 @@ class BookingRescheduleApi(APIView):
 
 class MaterialUploadApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser]  # the edge's (config/edge.py)
 
     @extend_schema(request={"multipart/form-data": MaterialIn}, responses={201: MaterialOut},
                    summary="Upload one document for a checklist entry (JPEG/PNG/HEIC/PDF, ≤10 MB)")

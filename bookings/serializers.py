@@ -4,6 +4,7 @@ import datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from accounts.serializers import PersonNameField
 from bookings.conf import booking_setting
 from bookings.models import BookingStatus, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
 
@@ -53,8 +54,9 @@ class SlotQueryIn(serializers.Serializer):
 
 
 class ProxyResidentIn(serializers.Serializer):
-    real_name = serializers.CharField(max_length=40, label=_("参保人姓名"))
-    id_number = serializers.CharField(max_length=18, label=_("参保人身份证号"))
+    real_name = PersonNameField(label=_("参保人姓名"))
+    # Normalised and checked by the service (resident_for_proxy), which answers id_number_invalid.
+    id_number = serializers.CharField(max_length=40, label=_("参保人身份证号"))
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, label=_("参保人手机号"))
 
 
