@@ -84,8 +84,8 @@ class MembershipOut(serializers.Serializer):
 class MeOut(serializers.ModelSerializer):
     id_number = serializers.CharField(source="masked_id_number")
     phone = serializers.CharField(source="masked_phone")
-    home_county = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    home_township = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    home_county = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    home_township = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     memberships = MembershipOut(many=True, read_only=True)
     profile_complete = serializers.SerializerMethodField()
 

@@ -190,6 +190,7 @@ class SlotListApi(APIView):
 
 class BookingListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = StandardPagination  # also tells the schema that the list is paginated
 
     @extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT, description="staff: bookings of a unit"),
                                OpenApiParameter("date", OpenApiTypes.DATE, description="staff: the day"),
@@ -213,7 +214,7 @@ class BookingListCreateApi(APIView):
         if params.get("status"):
             bookings = bookings.filter(status=params["status"])
         bookings = bookings.select_related("call").prefetch_related("item__requirements", "materials")
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(bookings, request, view=self)
         return paginator.get_paginated_response(BookingOut(page, many=True).data)
 
