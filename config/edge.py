@@ -79,8 +79,8 @@ class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
         _refuse_unclean_form(parsed.data)
-        for key, upload in parsed.files.items():
-            _refuse_unless_clean([key, upload.name or ""])
+        for key, uploads in parsed.files.lists():
+            _refuse_unless_clean([key, *(upload.name or "" for upload in uploads)])
         return parsed
 
 
@@ -93,6 +93,10 @@ def _query_problem(request) -> str | None:
     problem = text_problem(request.path)
     if problem:
         return problem
+    # Headers reach the database too (Idempotency-Key, django-axes' User-Agent on a failed login).
+    if any("\x00" in value for name, value in request.META.items() if name.startswith("HTTP_")
+           and isinstance(value, str)):
+        return text_problem("\x00")
     for key, values in request.GET.lists():
         for text in (key, *values):
             problem = text_problem(text)
@@ -102,7 +106,7 @@ def _query_problem(request) -> str | None:
 
 
 class QueryInputMiddleware:
-    """Path and query parameters are read by many views, filters and paginators: checked once here."""
+    """Path, query parameters and headers are read by many views, filters and paginators: checked once here."""
 
     def __init__(self, get_response):
         self.get_response = get_response

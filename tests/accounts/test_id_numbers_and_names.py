@@ -106,3 +106,26 @@ def test_a_normalised_name_is_stored(resident, resident_api):
     assert response.status_code == 200
     resident.refresh_from_db()
     assert resident.real_name == "欧阳 娜娜"
+
+
+@pytest.mark.django_db
+def test_the_data_migration_normalises_stored_numbers_and_leaves_clashes(org):
+    """accounts 0004: stored spellings take the normalised form; a clash with another account is left
+    for a person to merge; residents' passwords become unusable."""
+    import importlib
+
+    from django.apps import apps
+
+    from tests.factories import ResidentFactory
+
+    migration = importlib.import_module("accounts.migrations.0004_normalise_id_numbers_resident_passwords")
+    fullwidth, clash, holder = ResidentFactory(), ResidentFactory(), ResidentFactory()
+    number = fullwidth.id_number
+    User.objects.filter(pk=fullwidth.pk).update(id_number=number.translate(FULLWIDTH))
+    User.objects.filter(pk=clash.pk).update(id_number=holder.id_number.translate(ARABIC_INDIC))
+    holder.set_password("resident-had-one-1")
+    holder.save()
+    migration.normalise(apps, None)
+    assert User.objects.get(pk=fullwidth.pk).id_number == number
+    assert User.objects.get(pk=clash.pk).id_number == holder.id_number.translate(ARABIC_INDIC)
+    assert not User.objects.get(pk=holder.pk).has_usable_password()

@@ -156,3 +156,60 @@ def test_nul_in_the_path_is_not_a_500(org):
     response = APIClient().get("/api/v1/units/%00/")
     assert 400 <= response.status_code < 500
     assert response.json()["code"]
+
+
+@pytest.mark.django_db
+def test_nul_in_a_header_that_reaches_the_database_is_a_json_400(org, resident_api):
+    response = resident_api.post("/api/v1/bookings/", {}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00")
+    assert_json_4xx(response)
+    login = APIClient().post("/api/v1/auth/login", {"username": "nobody", "password": "x"}, format="json",
+                             HTTP_USER_AGENT="agent\x00")
+    assert_json_4xx(login)
+
+
+def schema_operations(schema: dict) -> list[tuple[str, str, dict]]:
+    return [(method.upper(), path, operation) for path, operations in schema["paths"].items()
+            for method, operation in operations.items()]
+
+
+def request_body_fields(schema: dict, operation: dict) -> list[str]:
+    content = operation.get("requestBody", {}).get("content", {})
+    body = content.get("application/json") or content.get("multipart/form-data") or {}
+    reference = body.get("schema", {}).get("$ref", "")
+    component = schema["components"]["schemas"].get(reference.rsplit("/", 1)[-1], {}) if reference else {}
+    return list(component.get("properties", {}))
+
+
+@pytest.mark.django_db
+def test_every_query_parameter_and_body_field_of_the_schema_refuses_nul_and_surrogates(agent_api):
+    """Wider than the samples: every query parameter of every operation, and every field of every JSON body,
+    for a signed-in agent-reviewer (past the permission checks where an agent may go)."""
+    schema = agent_api.get("/api/schema/", {"format": "json"}).json()
+    tried, problems = 0, []
+    for method, path, operation in schema_operations(schema):
+        url = path.format(**{p["name"]: 1 for p in operation.get("parameters", []) if p["in"] == "path"})
+        for parameter in (p for p in operation.get("parameters", []) if p["in"] == "query"):
+            response = agent_api.generic(method, f"{url}?{parameter['name']}=%00")
+            tried += 1
+            if response.status_code != 400 or response.json().get("code") != "bad_input":
+                problems.append(f"{method} {url}?{parameter['name']}=%00 -> {response.status_code}")
+        for field in request_body_fields(schema, operation):
+            for text in ("a\\u0000b", "a\\ud800b"):
+                body = f'{{"{field}": "{text}"}}'
+                response = agent_api.generic(method, url, body, content_type="application/json")
+                tried += 1
+                if not 400 <= response.status_code < 500 or not response.json().get("code"):
+                    problems.append(f"{method} {url} {field}={text} -> {response.status_code}")
+    assert tried > 100
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_the_refusal_speaks_the_requests_language(org):
+    chinese = APIClient().get("/api/v1/units/?county=%00")
+    english = APIClient().get("/api/v1/units/?county=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert "空字符" in chinese.json()["detail"]
+    assert english.json()["detail"] == "The input contains a forbidden null character (NUL)."
+    too_large = APIClient().post("/api/v1/auth/otp/request", "[" + "1," * 2_000_000 + "1]",
+                                 content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert too_large.status_code == 413 and too_large.json()["detail"] == "The request body is too large."
