@@ -108,7 +108,7 @@ def _plain_slot_query(params) -> tuple[int, datetime.date | None, datetime.date 
     warm path never answers a query that the validated path would refuse.
     """
     item = params.get("item", "")
-    if not item.isdigit() or int(item) < 1:
+    if not (item.isascii() and item.isdigit()) or int(item) < 1:  # "²".isdigit() is true; int("²") fails
         return None
     dates = []
     for name in ("date_from", "date_to"):

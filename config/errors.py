@@ -1,7 +1,7 @@
 """Every API error leaves as JSON {"code", "detail"} with the right status, in the request's language."""
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -59,6 +59,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         # A constraint refused a write that raced past the Python checks.
         return Response({"code": "conflict", "detail": _("该操作与已有记录冲突，请刷新后重试。")}, status=409)
+    if isinstance(exc, (OverflowError, DataError)):
+        # A number too large for the database, or a value its types refuse, came from the request
+        # (a query parameter or an id no serializer bounded): bad input, not a server fault.
+        return Response({"code": "bad_input", "detail": _("输入的数值超出范围或格式无效。")}, status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

@@ -181,7 +181,7 @@ def request_body_fields(schema: dict, operation: dict) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_every_query_parameter_and_body_field_of_the_schema_refuses_nul_and_surrogates(agent_api):
+def test_every_query_parameter_and_body_field_of_the_schema_refuses_bad_text(agent_api):
     """Wider than the samples: every query parameter of every operation, and every field of every JSON body,
     for a signed-in agent-reviewer (past the permission checks where an agent may go)."""
     schema = agent_api.get("/api/schema/", {"format": "json"}).json()
@@ -193,6 +193,11 @@ def test_every_query_parameter_and_body_field_of_the_schema_refuses_nul_and_surr
             tried += 1
             if response.status_code != 400 or response.json().get("code") != "bad_input":
                 problems.append(f"{method} {url}?{parameter['name']}=%00 -> {response.status_code}")
+            for digits in ("²", "٣", "３", "1e999", "-1", "9" * 30):  # int()-style traps
+                response = agent_api.generic(method, f"{url}?{parameter['name']}={digits}")
+                tried += 1
+                if response.status_code >= 500:
+                    problems.append(f"{method} {url}?{parameter['name']}={digits} -> {response.status_code}")
         for field in request_body_fields(schema, operation):
             for text in ("a\\u0000b", "a\\ud800b"):
                 body = f'{{"{field}": "{text}"}}'
@@ -213,3 +218,21 @@ def test_the_refusal_speaks_the_requests_language(org):
     too_large = APIClient().post("/api/v1/auth/otp/request", "[" + "1," * 2_000_000 + "1]",
                                  content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
     assert too_large.status_code == 413 and too_large.json()["detail"] == "The request body is too large."
+
+
+@pytest.mark.django_db
+def test_a_slot_query_with_a_superscript_digit_is_a_json_400(org):
+    station = unit(STATION)
+    assert_json_4xx(APIClient().get(f"/api/v1/units/{station.pk}/slots/?item=²"))
+    for item in ("٣", "３"):  # other scripts' decimal digits are numbers to int() and to DRF: read, not a 500
+        assert APIClient().get(f"/api/v1/units/{station.pk}/slots/?item={item}").status_code in (200, 400)
+
+
+@pytest.mark.django_db
+def test_ids_beyond_the_databases_integers_are_a_json_4xx(resident_api):
+    huge = "9" * 30
+    for url in (f"/api/v1/bookings/?unit={huge}", f"/api/v1/bookings/{huge}/", f"/api/v1/cases/{huge}/",
+                f"/api/v1/units/{huge}/"):
+        response = resident_api.get(url)
+        assert response.status_code in (400, 403, 404), (url, response.status_code)
+        assert response.json()["code"]
