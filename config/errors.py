@@ -7,7 +7,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 
 class ServiceError(Exception):
@@ -62,6 +62,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, (OverflowError, DataError)):
         # A number too large for the database, or a value its types refuse, came from the request
         # (a query parameter or an id no serializer bounded): bad input, not a server fault.
+        set_rollback()  # as DRF's own handler does, should the request run in a transaction
         return Response({"code": "bad_input", "detail": _("输入的数值超出范围或格式无效。")}, status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
