@@ -11,10 +11,12 @@ from accounts import selectors, services
 from accounts import serializers as s
 from accounts.notifications import notices_mark_read
 from accounts.throttles import OtpIpThrottle, OtpPhoneThrottle, OtpVerifyIpThrottle
+from config.edge import json_only_parsers
 
 
 class OtpRequestApi(APIView):
     permission_classes = [AllowAny]
+    parser_classes = json_only_parsers()  # no login (or code sent) from a cross-site form
     authentication_classes: list = []
     throttle_classes = [OtpPhoneThrottle, OtpIpThrottle]
 
@@ -29,6 +31,7 @@ class OtpRequestApi(APIView):
 
 class OtpVerifyApi(APIView):
     permission_classes = [AllowAny]
+    parser_classes = json_only_parsers()
     throttle_classes = [OtpVerifyIpThrottle]
 
     @extend_schema(request=s.OtpVerifyIn, responses=s.MeOut, summary="Log in with phone + code")
@@ -42,6 +45,7 @@ class OtpVerifyApi(APIView):
 
 class StaffLoginApi(APIView):
     permission_classes = [AllowAny]
+    parser_classes = json_only_parsers()
 
     @extend_schema(request=s.StaffLoginIn, responses=s.MeOut, summary="Staff log in with username + password")
     def post(self, request):

@@ -39,7 +39,10 @@ def _user(username: str, password: str, created: list, **fields) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, **fields)
-        user.set_password(password)
+        if user.role == User.Role.RESIDENT:
+            user.set_unusable_password()  # residents log in by phone code only
+        else:
+            user.set_password(password)
         user.save()
         created.append(username)
     return user

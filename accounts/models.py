@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import mask_id_number, mask_mobile, validate_id_number
+from accounts.validators import mask_id_number, mask_mobile, normalize_id_number, validate_id_number
 
 
 class User(AbstractUser):
@@ -47,6 +47,11 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.real_name or self.username
+
+    def clean(self):
+        super().clean()
+        if self.id_number:  # the admin too stores the one normalised form (one person, one account)
+            self.id_number = normalize_id_number(self.id_number)
 
     @property
     def masked_id_number(self) -> str:

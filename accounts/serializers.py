@@ -4,7 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Notification, User
-from accounts.validators import normalize_mobile, validate_id_number
+from accounts.validators import (
+    NAME_MAX_LENGTH,
+    normalize_id_number,
+    normalize_mobile,
+    normalize_person_name,
+    validate_id_number,
+    validate_person_name,
+)
 from stations.models import Division
 
 
@@ -15,6 +22,38 @@ class PhoneField(serializers.CharField):
             return normalize_mobile(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0]) from None
+
+
+class PersonNameField(serializers.CharField):
+    """A person's name: NFKC, spaces collapsed, letters and the few marks names use (accounts/validators.py)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", NAME_MAX_LENGTH * 2)  # checked again after normalising
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        name = normalize_person_name(super().to_internal_value(data))
+        try:
+            validate_person_name(name)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from None
+        return name
+
+
+class IdNumberField(serializers.CharField):
+    """A national ID number, returned in its one normalised form (ASCII digits and X)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)  # fullwidth or spaced input is longer before normalising
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        number = normalize_id_number(super().to_internal_value(data))
+        try:
+            validate_id_number(number)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from None
+        return number
 
 
 class OtpRequestIn(serializers.Serializer):
@@ -45,8 +84,8 @@ class MembershipOut(serializers.Serializer):
 class MeOut(serializers.ModelSerializer):
     id_number = serializers.CharField(source="masked_id_number")
     phone = serializers.CharField(source="masked_phone")
-    home_county = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    home_township = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    home_county = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    home_township = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     memberships = MembershipOut(many=True, read_only=True)
     profile_complete = serializers.SerializerMethodField()
 
@@ -62,8 +101,8 @@ class MeOut(serializers.ModelSerializer):
 
 
 class ProfileIn(serializers.Serializer):
-    real_name = serializers.CharField(max_length=40, required=False)
-    id_number = serializers.CharField(max_length=18, required=False)
+    real_name = PersonNameField(required=False)
+    id_number = IdNumberField(required=False)
     insurance_scheme = serializers.ChoiceField(choices=User.Scheme.choices, required=False)
     home_county = serializers.SlugRelatedField(
         slug_field="code", queryset=Division.objects.filter(level=Division.Level.COUNTY), required=False
@@ -71,14 +110,6 @@ class ProfileIn(serializers.Serializer):
     home_township = serializers.SlugRelatedField(
         slug_field="code", queryset=Division.objects.filter(level=Division.Level.TOWNSHIP), required=False
     )
-
-    def validate_id_number(self, value):
-        value = value.strip().upper()
-        try:
-            validate_id_number(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages[0]) from None
-        return value
 
 
 class NoticeOut(serializers.ModelSerializer):

@@ -95,8 +95,8 @@ def staff_authenticate(*, request, username: str, password: str) -> User:
     if getattr(request, "axes_locked_out", False):
         raise ServiceError(lockout_message(), code="locked_out", status_code=429,
                            extra={"retry_after": lockout_seconds()})
-    if user is None:
+    # A resident's account answers exactly like a wrong password: the answer must not tell whether a
+    # guessed password was right (residents log in by phone code and hold no usable password anyway).
+    if user is None or user.role == User.Role.RESIDENT:
         raise ServiceError(_("用户名或密码不正确。"), code="bad_credentials", status_code=401)
-    if user.role == User.Role.RESIDENT:
-        raise ServiceError(_("参保人请使用手机验证码登录。"), code="use_otp", status_code=403)
     return user

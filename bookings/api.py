@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +29,7 @@ from bookings.serializers import (
     WaitlistIn,
     WaitlistOut,
 )
+from config.edge import FormParser, MultiPartParser
 from config.pagination import StandardPagination
 
 
@@ -84,6 +84,7 @@ class SlotListApi(APIView):
 
 class BookingListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = StandardPagination  # also tells the schema that the list is paginated
 
     @extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT, description="staff: bookings of a unit"),
                                OpenApiParameter("date", OpenApiTypes.DATE, description="staff: the day"),
@@ -148,7 +149,7 @@ class BookingRescheduleApi(APIView):
 
 class MaterialUploadApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser]  # the edge's (config/edge.py)
 
     @extend_schema(request={"multipart/form-data": MaterialIn}, responses={201: MaterialOut},
                    summary="Upload one document for a checklist entry (JPEG/PNG/HEIC/PDF, ≤10 MB)")

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import PersonNameField
 from bookings import selectors
 from bookings.models import BookingStatus, Category, Material, MaterialRequirement, ServiceItem, WaitlistEntry
 
@@ -49,8 +50,9 @@ class SlotQueryIn(serializers.Serializer):
 
 
 class ProxyResidentIn(serializers.Serializer):
-    real_name = serializers.CharField(max_length=40, label=_("参保人姓名"))
-    id_number = serializers.CharField(max_length=18, label=_("参保人身份证号"))
+    real_name = PersonNameField(label=_("参保人姓名"))
+    # Normalised and checked by the service (resident_for_proxy), which answers id_number_invalid.
+    id_number = serializers.CharField(max_length=40, label=_("参保人身份证号"))
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, label=_("参保人手机号"))
 
 

@@ -1,12 +1,13 @@
 """Every API error leaves as JSON {"code", "detail"} with the right status, in the request's language."""
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 
 class ServiceError(Exception):
@@ -61,6 +62,11 @@ def api_exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         # A constraint refused a write that raced past the Python checks.
         return Response({"code": "conflict", "detail": _("该操作与已有记录冲突，请刷新后重试。")}, status=409)
+    if isinstance(exc, (OverflowError, DataError)):
+        # A number too large for the database, or a value its types refuse, came from the request
+        # (a query parameter or an id no serializer bounded): bad input, not a server fault.
+        set_rollback()  # as DRF's own handler does, should the request run in a transaction
+        return Response({"code": "bad_input", "detail": _("输入的数值超出范围或格式无效。")}, status=400)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
@@ -86,13 +92,29 @@ def api_exception_handler(exc, context):
     return response
 
 
-def _json_error(status_code: int, code: str, detail: str) -> JsonResponse:
+def json_error(status_code: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status_code, json_dumps_params={"ensure_ascii": False})
+
+
+def handler400(request, exception=None):
+    """Django refuses some input before any view runs (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+    fields, a multipart body it cannot split): the API still answers JSON, a body too large as 413."""
+    if not request.path.startswith("/api/"):
+        from django.views.defaults import bad_request
+
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return json_error(413, "too_large", _("请求内容过大。"))
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return json_error(400, "too_many_fields", _("请求中的字段或文件过多。"))
+    if isinstance(exception, MultiPartParserError):
+        return json_error(400, "bad_multipart", _("上传内容的格式无效。"))
+    return json_error(400, "bad_request", _("请求无效。"))
 
 
 def handler404(request, exception=None):
     if request.path.startswith("/api/"):
-        return _json_error(404, "not_found", _("找不到该地址。 Not found."))
+        return json_error(404, "not_found", _("找不到该地址。 Not found."))
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -100,7 +122,7 @@ def handler404(request, exception=None):
 
 def handler500(request):
     if request.path.startswith("/api/"):
-        return _json_error(500, "server_error", _("服务器内部错误，请稍后再试。"))
+        return json_error(500, "server_error", _("服务器内部错误，请稍后再试。"))
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.edge.QueryInputMiddleware",  # NUL and broken text in paths and query strings: one JSON 400
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -264,12 +265,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # Ours check every parsed value once for the whole API (config/edge.py).
+    "DEFAULT_PARSER_CLASSES": ["config.edge.JSONParser", "config.edge.FormParser", "config.edge.MultiPartParser"],
     "DEFAULT_THROTTLE_RATES": {
         "otp_phone": env.str("THROTTLE_OTP_PHONE", default="3/10min"),
         "otp_ip": env.str("THROTTLE_OTP_IP", default="20/hour"),
         "otp_verify_ip": env.str("THROTTLE_OTP_VERIFY_IP", default="60/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Tests speak as our pages do: JSON (the login endpoints take nothing else).
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "医保视频办 API · Medical-insurance video service API",

@@ -42,6 +42,16 @@ def _read_json_part(value) -> dict:
         raise ServiceError(_("签章文件或审批记录不是有效的 JSON。"), code="bad_json") from None
 
 
+class VerifyCodeIn(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+
+
+def _code_from(data) -> str:
+    body = VerifyCodeIn(data={"code": data.get("code")})
+    body.is_valid(raise_exception=True)
+    return body.validated_data["code"]
+
+
 class VerifyApi(APIView):
     """Anyone may verify: a letter PDF, a seal-signature file with its record, or a verification code."""
 
@@ -55,7 +65,7 @@ class VerifyApi(APIView):
         parameters=[OpenApiParameter("code", str, required=True)], responses={200: VerificationResult},
     )
     def get(self, request):
-        return Response(self._by_code(request.query_params.get("code", "")))
+        return Response(self._by_code(request.query_params.get("code", "")[:64]))
 
     @extend_schema(
         summary="Verify a letter PDF (field `letter`), or a seal-signature file (`signature`) with its `record`",
@@ -78,7 +88,7 @@ class VerifyApi(APIView):
             record = _read_json_part(request.FILES.get("record") or request.data.get("record"))
             return Response(selectors.signature_file_verify(document=document, record=record))
         if request.data.get("code"):
-            return Response(self._by_code(request.data["code"]))
+            return Response(self._by_code(_code_from(request.data)))
         raise ServiceError(_("请上传决定书 PDF，或签章文件和审批记录，或输入核验码。"), code="nothing_to_verify")
 
     @staticmethod

@@ -5,12 +5,13 @@ from stations.models import Division, Unit
 
 
 class UnitOut(serializers.ModelSerializer):
-    county = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    county_name = serializers.CharField(source="county.name", default=None)
-    township = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    township_name = serializers.CharField(source="township.name", default=None)
+    county = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    county_name = serializers.CharField(source="county.name", default=None, allow_null=True)
+    township = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    township_name = serializers.CharField(source="township.name", default=None, allow_null=True)
     parent_id = serializers.IntegerField(allow_null=True)
-    distance_km = serializers.FloatField(required=False, read_only=True)
+    # Null unless the list was asked ?near=: always present, so the schema can call it required.
+    distance_km = serializers.FloatField(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Unit
@@ -20,7 +21,7 @@ class UnitOut(serializers.ModelSerializer):
 
 
 class DivisionOut(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Division
