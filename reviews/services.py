@@ -195,10 +195,22 @@ def case_create(*, actor: User, booking: Booking | None = None, resident: User |
         form_data=case_form_clean(form_fields=item.form_fields, form_data=form_data, require_all=False))
     _record(case_id=case.pk, action=CaseEvent.Action.CREATED, from_status="", to_status=CaseStatus.DRAFT, actor=actor,
             unit_id=opened_unit_id)
-    if consent_via and booking is None:
-        _consent_record(case=case, actor=actor, via=consent_via)
+    if booking is None:
+        if consent_via:
+            _consent_record(case=case, actor=actor, via=consent_via)
+        else:
+            _ask_consent(case=case)
     log.info("case.created", case_id=case.pk, item=item.code, unit_id=opened_unit_id)
     return case
+
+
+def _ask_consent(*, case: Case) -> None:
+    """Ask her, on her phone (SMS and the in-app notice with its button), to let the opening unit see her data."""
+    notification_send(user=case.resident, event_key=f"case:{case.pk}:consent", kind="case_consent",
+                      title=_("请确认授权"), link="/me/bookings/#consent", sms=True,
+                      body=_("%(unit)s为您受理“%(item)s”，需要查看您的个人信息和已上传的材料。如是您本人在办理，"
+                             "请打开“我的预约”点“同意”；如不是，请勿理会。") % {
+                          "unit": case.opened_unit.name, "item": case.item.name})
 
 
 def _consent_record(*, case: Case, actor: User, via: str) -> None:

@@ -1,5 +1,5 @@
 // My bookings: upcoming first, each with a countdown and a big Join button when the time comes.
-import { apiList, el, formatDateTime, formatDuration, formatTime, loc, notice, t } from "./common.js";
+import { api, apiList, el, formatDateTime, formatDuration, formatTime, loc, notice, t } from "./common.js";
 
 const ACTIVE = new Set(["booked", "checked_in", "in_call"]);
 const JOIN_EARLY_MS = 30 * 60000; // the Join button appears half an hour before the start
@@ -50,6 +50,36 @@ async function load() {
   }
 }
 
+// Cases a station opened for her in person (no booking): it sees her data only once she agrees here.
+const consentBox = document.getElementById("consent");
+
+function consentCard(caseRow) {
+  const agree = el("button", { class: "btn btn-primary btn-block", type: "button" }, t("consent_agree"));
+  agree.addEventListener("click", async () => {
+    agree.disabled = true;
+    try {
+      await api(`/api/v1/cases/${caseRow.id}/consent/`, { method: "POST" });
+      notice(t("consent_given"), "ok");
+      loadConsents();
+    } catch (error) {
+      agree.disabled = false;
+      notice(error.message, "error");
+    }
+  });
+  return el("article", { class: "booking-card", dataset: { consentCase: caseRow.id } },
+    el("h2", {}, nameOf(caseRow.item)),
+    el("p", {}, t("consent_ask", { unit: nameOf(caseRow.opened_unit) })),
+    agree);
+}
+
+async function loadConsents() {
+  if (!consentBox) return;
+  const cases = await apiList("/api/v1/cases/?undecided=true");
+  const waiting = cases.filter((c) => c.booking_id === null && !c.consent_at && c.status === "draft");
+  consentBox.replaceChildren(...(waiting.length ? [el("h2", {}, t("consent_title")), ...waiting.map(consentCard)] : []));
+}
+
 // Re-render each minute: countdowns move on and the Join button appears on time.
 setInterval(render, 30000);
 load();
+loadConsents().catch((error) => notice(error.message, "error"));
