@@ -302,7 +302,7 @@ class StationConsoleConsumer(InboxConsumer):
     schema = CONSOLE_MESSAGES
 
     async def authorised(self) -> bool:
-        self.unit_id = self.scope["url_route"]["kwargs"]["unit_id"]
+        self.unit_id = int(self.scope["url_route"]["kwargs"]["unit_id"])
         return await database_sync_to_async(services.console_may_open)(user=self.user, unit_id=self.unit_id)
 
     def wanted_groups(self) -> list[str]:
@@ -320,3 +320,11 @@ class StationConsoleConsumer(InboxConsumer):
         except ServiceError as exc:
             return await self.send_error(exc.code, exc.detail, ref="admit")
         await self.send_message({"type": "admit-ok", "call_id": message["call_id"], "admitted": admitted})
+
+
+class NoSuchRouteConsumer(AsyncWebsocketConsumer):
+    """Any other /ws/ path (a console of unit "abc", a typo): closed as not found, not failed."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=4404)

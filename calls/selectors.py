@@ -6,6 +6,7 @@ import math
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ def mask_name(name: str) -> str:
 def call_get(*, call_id) -> Call:
     try:
         return Call.objects.select_related("booking", "booking__item", "host_unit").get(pk=call_id)
-    except (Call.DoesNotExist, ValueError, TypeError):
+    except (Call.DoesNotExist, ValueError, TypeError, ValidationError):  # ValidationError: not a UUID
         raise NotFound(_("找不到该通话。"))
 
 

@@ -156,6 +156,7 @@ class Socket:
         output = await self.communicator.receive_output(timeout)
         if output["type"] == "websocket.close":
             return {"type": "__closed__", "code": output.get("code")}
+        output["text"].encode("utf-8")  # a real text frame is UTF-8: a lone surrogate would fail the socket here
         message = json.loads(output["text"])
         self.log.append(message)
         return message
