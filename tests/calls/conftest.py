@@ -199,10 +199,11 @@ class Socket:
         await self.communicator.disconnect()
 
 
-async def open_socket(path: str, user: User | None = None, *, origin: str = "http://127.0.0.1") -> Socket:
+async def open_socket(path: str, user: User | None = None, *, origin: str = "http://127.0.0.1",
+                      host: str = "127.0.0.1", extra_headers: list | None = None) -> Socket:
     from config.asgi import application
 
-    headers = [(b"host", b"127.0.0.1")]
+    headers = [(b"host", host.encode()), *(extra_headers or [])]
     if origin:
         headers.append((b"origin", origin.encode()))
     if user is not None:
