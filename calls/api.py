@@ -94,7 +94,7 @@ class IceServersApi(APIView):
     def get(self, request):
         call = None
         if request.query_params.get("call"):
-            call = selectors.call_get(call_id=request.query_params["call"])
+            call = selectors.call_get_for_user(call_id=request.query_params["call"], user=request.user)
             if selectors.call_room_role(call=call, user=request.user) is None:
                 raise Forbidden(_("您无权进入此通话。"))
         return Response(selectors.ice_servers(user=request.user, call=call))
@@ -129,7 +129,7 @@ class CallDetailApi(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, call_id):
-        call = selectors.call_get(call_id=call_id)
+        call = selectors.call_get_for_user(call_id=call_id, user=request.user)
         if not selectors.may_view(call=call, user=request.user):
             raise Forbidden(_("您无权查看此通话。"))
         call = services.call_refresh(call=call)

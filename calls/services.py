@@ -107,6 +107,14 @@ def _lock_call(call_id) -> Call:
         raise NotFound(_("找不到该通话。"))
 
 
+def _lock_call_for(call_id, user) -> Call:
+    """The locked call, or NotFound for someone it is unknown to (selectors.call_known_to)."""
+    call = _lock_call(call_id)
+    if not selectors.call_known_to(call=call, user=user):
+        raise NotFound(_("找不到该通话。"))
+    return call
+
+
 def _event(call, kind, *, at, user=None, participant=None, unit=None, **detail):
     CallEvent.objects.create(call=call, kind=kind, user=user, participant=participant, unit=unit, detail=detail,
                              at=at)
@@ -361,7 +369,7 @@ def participant_admit(*, call_id, actor, participant_id=None, admit_all: bool = 
     now = timezone.now()
     outbox = Outbox()
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, actor)
         _expire_call(call, now, outbox)
         if not selectors.may_admit(call=call, user=actor):
             raise Forbidden(_("只有本机构的坐席或发起人可以准入候诊人员。"))
@@ -404,7 +412,7 @@ def participant_hold(*, call_id, actor, participant_id) -> None:
     now = timezone.now()
     outbox = Outbox()
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, actor)
         if not selectors.may_admit(call=call, user=actor):
             raise Forbidden(_("只有本机构的坐席或发起人可以让人员回到候诊室。"))
         place = (selectors.present_participants(call_id=call.pk, now=now)
@@ -462,7 +470,7 @@ def call_hangup(*, call_id, actor) -> Call:
     now = timezone.now()
     outbox = Outbox()
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, actor)
         if not selectors.may_hang_up(call=call, user=actor):
             raise Forbidden(_("只有坐席或发起人可以结束通话，您可以选择离开。"))
         if call.is_over:
@@ -660,7 +668,7 @@ def call_answer(*, call_id, user, accept: bool) -> CallInvitation:
     now = timezone.now()
     outbox = Outbox()
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, user)
         _expire_call(call, now, outbox)
         found = selectors.invitation_for(call=call, user=user)
         if found is None:
@@ -703,7 +711,7 @@ def call_invite(*, call_id, actor, user_id=None, unit_id=None) -> CallInvitation
     now = timezone.now()
     outbox = Outbox()
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, actor)
         _expire_call(call, now, outbox)
         in_room = Participant.objects.filter(call=call, user=actor, state=Participant.State.ADMITTED).exists()
         if not actor.is_staff_member or not (in_room or selectors.may_admit(call=call, user=actor)):
@@ -760,7 +768,7 @@ def call_attach_case(*, call_id, actor, case_id: int) -> Call:
     from reviews.selectors import case_get_for_user
 
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, actor)
         if not selectors.may_view(call=call, user=actor):
             raise Forbidden(_("您无权查看此通话。"))
         case_get_for_user(user=actor, case_id=case_id)  # NotFound for a case the actor may not see
@@ -774,7 +782,7 @@ def call_case_create(*, call_id, actor, item, form_data: dict | None = None) -> 
     from reviews.services import case_create
 
     with transaction.atomic():
-        call = _lock_call(call_id)
+        call = _lock_call_for(call_id, actor)
         if not selectors.may_view(call=call, user=actor):
             raise Forbidden(_("您无权查看此通话。"))
         if call.case_id:
