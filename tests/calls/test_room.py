@@ -9,6 +9,7 @@ from django.test import override_settings
 from accounts.models import User
 from bookings.models import Booking, BookingEvent, Material
 from calls.models import Call, CallEvent, Participant
+from config.errors import ServiceError
 from tests.calls.conftest import adb, make_booking, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -332,7 +333,7 @@ async def test_fifth_participant_is_refused_with_an_sfu_message(calls_org):
     fourth = await room(call_id, county)
     await fourth.join()
     # Inviting a fifth is refused at the API, and joining as a fifth is refused in the room.
-    with pytest.raises(services.ServiceError) as refused:
+    with pytest.raises(ServiceError) as refused:
         await adb(services.call_invite)(call_id=call_id, actor=agent, user_id=city.pk)
     assert refused.value.code == "room_full" and "SFU" in str(refused.value.detail)
     fifth = await room(call_id, second_agent)
