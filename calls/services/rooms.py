@@ -30,13 +30,21 @@ from config.logging import get_logger
 log = get_logger(__name__)
 
 
+def booking_call_open(*, booking) -> Call:
+    """A booking's call, made with the booking in its insert's transaction (calls.receivers): one INSERT."""
+    return Call.objects.create(booking=booking, kind=Call.Kind.BOOKED, host_unit_id=booking.unit_id)
+
+
 def booking_call_create(*, booking, new_booking: bool = False) -> Call:
-    """The one call of a booked session; call inside the booking's transaction. A booking inserted in this very
-    transaction has no call yet (`new_booking`): one INSERT then, not get_or_create's read and savepoint."""
-    fields = {"kind": Call.Kind.BOOKED, "host_unit_id": booking.unit_id}
+    """The one call of a booked session, made if it is missing. `new_booking`: the booking was inserted just
+    now, so its call came from booking_call_open and sits on this very instance (no query)."""
     if new_booking:
-        return Call.objects.create(booking=booking, **fields)
-    call, _created = Call.objects.get_or_create(booking=booking, defaults=fields)
+        try:
+            return booking.call
+        except Call.DoesNotExist:
+            pass
+    call, _created = Call.objects.get_or_create(booking=booking, defaults={"kind": Call.Kind.BOOKED,
+                                                                           "host_unit_id": booking.unit_id})
     return call
 
 
