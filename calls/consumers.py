@@ -20,9 +20,6 @@ from calls import conf, messages, selectors, services
 from calls.messages import CONSOLE_MESSAGES, INBOX_MESSAGES, ROOM_MESSAGES, Refused
 from calls.selectors import CallOver
 from config.errors import Forbidden, NotFound, ServiceError
-from config.logging import get_logger
-
-log = get_logger(__name__)
 
 
 class TokenBucket:
