@@ -12,12 +12,11 @@ Prints messages/s, latency p50/p99, sockets held, lost messages, the server's CP
 (steadier than latency on a shared machine) and Daphne's (or the bare relay's) RSS per socket. The database
 (a temporary SQLite file unless --database-url; pass a PostgreSQL one to join at production speed: SQLite
 opens a connection per database call) holds the N calls and 2N users; the token bucket is raised for the
-run (--rate) so throughput, not the per-socket budget, is measured. --layer list runs the old layer.
+run (--rate) so throughput, not the per-socket budget, is measured.
 
-With one Daphne (the default) both peers of a room sit on the same process, so their messages take the
-layer's in-process path (calls/channel_layer.py) and never reach Redis. --daphnes 2 puts peer A of every
-room on one Daphne and peer B on another, so every relayed message crosses Redis pub/sub; CPU and RSS are
-then the two processes' sum.
+Every relayed message crosses Redis pub/sub (channels-redis' RedisPubSubChannelLayer, as configured in
+settings). With one Daphne (the default) both peers of a room sit on the same process; --daphnes 2 puts
+peer A of every room on one Daphne and peer B on another; CPU and RSS are then the two processes' sum.
 """
 import argparse
 import asyncio
@@ -260,8 +259,7 @@ def percentile(values, q):
 
 def report(results: list[Result], rooms: int, rounds: int, layer: str, daphnes: int):
     print(f"\nrooms={rooms} peers/room=2 round trips/room={rounds} channel layer={layer} Daphne processes={daphnes}"
-          + (" (peers of a room on different processes: every message over Redis)" if daphnes > 1 else
-             " (both peers of a room on it: messages take the layer's in-process path)"))
+          + (" (peers of a room on different processes)" if daphnes > 1 else " (both peers of a room on it)"))
     header = ("", "sockets held", "refused rooms", "connect s", "messages", "lost", "msg/s", "p50 ms", "p99 ms",
               "server CPU ms/msg", "RSS idle MiB", "RSS loaded MiB", "KiB/socket")
     rows = []
@@ -291,8 +289,6 @@ def main():
     parser.add_argument("--rounds", type=int, default=10, help="round trips per room (offer/answer, then candidates)")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
-    parser.add_argument("--layer", choices=("pubsub", "list"), default="pubsub",
-                        help="channel layer: our pub/sub layer (production) or channels-redis' list layer")
     parser.add_argument("--daphnes", type=int, choices=(1, 2), default=1,
                         help="2: peer A of each room on one Daphne, peer B on another (cross-process relays)")
     parser.add_argument("--uvloop", action="store_true", help="run Daphne on uvloop (pip install uvloop)")
@@ -309,7 +305,6 @@ def main():
         "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(workdir), "LOG_LEVEL": "WARNING",
         "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}", "DATABASE_REPLICA_URL": "",
         "REDIS_URL": args.redis_url, "CHANNEL_PREFIX": f"bench{secrets.token_hex(3)}", "CELERY_EAGER": "true",
-        "CHANNEL_LAYER": args.layer,
         "CALL_MESSAGE_RATE": str(args.rate), "CALL_MESSAGE_BURST": str(args.rate),
         "SMS_BACKEND": "accounts.sms.LocmemSmsBackend",
     })
@@ -340,7 +335,7 @@ def main():
             return ((url_a, {"Cookie": room["a"]}, f"http://127.0.0.1:{port_a}"),
                     (url_b, {"Cookie": room["b"]}, f"http://127.0.0.1:{port_b}"))
 
-        print(f"running {daphne_name} ({args.layer}) ...", flush=True)
+        print(f"running {daphne_name} ...", flush=True)
         results.append(asyncio.run(run_load(daphne_name, daphne_urls, args.rooms, args.rounds,
                                             [d.pid for d in daphnes], args.connect_batch, args.timeout)))
     finally:
@@ -368,7 +363,7 @@ def main():
     finally:
         bare.terminate()
         bare.wait(10)
-    report(results, args.rooms, args.rounds, args.layer + (" + uvloop" if args.uvloop else ""), args.daphnes)
+    report(results, args.rooms, args.rounds, "pubsub" + (" + uvloop" if args.uvloop else ""), args.daphnes)
     if any(r.errors for r in results):
         print(f"Daphne's logs: {workdir}/daphne*.log")
     else:

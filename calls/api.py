@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffMember
-from bookings.models import ServiceItem
 from calls import selectors, services
 from calls.models import Call
 from config.errors import Forbidden, ServiceError
@@ -31,18 +30,6 @@ class CallStartIn(serializers.Serializer):
 class InviteIn(serializers.Serializer):
     user_id = serializers.IntegerField(required=False)
     unit_id = serializers.IntegerField(required=False)
-
-
-class CaseIn(serializers.Serializer):
-    case_id = serializers.IntegerField(required=False, help_text="link an existing case")
-    item = serializers.PrimaryKeyRelatedField(queryset=ServiceItem.objects.filter(active=True), required=False,
-                                              help_text="or open a new case of this item for the called resident")
-    form_data = serializers.DictField(required=False)
-
-    def validate(self, attrs):
-        if ("case_id" in attrs) == ("item" in attrs):
-            raise serializers.ValidationError(_("请提供要关联的案件编号，或选择服务事项以新建案件（二选一）。"))
-        return attrs
 
 
 class CallSummaryOut(serializers.ModelSerializer):
@@ -94,7 +81,7 @@ class IceServersApi(APIView):
     def get(self, request):
         call = None
         if request.query_params.get("call"):
-            call = selectors.call_get(call_id=request.query_params["call"])
+            call = selectors.call_get_for_user(call_id=request.query_params["call"], user=request.user)
             if selectors.call_room_role(call=call, user=request.user) is None:
                 raise Forbidden(_("您无权进入此通话。"))
         return Response(selectors.ice_servers(user=request.user, call=call))
@@ -129,7 +116,7 @@ class CallDetailApi(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, call_id):
-        call = selectors.call_get(call_id=call_id)
+        call = selectors.call_get_for_user(call_id=call_id, user=request.user)
         if not selectors.may_view(call=call, user=request.user):
             raise Forbidden(_("您无权查看此通话。"))
         call = services.call_refresh(call=call)
@@ -171,19 +158,3 @@ class CallHangupApi(APIView):
     def post(self, request, call_id):
         call = services.call_hangup(call_id=call_id, actor=request.user)
         return Response({"call_id": str(call.pk), "status": call.status})
-
-
-class CallCaseApi(APIView):
-    permission_classes = [IsStaffMember]
-
-    @extend_schema(request=CaseIn, responses=OpenApiTypes.OBJECT)
-    def post(self, request, call_id):
-        data = CaseIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        if "case_id" in data.validated_data:
-            call = services.call_attach_case(call_id=call_id, actor=request.user,
-                                             case_id=data.validated_data["case_id"])
-            return Response({"call_id": str(call.pk), "case_id": call.case_id})
-        call = services.call_case_create(call_id=call_id, actor=request.user, item=data.validated_data["item"],
-                                         form_data=data.validated_data.get("form_data"))
-        return Response({"call_id": str(call.pk), "case_id": call.case_id}, status=201)

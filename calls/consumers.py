@@ -1,56 +1,25 @@
 """WebSocket consumers: the call room, the station console, a person's own notices. Thin: rules are in services.
 
-Every inbound message is checked (size, rate, JSON, type, fields) before anything happens; a bad one gets
-an `error` back and is dropped, the socket and the room stay up. Signaling (offer/answer/ice-candidate)
+Channels' own consumer classes, used through their documented handlers (connect, receive, disconnect, and a
+method per channel-layer message type). Every inbound frame passes calls.messages (size, JSON, type, each
+field, text that can be relayed) after a per-socket rate check; a bad one gets an `error` back and is dropped,
+the socket and the room stay up, and nobody else is sent anything. Signaling (offer/answer/ice-candidate)
 goes to the one named peer's channel, never to a group.
 """
-import asyncio
-import contextlib
-import functools
 import json
 import time
+import uuid
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull, StopConsumer
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
-from channels.sessions import InstanceSessionWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from calls import conf, selectors, services
+from calls import conf, messages, selectors, services
+from calls.messages import CONSOLE_MESSAGES, INBOX_MESSAGES, ROOM_MESSAGES, Refused
 from calls.selectors import CallOver
 from config.errors import Forbidden, NotFound, ServiceError
-from config.logging import get_logger
-
-log = get_logger(__name__)
-
-CONNECTION_STATES = {"new", "checking", "connecting", "connected", "disconnected", "failed", "closed", "completed"}
-OPTIONAL_STR = (str, type(None))
-
-# type -> (required fields, optional fields), each field -> accepted Python types
-ROOM_MESSAGES = {
-    "join": ({}, {"participant_id": OPTIONAL_STR}),
-    "offer": ({"to": str, "sdp": str}, {"ice_restart": bool}),
-    "answer": ({"to": str, "sdp": str}, {}),
-    "ice-candidate": ({"to": str}, {"candidate": (str, dict, type(None)), "sdpMid": OPTIONAL_STR,
-                                    "sdpMLineIndex": (int, type(None)), "usernameFragment": OPTIONAL_STR}),
-    "leave": ({}, {}),
-    "hangup": ({}, {}),
-    "media-state": ({}, {"muted": bool, "camera_off": bool, "audio_only": bool, "connection": str,
-                         "peer": OPTIONAL_STR}),
-    "chat": ({"text": str}, {}),
-    "ping": ({}, {"ts": (int, float)}),
-    "admit": ({}, {"participant_id": str, "all": bool}),
-    "hold": ({"participant_id": str}, {}),
-}
-INBOX_MESSAGES = {
-    "ping": ({}, {"ts": (int, float)}),
-    "accept": ({"call_id": str}, {}),
-    "decline": ({"call_id": str}, {}),
-}
-CONSOLE_MESSAGES = {**INBOX_MESSAGES, "admit": ({"call_id": str}, {"participant_id": str, "all": bool})}
 
 
 class TokenBucket:
@@ -71,129 +40,11 @@ class TokenBucket:
         return False
 
 
-def _type_ok(value, types) -> bool:
-    types = types if isinstance(types, tuple) else (types,)
-    if isinstance(value, bool) and bool not in types:
-        return False  # JSON true is not a number here
-    return isinstance(value, types)
-
-
-def validate(message: dict, schema: dict) -> tuple[str, str] | None:
-    """None when the message is well formed, else (code, detail)."""
-    kind = message.get("type")
-    if kind not in schema:
-        return "unknown_type", _("未知的消息类型：%(type)s") % {"type": str(kind)[:40]}
-    required, optional = schema[kind]
-    for field, types in required.items():
-        if field not in message:
-            return "missing_field", _("缺少字段：%(field)s") % {"field": field}
-        if not _type_ok(message[field], types):
-            return "bad_field", _("字段格式错误：%(field)s") % {"field": field}
-    for field, types in optional.items():
-        if field in message and not _type_ok(message[field], types):
-            return "bad_field", _("字段格式错误：%(field)s") % {"field": field}
-    if kind == "media-state":
-        if not any(field in message for field in optional if field != "peer"):
-            return "missing_field", _("媒体状态消息至少需要一个字段。")
-        if "connection" in message and message["connection"] not in CONNECTION_STATES:
-            return "bad_field", _("字段格式错误：%(field)s") % {"field": "connection"}
-    if kind == "chat" and not (0 < len(message["text"]) <= 2000):
-        return "bad_field", _("聊天消息长度应为 1 到 2000 个字符。")
-    if kind == "admit" and not message.get("participant_id") and not message.get("all"):
-        return "missing_field", _("缺少字段：%(field)s") % {"field": "participant_id"}
-    return None
-
-
-async def dispatch_serially(dispatch, socket_receive, layer_receive):
-    """Channels' await_many_dispatch, leaner: one handler at a time, socket frames and channel-layer messages.
-
-    Channels starts a task per source for every message and waits on both with asyncio.wait, three event
-    loop turns and a task per relayed message. Here the socket is read by the consumer's own task and the
-    channel layer by one long-lived task; a lock keeps the handlers one at a time. As in Channels, each
-    source has at most one message taken and not yet handled, and a failure of either (a handler's error,
-    StopConsumer, a lost channel layer) ends the consumer once the handler running at the time is done.
-    """
-    turn = asyncio.Lock()
-    main = asyncio.current_task()
-    failed: list[BaseException] = []
-
-    def fail(error):
-        failed.append(error)
-        main.cancel()
-
-    async def from_layer():
-        while True:
-            try:
-                message = await layer_receive()
-            except asyncio.CancelledError:
-                raise
-            except BaseException as error:  # noqa: BLE001 - handed to the consumer's task, as Channels would
-                async with turn:
-                    return fail(error)
-            async with turn:
-                try:
-                    await dispatch(message)
-                except asyncio.CancelledError:
-                    raise
-                except BaseException as error:  # noqa: BLE001 - idem
-                    return fail(error)
-
-    layer_task = asyncio.ensure_future(from_layer())
-    try:
-        while True:
-            message = await socket_receive()
-            async with turn:
-                await dispatch(message)
-    except asyncio.CancelledError:
-        if not failed:
-            raise
-        main.uncancel()
-        raise failed[0] from None
-    finally:
-        layer_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await layer_task
-
-
-def without_session_saves(send):
-    """The send under Channels' session middleware, when that middleware's wrapper would do nothing for a socket.
-
-    The wrapper saves the session and sets its cookie on HTTP response starts only, yet reads the lazy session
-    (`modified`, `is_empty()`) for every frame a socket sends: ~5 % of Daphne's CPU per relayed message.
-    """
-    wrapper = getattr(send, "__self__", None)
-    if isinstance(wrapper, InstanceSessionWrapper) and not any(
-            kind.startswith("websocket.")
-            for kind in (*wrapper.save_message_types, *wrapper.cookie_response_message_types)):
-        return wrapper.real_send
-    return send
-
-
 class GuardedConsumer(AsyncWebsocketConsumer):
-    """Size, rate and shape checks shared by every socket of ours."""
+    """Rate and shape checks shared by every socket of ours; messages reach `on_<type>` handlers clean."""
 
     schema: dict = {}
-
-    async def __call__(self, scope, receive, send):
-        # AsyncConsumer.__call__ with dispatch_serially in place of await_many_dispatch.
-        self.scope = scope
-        self.base_send = without_session_saves(send)
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        if self.channel_layer is None:
-            return await super().__call__(scope, receive, send)
-        self.channel_name = await self.channel_layer.new_channel()
-        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-        with contextlib.suppress(StopConsumer):
-            await dispatch_serially(self.dispatch, receive, self.channel_receive)
-
-    async def dispatch(self, message):
-        # Channels' own dispatch first runs close_old_connections in the one database thread, for every
-        # message: a relayed offer then waits behind whatever join holds that thread. Our handlers reach
-        # the database only through database_sync_to_async, which closes old connections itself.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+    listening = False  # set once the connection is authorised; frames before that (or after a refusal) drop
 
     async def send_message(self, payload: dict):
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))
@@ -202,37 +53,24 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         await self.send_message({"type": "error", "code": code, "detail": str(detail), "ref": ref})
 
     async def refuse(self, close_code: int):
-        self.refused = True
+        self.listening = False
         await self.close(code=close_code)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if getattr(self, "refused", True):
-            return
-        raw = text_data if text_data is not None else bytes_data
-        size = len(raw.encode()) if isinstance(raw, str) else len(raw or b"")
-        if size > conf.message_max_bytes():
-            await self.send_error("too_large", _("消息过大（上限 %(kb)d KB），已丢弃。")
-                                  % {"kb": conf.message_max_bytes() // 1024})
+        if not self.listening:
             return
         if not self.bucket.take():
             await self.send_error("rate_limited", _("消息过于频繁，已丢弃，请稍后再发。"))
             return
         try:
-            message = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            await self.send_error("bad_json", _("消息不是有效的 JSON。"))
-            return
-        if not isinstance(message, dict):
-            await self.send_error("bad_message", _("消息必须是带 type 字段的 JSON 对象。"))
-            return
-        problem = validate(message, self.schema)
-        if problem:
-            await self.send_error(*problem, ref=str(message.get("type"))[:40])
+            message = messages.parse(text_data if text_data is not None else bytes_data, self.schema)
+        except Refused as refusal:
+            await self.send_error(refusal.code, refusal.detail, ref=refusal.ref)
             return
         await getattr(self, "on_" + message["type"].replace("-", "_"))(message)
 
-    def start_guard(self):
-        self.refused = False
+    def start_listening(self):
+        self.listening = True
         self.bucket = TokenBucket(*conf.message_rate())
 
 
@@ -242,7 +80,6 @@ class CallRoomConsumer(GuardedConsumer):
     schema = ROOM_MESSAGES
 
     async def connect(self):
-        self.refused = True
         self.call_id = None
         self.participant_id = None
         self.admitted = False
@@ -252,16 +89,16 @@ class CallRoomConsumer(GuardedConsumer):
         if self.user is None or not self.user.is_authenticated:
             return await self.refuse(4401)
         try:
-            call, role = await database_sync_to_async(selectors.call_room_access)(
-                call_id=self.scope["url_route"]["kwargs"]["call_id"], user=self.user)
-        except NotFound:
+            call_id = uuid.UUID(self.scope["url_route"]["kwargs"]["call_id"])
+            call, role = await database_sync_to_async(selectors.call_room_access)(call_id=call_id, user=self.user)
+        except (ValueError, NotFound):
             return await self.refuse(4404)
         except Forbidden:
             return await self.refuse(4403)
         except CallOver:
             return await self.refuse(4410)
         self.call_id = str(call.pk)
-        self.start_guard()
+        self.start_listening()
         await self.send_message({"type": "hello", "call_id": self.call_id, "role": role,
                                  "max_participants": conf.max_participants(),
                                  "reconnect_grace_seconds": conf.reconnect_grace_seconds()})
@@ -404,7 +241,6 @@ class InboxConsumer(GuardedConsumer):
     schema = INBOX_MESSAGES
 
     async def connect(self):
-        self.refused = True
         self.groups_joined: list[str] = []
         await self.accept()
         self.user = self.scope.get("user")
@@ -416,7 +252,7 @@ class InboxConsumer(GuardedConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await database_sync_to_async(services.inbox_socket_open)(user=self.user, channel_name=self.channel_name)
-        self.start_guard()
+        self.start_listening()
         await self.send_message({"type": "hello", "user_id": self.user.pk})
         await self.after_connect()
 
@@ -463,7 +299,7 @@ class StationConsoleConsumer(InboxConsumer):
     schema = CONSOLE_MESSAGES
 
     async def authorised(self) -> bool:
-        self.unit_id = self.scope["url_route"]["kwargs"]["unit_id"]
+        self.unit_id = int(self.scope["url_route"]["kwargs"]["unit_id"])
         return await database_sync_to_async(services.console_may_open)(user=self.user, unit_id=self.unit_id)
 
     def wanted_groups(self) -> list[str]:
@@ -481,3 +317,11 @@ class StationConsoleConsumer(InboxConsumer):
         except ServiceError as exc:
             return await self.send_error(exc.code, exc.detail, ref="admit")
         await self.send_message({"type": "admit-ok", "call_id": message["call_id"], "admitted": admitted})
+
+
+class NoSuchRouteConsumer(AsyncWebsocketConsumer):
+    """Any other /ws/ path (a console of unit "abc", a typo): closed as not found, not failed."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=4404)

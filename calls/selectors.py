@@ -6,6 +6,7 @@ import math
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ class CallOver(ServiceError):
 def call_get(*, call_id) -> Call:
     try:
         return Call.objects.select_related("booking", "booking__item", "host_unit").get(pk=call_id)
-    except (Call.DoesNotExist, ValueError, TypeError):
+    except (Call.DoesNotExist, ValueError, TypeError, ValidationError):  # ValidationError: not a UUID
         raise NotFound(_("找不到该通话。"))
 
 
@@ -92,6 +93,25 @@ def invitation_for(*, call: Call, user) -> CallInvitation | None:
         if row.status == CallInvitation.Status.RINGING:
             return row
     return rows[0] if rows else None
+
+
+def call_known_to(*, call: Call, user) -> bool:
+    """Whether the user has anything to do with this call: a place in its room, its log, an invitation, a past
+    place. To anybody else it does not exist (404, not 403: an id must not confirm that a call is there)."""
+    if not user or not user.is_authenticated:
+        return False
+    if call_room_role(call=call, user=user) is not None or may_view(call=call, user=user):
+        return True
+    return (CallInvitation.objects.filter(call=call, user=user).exists()
+            or Participant.objects.filter(call=call, user=user).exists())
+
+
+def call_get_for_user(*, call_id, user) -> Call:
+    """The call if `call_known_to` the user, else NotFound."""
+    call = call_get(call_id=call_id)
+    if not call_known_to(call=call, user=user):
+        raise NotFound(_("找不到该通话。"))
+    return call
 
 
 def call_room_access(*, call_id, user) -> tuple[Call, str]:

@@ -11,5 +11,4 @@ urlpatterns = [
     path("calls/<uuid:call_id>/accept/", api.CallAnswerApi.as_view(), name="call-accept"),
     path("calls/<uuid:call_id>/decline/", api.CallDeclineApi.as_view(), name="call-decline"),
     path("calls/<uuid:call_id>/hangup/", api.CallHangupApi.as_view(), name="call-hangup"),
-    path("calls/<uuid:call_id>/case/", api.CallCaseApi.as_view(), name="call-case"),
 ]

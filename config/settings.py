@@ -156,29 +156,11 @@ if DATABASE_REPLICA_URL:
 # --- Redis: channel layer, Celery broker, cache ----------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    # Pub/sub by default: one PUBLISH per relayed message instead of the list layer's serial BZPOPMIN loop
-    # (calls/channel_layer.py says what it gives up). CHANNEL_LAYER=list keeps the old layer for comparison.
-    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
-    if CHANNEL_LAYER not in ("pubsub", "list"):
-        raise ImproperlyConfigured(f"CHANNEL_LAYER must be pubsub or list, got {CHANNEL_LAYER!r}")
-    # redis-py 8 reads with a 5 s socket timeout and pools at most 100 connections: the list layer's 5 s
-    # BZPOPMIN then times out under load and kills sockets, and a burst of joins on one Daphne exceeds the
-    # pool. Both measured with bench/signaling.py.
-    _channel_redis_host = {"address": REDIS_URL, "socket_timeout": 30,
-                           "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", default=1000, minimum=10)}
-    if CHANNEL_LAYER == "pubsub":
-        CHANNEL_LAYERS = {"default": {"BACKEND": "calls.channel_layer.PubSubChannelLayer", "CONFIG": {
-            "hosts": [_channel_redis_host], "prefix": env.str("CHANNEL_PREFIX", default="vc")}}}
-    else:
-        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-            "hosts": [_channel_redis_host],
-            "capacity": 500,
-            # Every socket of one Daphne process shares one Redis key ("specific.<process>!"), and
-            # channels-redis checks the capacity against that key: 500 would cap a whole process.
-            "channel_capacity": {"specific.*": env_int("CHANNEL_PROCESS_CAPACITY", default=10000, minimum=100)},
-            "expiry": 30,
-            "prefix": env.str("CHANNEL_PREFIX", default="vc"),
-        }}}
+    # channels-redis' pub/sub layer, as documented: one PUBLISH per relayed message, pushed to the receiving
+    # process. Delivery is at most once and there is no per-channel capacity; room state lives in the
+    # database, not in messages, and every socket is rate-limited (docs/signaling.md).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
+        "hosts": [REDIS_URL], "prefix": env.str("CHANNEL_PREFIX", default="vc")}}}
     _cache_prefix = env.str("CACHE_PREFIX", default="vc")
     CACHES = {
         # Recomputable values only (slot answers, versions, checklists): django-redis's documented

@@ -1,7 +1,7 @@
 """API routes of reviews (mounted under /api/v1/)."""
 from django.urls import path
 
-from reviews import api, letters_api
+from reviews import api, call_case_api, letters_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/<int:case_id>/letter.pdf", letters_api.CaseLetterApi.as_view(), name="case-letter"),
     path("cases/<int:case_id>/seal-signature/", letters_api.CaseSealSignatureApi.as_view(),
          name="case-seal-signature"),
+    path("calls/<uuid:call_id>/case/", call_case_api.CallCaseApi.as_view(), name="call-case"),
     path("reviews/queue/", api.ReviewQueueApi.as_view(), name="review-queue"),
     path("stats/", api.StatsApi.as_view(), name="review-stats"),
 ]

@@ -102,9 +102,7 @@ def booking_create(*, booked_by: User, unit: Unit, item: ServiceItem, starts_at,
             BookingEvent.objects.create(booking=booking, from_status="", to_status=BookingStatus.BOOKED,
                                         actor=booked_by,
                                         reason=_("代办预约") if booking.is_proxy_booking else _("预约"))
-            from calls.services import booking_call_create  # calls imports this module: import late
-
-            booking_call_create(booking=booking, new_booking=True)
+            # The booking's call is made by calls, from its post_save hook on Booking (calls/apps.py).
             notify_parties(booking, event="booked", kind="booking_confirmed", title=_("预约成功"),
                            body=_("%(unit)s %(time)s 视频办理“%(item)s”，请提前上传材料并准时进入候诊。")
                            % booking_summary(booking))

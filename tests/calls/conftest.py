@@ -156,6 +156,7 @@ class Socket:
         output = await self.communicator.receive_output(timeout)
         if output["type"] == "websocket.close":
             return {"type": "__closed__", "code": output.get("code")}
+        output["text"].encode("utf-8")  # a real text frame is UTF-8: a lone surrogate would fail the socket here
         message = json.loads(output["text"])
         self.log.append(message)
         return message
@@ -198,10 +199,11 @@ class Socket:
         await self.communicator.disconnect()
 
 
-async def open_socket(path: str, user: User | None = None, *, origin: str = "http://127.0.0.1") -> Socket:
+async def open_socket(path: str, user: User | None = None, *, origin: str = "http://127.0.0.1",
+                      host: str = "127.0.0.1", extra_headers: list | None = None) -> Socket:
     from config.asgi import application
 
-    headers = [(b"host", b"127.0.0.1")]
+    headers = [(b"host", host.encode()), *(extra_headers or [])]
     if origin:
         headers.append((b"origin", origin.encode()))
     if user is not None:

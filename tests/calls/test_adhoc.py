@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import Notification, User
 from calls import services
 from calls.models import Call, CallEvent, CallInvitation
+from config.errors import ServiceError
 from tests.calls.conftest import adb, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -148,7 +149,7 @@ async def test_unanswered_call_is_missed_after_60_seconds(calls_org):
     event = await adb(CallEvent.objects.get)(call=call, kind="missed", user=resident)
     assert event.at == start + timezone.timedelta(seconds=60)
     # Answering afterwards is refused; entering too.
-    with pytest.raises(services.ServiceError) as late:
+    with pytest.raises(ServiceError) as late:
         await adb(services.call_answer)(call_id=call.pk, user=resident, accept=True)
     assert late.value.code == "call_over"
     assert await (await open_socket(f"/ws/calls/{call.pk}/", resident)).closed() == 4410

@@ -99,7 +99,7 @@ def test_accept_and_decline_endpoints(calls_org_db):
     colleague = make_staff(o.workstation1, role=User.Role.REVIEWER)
     stranger = make_staff(o.workstation2, role=User.Role.REVIEWER)
     call = services.call_start(caller=caller, unit_ids=[o.workstation1.pk])
-    assert client_for(stranger).post(f"/api/v1/calls/{call.pk}/accept/").status_code == 403
+    assert client_for(stranger).post(f"/api/v1/calls/{call.pk}/accept/").status_code == 404
     accepted = client_for(reviewer).post(f"/api/v1/calls/{call.pk}/accept/")
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     assert client_for(reviewer).post(f"/api/v1/calls/{call.pk}/accept/").status_code == 200  # idempotent
@@ -152,7 +152,7 @@ def test_missed_shows_on_read_and_missed_calls_list_first(calls_org_db):
     assert api.get("/api/v1/calls/", {"date": "yesterday"}).status_code == 400
     # Staff of an unrelated unit see neither the list entry nor the detail.
     outsider = client_for(make_staff(o.station2a))
-    assert outsider.get(f"/api/v1/calls/{missed.pk}/").status_code == 403
+    assert outsider.get(f"/api/v1/calls/{missed.pk}/").status_code == 404
 
 
 def test_call_detail_shows_participants_durations_and_events(calls_org_db):
@@ -204,10 +204,10 @@ def test_invite_by_unit_and_refusals(calls_org_db):
     assert refused.status_code == 403 and refused.json()["code"] == "call_not_allowed"
     not_staff = api.post(f"/api/v1/calls/{call.pk}/invite/", {"user_id": make_resident(o).pk}, format="json")
     assert not_staff.status_code == 400
-    # An agent of another station, not in the call, may not invite.
+    # An agent of another station, not in the call, may not invite: for them the call does not exist.
     other = client_for(make_staff(o.station1b))
     assert other.post(f"/api/v1/calls/{call.pk}/invite/", {"unit_id": o.department.pk},
-                      format="json").status_code == 403
+                      format="json").status_code == 404
     # A reviewer of the invited unit accepts by entering the room.
     reviewer = make_staff(o.workstation1, role=User.Role.REVIEWER)
     joined = services.call_room_join(call_id=call.pk, user=reviewer, channel_name="specific.v!1")
@@ -244,7 +244,7 @@ def test_ice_servers_default_empty_and_coturn_credentials(calls_org_db, settings
         body = api.get("/api/v1/calls/ice-servers/", {"call": str(booking.call.pk)}).json()
     assert body["ttl"] >= 75 * 60
     stranger = client_for(make_resident(o))
-    assert stranger.get("/api/v1/calls/ice-servers/", {"call": str(booking.call.pk)}).status_code == 403
+    assert stranger.get("/api/v1/calls/ice-servers/", {"call": str(booking.call.pk)}).status_code == 404
 
 
 def test_sweep_frees_places_of_a_dead_process_and_beat_runs_it(calls_org_db):

@@ -1,6 +1,7 @@
 """The call room over real sockets: who may enter, the waiting room, signaling, limits, reconnection."""
 import asyncio
 import json
+import uuid
 
 import pytest
 from django.test import override_settings
@@ -8,6 +9,7 @@ from django.test import override_settings
 from accounts.models import User
 from bookings.models import Booking, BookingEvent, Material
 from calls.models import Call, CallEvent, Participant
+from config.errors import ServiceError
 from tests.calls.conftest import adb, make_booking, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -241,7 +243,7 @@ async def test_offer_answer_candidate_go_to_the_named_peer_only(calls_org):
     assert candidate["from"] == rj["participant_id"] and candidate["sdpMLineIndex"] == 0
     assert not [m for m in await ags.drain() if m["type"] in signaling]
     # Unknown peer: an error back, nothing relayed.
-    await rs.send({"type": "offer", "to": "not-a-peer", "sdp": "x"})
+    await rs.send({"type": "offer", "to": str(uuid.uuid4()), "sdp": "x"})
     assert (await rs.expect("error"))["code"] == "unknown_peer"
     # Chat goes to everyone admitted.
     await ags.send({"type": "chat", "text": "您好，请出示身份证"})
@@ -270,6 +272,7 @@ async def test_bad_messages_get_an_error_and_the_room_survives(calls_org):
         (json.dumps({"type": "error"}), "unknown_type"),
         (json.dumps({"type": "offer", "sdp": "x"}), "missing_field"),
         (json.dumps({"type": "offer", "to": 5, "sdp": "x"}), "bad_field"),
+        (json.dumps({"type": "offer", "to": "not-a-peer", "sdp": "x"}), "bad_field"),
         (json.dumps({"type": "ice-candidate", "to": aj["participant_id"], "sdpMLineIndex": True}), "bad_field"),
         (json.dumps({"type": "media-state"}), "missing_field"),
         (json.dumps({"type": "media-state", "connection": "teleported"}), "bad_field"),
@@ -330,7 +333,7 @@ async def test_fifth_participant_is_refused_with_an_sfu_message(calls_org):
     fourth = await room(call_id, county)
     await fourth.join()
     # Inviting a fifth is refused at the API, and joining as a fifth is refused in the room.
-    with pytest.raises(services.ServiceError) as refused:
+    with pytest.raises(ServiceError) as refused:
         await adb(services.call_invite)(call_id=call_id, actor=agent, user_id=city.pk)
     assert refused.value.code == "room_full" and "SFU" in str(refused.value.detail)
     fifth = await room(call_id, second_agent)

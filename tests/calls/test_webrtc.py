@@ -46,7 +46,11 @@ def _sqlite_file_url(tmp_path_factory):
 def server_env(transactional_db, request):
     if connection.vendor == "postgresql":
         db = connection.settings_dict
-        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        host = db["HOST"] or db.get("OPTIONS", {}).get("host") or "127.0.0.1"
+        if host.startswith("/"):  # the Unix socket: the way to the host's PostgreSQL from a network namespace
+            url = f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
+        else:
+            url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
         var_dir = tempfile.mkdtemp(prefix="daphne-var-")
     else:
         url = request.getfixturevalue("_sqlite_file_url")
@@ -114,7 +118,8 @@ async def prepare(daphnes, env, name: str) -> dict:
 
 def scenario(env, name: str) -> dict:
     out = subprocess.run([sys.executable, "-m", "tests.calls.webrtc_scenario", name], cwd=ROOT, env=env,
-                         check=True, capture_output=True, timeout=60)
+                         capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
     return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
 
@@ -172,6 +177,7 @@ async def test_cut_socket_rejoins_and_the_peers_reconnect(daphnes, server_env):
         # Back on a new socket (on the other Daphne when there are two), same participant id.
         resident.url = resident.url.replace(daphnes[-1].base_url.replace("http", "ws"),
                                             daphnes[0].base_url.replace("http", "ws"))
+        resident.origin = daphnes[0].base_url  # each test Daphne is its own origin (in production, one proxy's)
         old_id = resident.participant_id
         resident.messages.clear()
         for peer_id in list(resident.received):

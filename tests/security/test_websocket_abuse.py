@@ -52,13 +52,18 @@ async def test_flood_and_oversized_frames_are_dropped_and_the_socket_survives(ro
     started = time.monotonic()
     for n in range(300):
         await socket.send_json_to({"type": "ping", "ts": n})
-    replies = await drain(socket, timeout=1.0)
+    # Every ping gets one answer, a pong or a refusal: read all 300, however slow the machine is today.
+    pongs, limited = [], []
+    while len(pongs) + len(limited) < 300:
+        reply = await socket.receive_json_from(timeout=30)
+        if reply["type"] == "pong":
+            pongs.append(reply)
+        elif reply.get("code") == "rate_limited":
+            limited.append(reply)
     elapsed = time.monotonic() - started
-    pongs = [m for m in replies if m["type"] == "pong"]
-    limited = [m for m in replies if m.get("code") == "rate_limited"]
+    # The bucket's rule, whatever the machine's speed: the burst, plus what refilled while the flood lasted.
     assert 40 <= len(pongs) <= 40 + 20 * elapsed + 1, (len(pongs), elapsed)
-    assert len(limited) >= 150
-    assert len(pongs) + len(limited) == 300
+    assert limited and await socket.receive_nothing(timeout=0.5)  # and nothing more than one answer each
     assert limited[0]["detail"]
 
     # Oversized frame (above CALL_MESSAGE_MAX_BYTES): dropped with an error, not parsed, not relayed.
