@@ -23,9 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {"tests", ".venv", "migrations", "node_modules", "var", "__pycache__", "static", "templates"}
-# Documented as public despite the underscore: Django's "Model _meta API" and a model instance's `_state`
-# (`adding`, `db`: the model instance reference, "Customizing model loading"); namedtuple's documented methods.
-DOCUMENTED_PRIVATE = {"_meta", "_state", "_asdict", "_replace", "_fields", "_make", "_field_defaults"}
+# Documented as public despite the underscore: Django's "Model _meta API"; namedtuple's documented methods.
+DOCUMENTED_PRIVATE = {"_meta", "_asdict", "_replace", "_fields", "_make", "_field_defaults"}
 _LIBRARY_PRIVATE = re.compile(r"(?:\.|\bdef\s+|\bclass\s+)(_[A-Za-z0-9]\w*)")
 
 
