@@ -192,7 +192,7 @@ class LedgerEntry(models.Model):
         return f"#{self.seq} {self.kind}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
+        if not kwargs.get("force_insert"):  # an entry is only ever inserted (the trigger refuses UPDATE too)
             raise LedgerImmutable("ledger entries cannot be updated")
         super().save(*args, **kwargs)
 

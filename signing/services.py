@@ -104,7 +104,7 @@ def ledger_append(*, kind: str, subject: str, payload: dict) -> LedgerEntry:
         entry = LedgerEntry(seq=last_seq + 1, kind=kind, subject=subject, payload=payload,
                             created_at=_iso(timezone.now()), prev_hash=last_hash)
         entry.entry_hash = crypto.sha256_hex(crypto.canonical(entry.hashed_content()))
-        entry.save()
+        entry.save(force_insert=True)
         return entry
 
 
