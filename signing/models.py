@@ -148,10 +148,10 @@ class ConfirmationCode(models.Model):
 
 class LedgerQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise LedgerImmutable("ledger entries cannot be updated")
+        raise LedgerImmutable("ledger entries and checkpoints cannot be updated")
 
     def delete(self):
-        raise LedgerImmutable("ledger entries cannot be deleted")
+        raise LedgerImmutable("ledger entries and checkpoints cannot be deleted")
 
 
 class LedgerImmutable(Exception):
@@ -205,7 +205,8 @@ class LedgerEntry(models.Model):
 
 
 class Checkpoint(models.Model):
-    """A signed Merkle root (RFC 6962) over the first `tree_size` ledger entries."""
+    """A signed Merkle root (RFC 6962) over the first `tree_size` ledger entries. Insert-only like the ledger (ORM
+    guards here; a trigger on PostgreSQL, migration 0004); a copy lives outside the database (checkpoint_store)."""
 
     tree_size = models.PositiveBigIntegerField(unique=True)
     root_hash = models.CharField(max_length=64)
@@ -214,6 +215,8 @@ class Checkpoint(models.Model):
     signature = models.TextField()
     ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="+")
 
+    objects = LedgerQuerySet.as_manager()
+
     class Meta:
         ordering = ["-tree_size"]
         verbose_name = _("账本检查点")
@@ -221,6 +224,14 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return f"checkpoint {self.tree_size}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerImmutable("ledger checkpoints cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutable("ledger checkpoints cannot be deleted")
 
     def signed_content(self) -> dict:
         return {"type": "ledger-checkpoint", "tree_size": self.tree_size, "root_hash": self.root_hash,

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from signing import crypto
+from signing import checkpoint_store, crypto
 from signing.models import CertificateAuthority, Checkpoint, LedgerEntry, Seal, SealedDecision, SealKeeper
 
 
@@ -106,7 +106,8 @@ def entry_hash_of(entry: LedgerEntry) -> str:
 
 
 def ledger_verify() -> dict:
-    """Recompute the whole chain and every checkpoint; name the first broken entry."""
+    """Recompute the whole chain and every checkpoint, compare the checkpoints with the exported ones (a deleted
+    checkpoint row shows there); name the first broken entry."""
     previous_hash, expected_seq, count = "0" * 64, 1, 0
     leaves: list[bytes] = []
     for entry in LedgerEntry.objects.order_by("seq").iterator(chunk_size=2000):
@@ -122,6 +123,7 @@ def ledger_verify() -> dict:
                     "reason": f"entry #{entry.seq} was altered: its content does not match its hash"}
         previous_hash, expected_seq = entry.entry_hash, expected_seq + 1
         leaves.append(crypto.merkle_leaf(entry.entry_hash))
+    database: dict[int, dict] = {}
     for checkpoint in Checkpoint.objects.select_related("ca").order_by("tree_size"):
         ca_cert = crypto.cert_from_pem(checkpoint.ca.cert_pem)
         if not crypto.bureau_verify(ca_cert, checkpoint.signed_content(), checkpoint.signature):
@@ -131,6 +133,10 @@ def ledger_verify() -> dict:
                 leaves[:checkpoint.tree_size]).hex() != checkpoint.root_hash:
             return {"ok": False, "broken_seq": checkpoint.tree_size, "entries": count,
                     "reason": f"the ledger no longer matches the signed checkpoint of size {checkpoint.tree_size}"}
+        database[checkpoint.tree_size] = _checkpoint_json(checkpoint)
+    problems = checkpoint_store.store_problems(database=database, leaves=leaves, ca_pem_of=ca_cert_pem)
+    if problems:
+        return {"ok": False, "broken_seq": None, "entries": count, "reason": "; ".join(problems)}
     return {"ok": True, "broken_seq": None, "entries": count, "reason": ""}
 
 
@@ -139,6 +145,20 @@ def _checkpoint_leaves(root_hash: str, tree_size: int) -> tuple[bytes, ...]:
     """The leaves under a signed root (keyed by the root: the same root means the same leaves)."""
     hashes = LedgerEntry.objects.filter(seq__lte=tree_size).order_by("seq").values_list("entry_hash", flat=True)
     return tuple(crypto.merkle_leaf(h) for h in hashes)
+
+
+def _exported_matches(document: dict) -> bool:
+    """The database's checkpoint is the one exported (remembered once seen: exported checkpoints never change;
+    verify_ledger reads the store afresh)."""
+    key = json.dumps(document, sort_keys=True)
+    if key not in _exported_seen:
+        if checkpoint_store.exported_checkpoint(document["tree_size"]) != document:
+            return False
+        _exported_seen.add(key)
+    return True
+
+
+_exported_seen: set[str] = set()
 
 
 def bureau_signed(ca_pem: str, payload: dict, signature: str) -> bool:
@@ -180,7 +200,9 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
         previous_hash = previous[0][0] if previous else None
     if entry.seq > 1 and previous_hash != entry.prev_hash:
         return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
-    info = {"seq": entry.seq, "entry_hash": entry.entry_hash}
+    # The entry itself goes with its proof: with the signed checkpoint it is a signing time the signer cannot choose
+    # (signing/revocation.py: ledger_time, the offline verifier's --proof).
+    info = {"seq": entry.seq, "entry_hash": entry.entry_hash, "entry": entry.hashed_content()}
     if checkpoint is _UNREAD:
         checkpoint = next(iter(Checkpoint.objects.raw(
             f"SELECT * FROM {Checkpoint._meta.db_table} WHERE tree_size >= %s ORDER BY tree_size DESC LIMIT 1",
@@ -192,6 +214,8 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
             if later.prev_hash != link or entry_hash_of(later) != later.entry_hash:
                 return False, _("账本记录 #%(seq)d 之后的链条断开。") % {"seq": later.seq}, info
             link = later.entry_hash
+        if any(size >= entry.seq for size in checkpoint_store.exported_sizes()):
+            return False, _("覆盖账本记录 #%(seq)d 的签名检查点已从数据库中删除。") % {"seq": entry.seq}, info
         return True, _("账本记录 #%(seq)d 存在，哈希链完整；将纳入下一个签名检查点。") % {"seq": entry.seq}, info
     # The caller's context may predate a CA added since (see trust_context): then ask again.
     ca = (trust or trust_context()).anchor(pk=checkpoint.ca_id) or trust_context().anchor(pk=checkpoint.ca_id)
@@ -211,6 +235,8 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
     info["inclusion_proof"] = [p.hex() for p in path]
     if not included:
         return False, _("账本记录 #%(seq)d 不在已签名的检查点中（账本被改动）。") % {"seq": entry.seq}, info
+    if not _exported_matches(info["checkpoint"]):
+        return False, _("数据库中的检查点与对外发布的检查点不一致。"), info
     return True, _("账本记录 #%(seq)d 存在，哈希链完整，已纳入签名检查点（共 %(size)d 条）。") % {
         "seq": entry.seq, "size": checkpoint.tree_size}, info
 
@@ -276,6 +302,7 @@ def verification_caches_clear() -> None:
     _trust = None
     pades.caches_clear()
     _ca_pems.clear()
+    _exported_seen.clear()
     for cached in (_checkpoint_leaves, _bureau_signature_ok, _audit_path, crypto.cert_from_pem):
         cached.cache_clear()
 
@@ -328,8 +355,9 @@ def _seal_for_cert(fingerprint: str) -> Seal | None:
     return Seal.objects.select_related("unit", "ca").filter(cert_fingerprint=fingerprint).first()
 
 
-def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None, trust) -> dict:
-    """Valid then, and not revoked then: by the seal register and by the CA's signed revocation list."""
+def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None, trust, untrusted_time=False) -> dict:
+    """Valid then, and not revoked then: by the seal register and by the CA's signed revocation list.
+    `untrusted_time`: `at` is only now (no ledger entry vouches for the signing time), so any revocation refuses."""
     if seal is None:
         return _check("certificate", False, _("签章证书不是本局签发的印章证书。"))
     if at is None:
@@ -340,8 +368,9 @@ def _certificate_check(*, seal: Seal | None, at: datetime.datetime | None, trust
         return _check("certificate", False, _("签署时签章证书不在有效期内（已过期或尚未生效）。"))
     revocations = [seal.revoked_at, trust.revoked_at(ca_pk=seal.ca_id, serial=cert.serial_number)]
     revoked_at = min((when for when in revocations if when is not None), default=None)
-    if revoked_at is not None and revoked_at <= at:
-        return _check("certificate", False, _("签署时签章证书已被吊销。"))
+    if revoked_at is not None and (revoked_at <= at or untrusted_time):
+        return _check("certificate", False, _("签章证书已被吊销，且没有可信的签署时间证明签署早于吊销。")
+                      if untrusted_time else _("签署时签章证书已被吊销。"))
     if revoked_at is not None:
         return _check("certificate", True, _("签署时证书有效；该印章已于 %(when)s 吊销，此前的决定仍然有效。") % {
             "when": revoked_at.isoformat(timespec="minutes")})
@@ -532,7 +561,7 @@ def letter_verify(*, pdf: bytes) -> dict:
     entry = sealed.ledger_entry if sealed else None
     if entry is None and record_sha:
         entry = LedgerEntry.objects.filter(subject=record_sha, kind__in=["approval", "rejection"]).first()
-    at = _at(entry, None) or facts.self_reported_at
+    at = _at(entry, None)  # the ledger's time, never the time the signer wrote into the signature
     fingerprint = facts.fingerprint
     seal = sealed.seal if sealed and sealed.seal.cert_fingerprint == fingerprint else _seal_for_cert(fingerprint)
     trust = trust_context(seal_ca=sealed.ca_version if sealed and seal is sealed.seal else None)
@@ -541,7 +570,8 @@ def letter_verify(*, pdf: bytes) -> dict:
     trusted = trust.trusted(facts, at or datetime.datetime.now(datetime.UTC))
     checks.append(_check("chain", trusted, _("证书链可追溯到医保局根证书。") if trusted
                          else _("签名证书不是由医保局根证书签发的（不受信任的根证书）。")))
-    checks.append(_certificate_check(seal=seal, at=at, trust=trust))
+    checks.append(_certificate_check(seal=seal, at=at or datetime.datetime.now(datetime.UTC), trust=trust,
+                                     untrusted_time=at is None))
 
     checks.append(_embedded_seal_signature_check(facts=facts, record=signed_record, canonical_record=canonical_record,
                                                  seal=seal))

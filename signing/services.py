@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.validators import mask_id_number
 from config.errors import Conflict, Forbidden, NotFound, ServiceError
 from config.logging import get_logger
-from signing import crypto, keys
+from signing import checkpoint_store, crypto, keys
 from signing.models import (
     CertificateAuthority,
     Checkpoint,
@@ -107,9 +107,19 @@ def ledger_append(*, kind: str, subject: str, payload: dict) -> LedgerEntry:
         return entry
 
 
-@transaction.atomic
 def checkpoint_create() -> Checkpoint | None:
-    """Sign the Merkle root over every entry so far (nothing to do when no entry was added since the last)."""
+    """Sign the Merkle root over every entry so far (nothing new when no entry was added since the last), then
+    write it outside the database once stored. Beat and the command call it outside any transaction; an exported
+    checkpoint missing from the database then means a deleted row, not a rolled-back one."""
+    checkpoint = _checkpoint_sign()
+    if checkpoint is not None:
+        document = checkpoint_store.checkpoint_document(checkpoint, checkpoint.ca.fingerprint)
+        checkpoint_store.checkpoint_export(document=document)
+    return checkpoint
+
+
+@transaction.atomic
+def _checkpoint_sign() -> Checkpoint | None:
     ca = ca_active()
     hashes = list(LedgerEntry.objects.order_by("seq").values_list("entry_hash", flat=True))
     if not hashes:

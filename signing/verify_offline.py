@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Verify a sealed decision letter offline, with nothing but the bureau's CA certificate (and optionally its CRL).
 
-    python signing/verify_offline.py letter.pdf --ca ca.pem [--crl crl.pem] [--json]
+    python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json]
 
 Needs pyHanko, cryptography, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks:
   1. the PDF signature is intact and covers the whole file (no later incremental update),
   2. the signing certificate chains to the given CA,
-  3. the certificate was valid at the signing time (and not revoked then, if a CRL is given),
+  3. the certificate was valid and not revoked at a trusted time (signing/revocation.py): a timestamp token's, or
+     the bureau's ledger entry for the letter (--proof: the `ledger` part of the online verification result);
+     the signer's own time is never believed. Without a current CRL the letter is not valid.
   4. the embedded seal record is signed by the CA and names this certificate,
   5. the SM2/SM3 seal signature over the embedded canonical record verifies.
 Exit status 0 when every check passes, 1 otherwise.
@@ -15,6 +17,8 @@ import argparse
 import base64
 import datetime
 import hashlib
+import importlib
+import importlib.util
 import io
 import json
 import os
@@ -23,6 +27,20 @@ import sys
 # Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+
+def _sibling(name: str):
+    """A Django-free module beside this file, imported by path when the script runs outside the project."""
+    try:
+        return importlib.import_module(f"signing.{name}")
+    except ImportError:
+        spec = importlib.util.spec_from_file_location(f"verify_offline_{name}", os.path.join(_HERE, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+revocation = _sibling("revocation")
 
 
 def _canonical(obj) -> bytes:
@@ -39,7 +57,18 @@ def _attachments(reader) -> dict:
     return {str(names[i]): names[i + 1].get_object()["/EF"]["/F"].get_object().data for i in range(0, len(names), 2)}
 
 
-def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None) -> tuple[bool, list[tuple[str, bool, str]]]:
+def _trusted_time(status, proof, pdf_sha256, ca):
+    """The signing time someone other than the signer vouches for: a valid timestamp token, else the ledger."""
+    stamp = getattr(status, "timestamp_validity", None)
+    if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
+        return revocation.TrustedTime(stamp.timestamp, "timestamp token"), ""
+    if proof is None:
+        return None, ""
+    return revocation.ledger_time(proof=proof, document_sha256=pdf_sha256, ca=ca, canonical=_canonical)
+
+
+def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, proof: dict | None = None,
+           now: datetime.datetime | None = None) -> tuple[bool, list[tuple[str, bool, str]]]:
     import gmssl_pyx
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
@@ -72,20 +101,9 @@ def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None) -> tuple[boo
                    "certificate chains to the given CA" if status.trusted else "certificate is not from this CA"))
 
     signer = x509.load_der_x509_certificate(status.signing_cert.dump())
-    valid_then = signer.not_valid_before_utc <= signed_at < signer.not_valid_after_utc
-    detail = f"valid at signing time {signed_at.isoformat(timespec='seconds')}" if valid_then \
-        else "certificate was not valid at the signing time"
-    if valid_then and crl_pem:
-        crl = x509.load_pem_x509_crl(crl_pem)
-        if not crl.is_signature_valid(ca.public_key()):
-            valid_then, detail = False, "the CRL is not signed by this CA"
-        else:
-            revoked = crl.get_revoked_certificate_by_serial_number(signer.serial_number)
-            if revoked is not None and revoked.revocation_date_utc <= signed_at:
-                valid_then, detail = False, "certificate was revoked before the signing time"
-            elif revoked is not None:
-                detail += f"; revoked later ({revoked.revocation_date_utc.date()}), so the letter stays valid"
-    checks.append(("certificate", valid_then, detail))
+    trusted, why_not = _trusted_time(status, proof, hashlib.sha256(pdf).hexdigest(), ca)
+    valid_then, detail = revocation.certificate_status(cert=signer, ca=ca, crl_pem=crl_pem, trusted=trusted, now=now)
+    checks.append(("certificate", valid_then, f"{detail}; {why_not}" if why_not else detail))
 
     files = _attachments(reader) if whole else {}
     try:
@@ -115,7 +133,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a sealed decision letter offline.")
     parser.add_argument("letter")
     parser.add_argument("--ca", required=True, help="the bureau CA certificate (PEM)")
-    parser.add_argument("--crl", help="the bureau's certificate revocation list (PEM), optional")
+    parser.add_argument("--crl", help="the bureau's current certificate revocation list (PEM)")
+    parser.add_argument("--proof", help="the letter's ledger proof (JSON), a trusted signing time")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     with open(args.letter, "rb") as handle:
@@ -126,8 +145,13 @@ def main(argv=None) -> int:
     if args.crl:
         with open(args.crl, "rb") as handle:
             crl_pem = handle.read()
+    proof = None
+    if args.proof:
+        with open(args.proof, "rb") as handle:
+            proof = json.load(handle)
+        proof = proof.get("ledger", proof)
     try:
-        ok, checks = verify(pdf, ca_pem, crl_pem)
+        ok, checks = verify(pdf, ca_pem, crl_pem, proof)
     except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
         ok, checks = False, [("intact", False, f"cannot verify: {exc}")]
     if args.json:
