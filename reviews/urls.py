@@ -1,7 +1,7 @@
 """API routes of reviews (mounted under /api/v1/)."""
 from django.urls import path
 
-from reviews import api
+from reviews import api, seal_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/decision/", api.CaseDecisionApi.as_view(), name="case-decision"),
     path("cases/<int:pk>/decision/confirmation/", api.CaseDecisionConfirmationApi.as_view(),
          name="case-decision-confirmation"),
+    path("cases/<int:case_id>/seal-signature", seal_api.CaseSesSignatureApi.as_view(), name="case-seal-signature-ses"),
     path("reviews/queue/", api.ReviewQueueApi.as_view(), name="review-queue"),
     path("stats/", api.StatsApi.as_view(), name="review-stats"),
 ]

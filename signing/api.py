@@ -108,10 +108,20 @@ class VerifyApi(APIView):
             "signature": serializers.FileField(required=False),
             "record": serializers.FileField(required=False),
             "code": serializers.CharField(required=False),
+            "ses": serializers.FileField(required=False),
+            "document": serializers.FileField(required=False),
         })},
         responses={200: VerificationResult},
     )
     def post(self, request):
+        if "ses" in request.FILES:  # a GB/T 38540 SES_Signature with the document it signs
+            from signing.ses_verify import ses_verify
+
+            ses, document = request.FILES["ses"], request.FILES.get("document")
+            if document is None or max(ses.size, document.size) > MAX_UPLOAD_BYTES:
+                raise ServiceError(_("请同时上传电子签章数据（.ses）和它所签的文档（不超过 10 MB）。"),
+                                   code="missing_part")
+            return Response(ses_verify(ses=ses.read(), document=document.read()))
         letter = request.FILES.get("letter")
         if letter is not None:
             if letter.size > MAX_UPLOAD_BYTES:

@@ -15,6 +15,10 @@ class CertificateAuthority(models.Model):
     active = models.BooleanField(_("当前使用"), default=True)
     crl_number = models.PositiveIntegerField(_("CRL 序号"), default=0)
     crl_pem = models.TextField(_("证书吊销列表"), blank=True)
+    # The SM2 root, which is also the seal maker (制章者) of GB/T 38540: signs seal holders' SM2 certificates and
+    # every SESeal (signing/sm2_certs.py, signing/gbt38540.py).
+    sm2_cert_pem = models.TextField(_("SM2 制章者证书"), blank=True)
+    sm2_private_key = models.TextField(_("SM2 制章者私钥（加密）"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -56,6 +60,8 @@ class Seal(models.Model):
     sm2_private_key = models.TextField(_("SM2 私钥（加密）"))
     record = models.JSONField(_("印章记录"))
     record_signature = models.TextField(_("根证书对印章记录的签名"))
+    sm2_cert_pem = models.TextField(_("SM2 签章证书"), blank=True)
+    seseal_der = models.BinaryField(_("电子印章数据（GB/T 38540 SESeal）"), blank=True, default=b"")
     valid_from = models.DateTimeField(_("生效"))
     valid_until = models.DateTimeField(_("失效"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
@@ -249,6 +255,7 @@ class SealedDecision(models.Model):
     record = models.JSONField(_("审批记录"))
     record_hash = models.CharField(max_length=64, unique=True)
     sm2_signature = models.TextField(_("SM2 签章（base64 DER）"))
+    ses_signature = models.BinaryField(_("电子签章数据（GB/T 38540，决定书 PDF）"), blank=True, default=b"")
     letter_pdf = models.BinaryField(_("决定书 PDF"))
     letter_sha256 = models.CharField(max_length=64, unique=True)
     verification_code = models.CharField(_("核验码"), max_length=20, unique=True)

@@ -46,10 +46,19 @@ def certificate_status(*, cert: x509.Certificate, ca: x509.Certificate, crl_pem:
                        now: datetime.datetime | None = None) -> tuple[bool, str]:
     """Was `cert` valid and unrevoked when it signed? (ok, detail). Judged at the trusted time when there is one,
     else at `now` (a signature whose time nobody vouches for is only as good as the certificate is today)."""
+    return serial_status(serial=cert.serial_number, not_before=cert.not_valid_before_utc,
+                         not_after=cert.not_valid_after_utc, ca=ca, crl_pem=crl_pem, trusted=trusted, now=now)
+
+
+def serial_status(*, serial: int, not_before: datetime.datetime, not_after: datetime.datetime,
+                  ca: x509.Certificate, crl_pem: bytes | None, trusted: TrustedTime | None,
+                  now: datetime.datetime | None = None) -> tuple[bool, str]:
+    """certificate_status for a certificate `cryptography` cannot load whole (an SM2 one), by its serial number
+    on the bureau's CRL and its validity window."""
     now = now or datetime.datetime.now(datetime.UTC)
     at, when = (trusted.at, f"at {_stamp(trusted.at)} ({trusted.source})") if trusted else (
         now, f"now ({_stamp(now)}; the letter carries no trusted signing time)")
-    if not (cert.not_valid_before_utc <= at < cert.not_valid_after_utc):
+    if not (not_before <= at < not_after):
         return False, f"certificate was not valid {when}"
     if not crl_pem:
         return False, (f"certificate valid {when}, but its revocation status is unknown: no CRL was given, so the "
@@ -61,7 +70,7 @@ def certificate_status(*, cert: x509.Certificate, ca: x509.Certificate, crl_pem:
     problem = crl_problem(crl, ca, now)
     if problem:
         return False, problem
-    revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+    revoked = crl.get_revoked_certificate_by_serial_number(serial)
     if revoked is None:
         return True, f"certificate valid {when}; not on the CRL of {_stamp(crl.last_update_utc)}"
     revoked_at = revoked.revocation_date_utc

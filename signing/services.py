@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.validators import mask_id_number
 from config.errors import Conflict, Forbidden, NotFound, ServiceError
 from config.logging import get_logger
-from signing import checkpoint_store, crypto, keys
+from signing import checkpoint_store, crypto, keys, sm2_services
 from signing.models import (
     CertificateAuthority,
     Checkpoint,
@@ -71,6 +71,7 @@ def ca_create(*, name: str | None = None, replace: bool = False) -> CertificateA
         fingerprint=crypto.cert_fingerprint(cert), active=True,
     )
     crl_refresh(ca=ca)
+    ca = sm2_services.sm2_maker_ensure(ca=ca)
     ledger_append(kind=LedgerEntry.Kind.CA_CREATED, subject=ca.fingerprint,
                   payload={"name": name, "ca_sha256": ca.fingerprint})
     log.info("signing.ca_created", ca=ca.fingerprint)
@@ -202,6 +203,7 @@ def seal_issue(*, unit, key_backend: str = "file", pkcs11_token: str = "", valid
         record=record, record_signature=crypto.bureau_sign(ca_private_key(ca), record),
         valid_from=valid_from, valid_until=valid_until,
     )
+    seal = sm2_services.seal_sm2_issue(seal=seal)
     ledger_append(kind=LedgerEntry.Kind.SEAL_ISSUED, subject=serial,
                   payload={"seal_record_sha256": crypto.record_hash(record), "unit": unit.code,
                            "cert_sha256": seal.cert_fingerprint, "key_backend": key_backend,
@@ -573,6 +575,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
         bytes_reserved=PKCS11_BYTES_RESERVED if seal.key_backend == "pkcs11" else SIGNATURE_BYTES_RESERVED,
     )
     letter_sha = crypto.sha256_hex(letter)
+    ses_signature = sm2_services.letter_ses_signature(seal=seal, letter=letter, at=now)
     entry = ledger_append(
         kind=LedgerEntry.Kind.APPROVAL if record["decision"] == "approve" else LedgerEntry.Kind.REJECTION,
         subject=digest,
@@ -580,7 +583,8 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
                  "seal": seal.serial, "cert_sha256": seal.cert_fingerprint, "ca_sha256": ca.fingerprint,
                  "sealed_by": user.pk, "delegation": delegation.serial if delegation else None,
                  "verification_code": code, "letter_sha256": letter_sha,
-                 "sm2_signature_sha256": crypto.sha256_hex(sm2_signature)},
+                 "sm2_signature_sha256": crypto.sha256_hex(sm2_signature),
+                 "ses_signature_sha256": crypto.sha256_hex(ses_signature) if ses_signature else None},
     )
     try:
         # No savepoint: a duplicate fails the whole sealing anyway. Server-side binding (config/settings.py) sends
@@ -590,6 +594,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
                 case_id=case_id, decision=record["decision"], seal=seal, delegation=delegation, sealed_by=user,
                 record=record, record_hash=digest, sm2_signature=crypto.b64(sm2_signature), letter_pdf=letter,
                 letter_sha256=letter_sha, verification_code=code, ledger_entry=entry, sealed_at=now,
+                ses_signature=ses_signature,
             )
     except IntegrityError:
         raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed") from None

@@ -2,6 +2,7 @@
 """Verify a sealed decision letter offline, with nothing but the bureau's CA certificate (and optionally its CRL).
 
     python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json]
+    python signing/verify_offline.py letter.pdf --ses letter.ses --sm2-root maker.pem --ca ca.pem --crl crl.pem …
 
 Needs pyHanko, cryptography, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks:
   1. the PDF signature is intact and covers the whole file (no later incremental update),
@@ -18,7 +19,6 @@ import base64
 import datetime
 import hashlib
 import importlib
-import importlib.util
 import io
 import json
 import os
@@ -30,14 +30,11 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 
 def _sibling(name: str):
-    """A Django-free module beside this file, imported by path when the script runs outside the project."""
-    try:
-        return importlib.import_module(f"signing.{name}")
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(f"verify_offline_{name}", os.path.join(_HERE, f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+    """A Django-free module of this folder (signing/), importable as `signing.<name>` from the folder above."""
+    parent = os.path.dirname(_HERE)
+    if parent not in sys.path:
+        sys.path.append(parent)  # last: nothing there shadows an installed package
+    return importlib.import_module(f"signing.{name}")
 
 
 revocation = _sibling("revocation")
@@ -135,6 +132,8 @@ def main(argv=None) -> int:
     parser.add_argument("--ca", required=True, help="the bureau CA certificate (PEM)")
     parser.add_argument("--crl", help="the bureau's current certificate revocation list (PEM)")
     parser.add_argument("--proof", help="the letter's ledger proof (JSON), a trusted signing time")
+    parser.add_argument("--ses", help="a GB/T 38540 SES_Signature (.ses) over the file, checked instead of PAdES")
+    parser.add_argument("--sm2-root", help="the bureau's SM2 seal-maker certificate (PEM), with --ses")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     with open(args.letter, "rb") as handle:
@@ -151,7 +150,12 @@ def main(argv=None) -> int:
             proof = json.load(handle)
         proof = proof.get("ledger", proof)
     try:
-        ok, checks = verify(pdf, ca_pem, crl_pem, proof)
+        if args.ses:
+            ok, checks = _sibling("ses_offline").verify_ses(
+                ses=open(args.ses, "rb").read(), document=pdf, sm2_root_pem=open(args.sm2_root, "rb").read(),
+                ca_pem=ca_pem, crl_pem=crl_pem, proof=proof, canonical=_canonical)
+        else:
+            ok, checks = verify(pdf, ca_pem, crl_pem, proof)
     except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
         ok, checks = False, [("intact", False, f"cannot verify: {exc}")]
     if args.json:
