@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from config.errors import NotFound
 from reviews import selectors as review_selectors
 from signing.selectors import sealed_decision_for_case
-from signing.ses_verify import case_ses_signature
+from signing.ses_verify import case_letter_ofd, case_ses_signature
 
 
 class CaseSesSignatureApi(APIView):
@@ -27,5 +27,22 @@ class CaseSesSignatureApi(APIView):
             raise NotFound(_("该案件还没有 GB/T 38540 电子签章数据。"), code="no_ses_signature")
         response = HttpResponse(ses, content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="decision-{case_id}-{sealed.verification_code}.ses"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CaseLetterOfdApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="The sealed decision letter as OFD (GB/T 33190), signed per GB/T 38540",
+                   operation_id="case_letter_ofd", responses={(200, "application/ofd"): OpenApiTypes.BINARY})
+    def get(self, request, case_id: int):
+        review_selectors.case_get_for_user(user=request.user, case_id=case_id)
+        sealed = sealed_decision_for_case(case_id=case_id)
+        letter = case_letter_ofd(sealed=sealed) if sealed is not None else b""
+        if not letter:
+            raise NotFound(_("该案件还没有 OFD 格式的决定书。"), code="no_letter_ofd")
+        response = HttpResponse(letter, content_type="application/ofd")
+        response["Content-Disposition"] = f'attachment; filename="decision-{case_id}-{sealed.verification_code}.ofd"'
         response["Cache-Control"] = "private, no-store"
         return response

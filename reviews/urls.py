@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<int:pk>/decision/confirmation/", api.CaseDecisionConfirmationApi.as_view(),
          name="case-decision-confirmation"),
     path("cases/<int:case_id>/seal-signature", seal_api.CaseSesSignatureApi.as_view(), name="case-seal-signature-ses"),
+    path("cases/<int:case_id>/letter.ofd", seal_api.CaseLetterOfdApi.as_view(), name="case-letter-ofd"),
     path("reviews/queue/", api.ReviewQueueApi.as_view(), name="review-queue"),
     path("stats/", api.StatsApi.as_view(), name="review-stats"),
 ]

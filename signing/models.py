@@ -256,6 +256,8 @@ class SealedDecision(models.Model):
     record_hash = models.CharField(max_length=64, unique=True)
     sm2_signature = models.TextField(_("SM2 签章（base64 DER）"))
     ses_signature = models.BinaryField(_("电子签章数据（GB/T 38540，决定书 PDF）"), blank=True, default=b"")
+    letter_ofd = models.BinaryField(_("决定书 OFD"), blank=True, default=b"")
+    letter_ofd_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     letter_pdf = models.BinaryField(_("决定书 PDF"))
     letter_sha256 = models.CharField(max_length=64, unique=True)
     verification_code = models.CharField(_("核验码"), max_length=20, unique=True)

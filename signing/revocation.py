@@ -107,8 +107,8 @@ def merkle_inclusion_ok(*, leaf: bytes, index: int, tree_size: int, path: list[b
     return sn == 0 and r == root
 
 
-def ledger_time(*, proof: dict, document_sha256: str, ca: x509.Certificate,
-                canonical) -> tuple[TrustedTime | None, str]:
+def ledger_time(*, proof: dict, document_sha256: str, ca: x509.Certificate, canonical,
+                key: str = "letter_sha256") -> tuple[TrustedTime | None, str]:
     """The time of the bureau's ledger entry for this document, when a checkpoint signed by the CA includes it.
 
     `proof` is the `ledger` part of a verification result (GET /api/v1/signing/verify/?code=…): the entry's hashed
@@ -122,7 +122,7 @@ def ledger_time(*, proof: dict, document_sha256: str, ca: x509.Certificate,
         except InvalidSignature:
             return None, "the ledger checkpoint is not signed by this CA"
         entry_hash = hashlib.sha256(canonical(entry)).hexdigest()
-        if entry["payload"].get("letter_sha256") != document_sha256:
+        if entry["payload"].get(key) != document_sha256:
             return None, "the ledger entry is about another document"
         leaf = hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash)).digest()
         if not merkle_inclusion_ok(leaf=leaf, index=entry["seq"] - 1, tree_size=signed["tree_size"],

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.validators import mask_id_number
 from config.errors import Conflict, Forbidden, NotFound, ServiceError
 from config.logging import get_logger
-from signing import checkpoint_store, crypto, keys, sm2_services
+from signing import checkpoint_store, crypto, keys, ofd_letter, sm2_services
 from signing.models import (
     CertificateAuthority,
     Checkpoint,
@@ -576,6 +576,10 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     )
     letter_sha = crypto.sha256_hex(letter)
     ses_signature = sm2_services.letter_ses_signature(seal=seal, letter=letter, at=now)
+    letter_ofd = ofd_letter.letter_ofd(seal=seal, record=record, at=now, verification_code=code,
+                                       resident_name=resident_name or record["resident"]["name_masked"],
+                                       verification_url=verification_url(code))
+    letter_ofd_sha = crypto.sha256_hex(letter_ofd) if letter_ofd else ""
     entry = ledger_append(
         kind=LedgerEntry.Kind.APPROVAL if record["decision"] == "approve" else LedgerEntry.Kind.REJECTION,
         subject=digest,
@@ -584,7 +588,8 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
                  "sealed_by": user.pk, "delegation": delegation.serial if delegation else None,
                  "verification_code": code, "letter_sha256": letter_sha,
                  "sm2_signature_sha256": crypto.sha256_hex(sm2_signature),
-                 "ses_signature_sha256": crypto.sha256_hex(ses_signature) if ses_signature else None},
+                 "ses_signature_sha256": crypto.sha256_hex(ses_signature) if ses_signature else None,
+                 "letter_ofd_sha256": letter_ofd_sha or None},
     )
     try:
         # No savepoint: a duplicate fails the whole sealing anyway. Server-side binding (config/settings.py) sends
@@ -594,7 +599,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
                 case_id=case_id, decision=record["decision"], seal=seal, delegation=delegation, sealed_by=user,
                 record=record, record_hash=digest, sm2_signature=crypto.b64(sm2_signature), letter_pdf=letter,
                 letter_sha256=letter_sha, verification_code=code, ledger_entry=entry, sealed_at=now,
-                ses_signature=ses_signature,
+                ses_signature=ses_signature, letter_ofd=letter_ofd, letter_ofd_sha256=letter_ofd_sha,
             )
     except IntegrityError:
         raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed") from None

@@ -7,12 +7,13 @@ the one CRL revokes both); the letter's ledger proof (`--proof`) for a signing t
 import datetime
 import hashlib
 
-from signing import gbt38540, revocation, sm2_certs
+from signing import gbt38540, ofd, revocation, sm2_certs
 
 
 def verify_ses(*, ses: bytes, document: bytes, sm2_root_pem: bytes, ca_pem: bytes, crl_pem: bytes | None,
-               proof: dict | None = None, now: datetime.datetime | None = None,
-               canonical=None) -> tuple[bool, list[tuple[str, bool, str]]]:
+               proof: dict | None = None, now: datetime.datetime | None = None, canonical=None,
+               proof_of: tuple[str, bytes] | None = None) -> tuple[bool, list[tuple[str, bool, str]]]:
+    """`proof_of`: (ledger field, bytes) the ledger proof is about, when not the document itself (an OFD letter)."""
     from cryptography import x509
 
     try:
@@ -27,8 +28,10 @@ def verify_ses(*, ses: bytes, document: bytes, sm2_root_pem: bytes, ca_pem: byte
             import rfc8785
 
             canonical = rfc8785.dumps
-        trusted, why_not = revocation.ledger_time(proof=proof, document_sha256=hashlib.sha256(document).hexdigest(),
-                                                  ca=x509.load_pem_x509_certificate(ca_pem), canonical=canonical)
+        key, about = proof_of or ("letter_sha256", document)
+        trusted, why_not = revocation.ledger_time(proof=proof, document_sha256=hashlib.sha256(about).hexdigest(),
+                                                  ca=x509.load_pem_x509_certificate(ca_pem), canonical=canonical,
+                                                  key=key)
     validity = parsed.signer_cert["tbs_certificate"]["validity"]
     ok, detail = revocation.serial_status(
         serial=parsed.signer_cert.serial_number, not_before=validity["not_before"].native,
@@ -40,3 +43,15 @@ def verify_ses(*, ses: bytes, document: bytes, sm2_root_pem: bytes, ca_pem: byte
     detail += f" (the signer states {parsed.claimed_time.isoformat()})"
     checks.append(("certificate", ok, f"{detail}; {why_not}" if why_not else detail))
     return all(passed for _, passed, _ in checks), checks
+
+
+def verify_ofd(*, package: bytes, **trust) -> tuple[bool, list[tuple[str, bool, str]]]:
+    """An OFD letter: the package's structure and SM3 check values, then its SES_Signature over Signature.xml
+    (`trust`: verify_ses's sm2_root_pem, ca_pem, crl_pem, proof, now, canonical)."""
+    read = ofd.package_read(package)
+    checks = [("ofd_package", not read.problems, "; ".join(read.problems) or "package complete, check values match")]
+    if not read.signed_value:
+        return False, checks
+    ok, more = verify_ses(ses=read.signed_value, document=read.signature_xml,
+                          proof_of=("letter_ofd_sha256", package), **trust)
+    return ok and not read.problems, checks + more

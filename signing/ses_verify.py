@@ -1,4 +1,4 @@
-"""Reads: verify a GB/T 38540 SES_Signature (.ses) together with the document it signs, and the .ses of a case.
+"""Reads: verify a GB/T 38540 SES_Signature (.ses) with the document it signs, or an OFD letter; a case's .ses/.ofd.
 
 The signature checks are gbt38540's (the same the offline verifier runs); the time is the bureau's ledger entry
 for the document, never the signer's `timeInfo`; revocation, the signer's rights and the ledger are checked as for
@@ -9,7 +9,7 @@ import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from signing import crypto, gbt38540, sm2_certs
+from signing import crypto, gbt38540, ofd, sm2_certs
 from signing.models import CertificateAuthority, Seal, SealedDecision
 from signing.selectors import (
     CHECK_LABELS,
@@ -26,6 +26,7 @@ LABELS = {
     "seseal": N_("电子印章由医保局制章者签发"),
     "sm2_chain": N_("签章者 SM2 证书可追溯到医保局 SM2 根证书"),
     "document": N_("文档与签章数据中的杂凑值一致"),
+    "ofd_package": N_("OFD 文件结构完整，各部分的 SM3 校验值一致"),
 }
 FAILED = {
     "ses_signature": N_("SM2 签名验证失败。"),
@@ -38,6 +39,7 @@ PASSED = {
     "seseal": N_("电子印章由医保局制章者签名。"),
     "sm2_chain": N_("证书链有效。"),
     "document": N_("SM3 杂凑值一致。"),
+    "ofd_package": N_("OFD 文件各部分齐全，校验值一致。"),
 }
 
 
@@ -55,19 +57,44 @@ def _maker_root(parsed: gbt38540.Parsed):
     return None
 
 
+def _sealed_by(**lookup) -> SealedDecision | None:
+    return SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry").filter(**lookup).first()
+
+
 def ses_verify(*, ses: bytes, document: bytes) -> dict:
+    """A detached SES_Signature with the document it signs (the letter PDF, as served)."""
+    sealed = _sealed_by(letter_sha256=crypto.sha256_hex(document))
+    return _verify(ses=ses, document=document, sealed=sealed,
+                   bound=("ses_signature_sha256", crypto.sha256_hex(ses)))
+
+
+def ofd_verify(*, package: bytes) -> dict:
+    """An OFD letter: its structure and SM3 check values, then its SES_Signature over Signature.xml."""
+    read = ofd.package_read(package)
+    checks = [{"name": "ofd_package", "ok": not read.problems, "label": _(LABELS["ofd_package"]),
+               "detail": "; ".join(read.problems) if read.problems else _(PASSED["ofd_package"])}]
+    if not read.signed_value:
+        return _result(checks, None, None)
+    sha = crypto.sha256_hex(package)
+    return _verify(ses=read.signed_value, document=read.signature_xml, sealed=_sealed_by(letter_ofd_sha256=sha),
+                   bound=("letter_ofd_sha256", sha), checks=checks)
+
+
+def _verify(*, ses: bytes, document: bytes, sealed: SealedDecision | None, bound: tuple[str, str],
+            checks: list | None = None) -> dict:
+    """The SES checks, then the seal's certificate at the ledger's time, the signer's rights and the ledger entry,
+    which must record `bound` (payload key, SHA-256 of what was verified)."""
+    checks = checks or []
     try:
         parsed = gbt38540.parse(ses)
     except ValueError:
-        return _result([{"name": "ses_signature", "ok": False, "label": _(LABELS["ses_signature"]),
-                         "detail": _("不是 GB/T 38540 第 4 版电子签章数据。")}], None, None)
+        return _result([*checks, {"name": "ses_signature", "ok": False, "label": _(LABELS["ses_signature"]),
+                                  "detail": _("不是 GB/T 38540 第 4 版电子签章数据。")}], None, None)
     root = _maker_root(parsed)
     if root is None:
-        return _result([_ses_check("seseal", False)], None, None)
-    checks = [_ses_check(name, ok) for name, ok, _detail in gbt38540.signature_checks(parsed, document=document,
-                                                                                      root=root)]
-    sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry").filter(
-        letter_sha256=crypto.sha256_hex(document)).first()
+        return _result([*checks, _ses_check("seseal", False)], None, None)
+    checks += [_ses_check(name, ok) for name, ok, _detail in gbt38540.signature_checks(parsed, document=document,
+                                                                                       root=root)]
     seal = sealed.seal if sealed else Seal.objects.select_related("unit", "ca").filter(serial=parsed.es_id).first()
     if seal is not None and (seal.serial != parsed.es_id or seal.sm2_cert_pem != sm2_certs.to_pem(
             parsed.signer_cert.dump())):
@@ -81,7 +108,7 @@ def ses_verify(*, ses: bytes, document: bytes) -> dict:
         return _result(checks, None, None)
     checks.append(_signer_checks(sealed=sealed, at=at))
     ok, detail, ledger = ledger_entry_check(sealed.ledger_entry)
-    if ok and sealed.ledger_entry.payload.get("ses_signature_sha256") != crypto.sha256_hex(ses):
+    if ok and sealed.ledger_entry.payload.get(bound[0]) != bound[1]:
         ok, detail = False, _("该电子签章数据不是账本中登记的那一份。")
     checks.append({"name": "ledger", "ok": ok, "label": _(CHECK_LABELS["ledger"]), "detail": detail})
     return _result(checks, decision_public_summary(sealed), ledger)
@@ -89,3 +116,7 @@ def ses_verify(*, ses: bytes, document: bytes) -> dict:
 
 def case_ses_signature(*, sealed: SealedDecision) -> bytes:
     return bytes(sealed.ses_signature or b"")
+
+
+def case_letter_ofd(*, sealed: SealedDecision) -> bytes:
+    return bytes(sealed.letter_ofd or b"")

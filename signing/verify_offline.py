@@ -3,6 +3,7 @@
 
     python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json]
     python signing/verify_offline.py letter.pdf --ses letter.ses --sm2-root maker.pem --ca ca.pem --crl crl.pem …
+    python signing/verify_offline.py letter.ofd --ofd --sm2-root maker.pem --ca ca.pem --crl crl.pem …
 
 Needs pyHanko, cryptography, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks:
   1. the PDF signature is intact and covers the whole file (no later incremental update),
@@ -133,7 +134,8 @@ def main(argv=None) -> int:
     parser.add_argument("--crl", help="the bureau's current certificate revocation list (PEM)")
     parser.add_argument("--proof", help="the letter's ledger proof (JSON), a trusted signing time")
     parser.add_argument("--ses", help="a GB/T 38540 SES_Signature (.ses) over the file, checked instead of PAdES")
-    parser.add_argument("--sm2-root", help="the bureau's SM2 seal-maker certificate (PEM), with --ses")
+    parser.add_argument("--ofd", action="store_true", help="the file is an OFD letter (checked with --sm2-root)")
+    parser.add_argument("--sm2-root", help="the bureau's SM2 seal-maker certificate (PEM), with --ses or --ofd")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     with open(args.letter, "rb") as handle:
@@ -150,10 +152,12 @@ def main(argv=None) -> int:
             proof = json.load(handle)
         proof = proof.get("ledger", proof)
     try:
-        if args.ses:
-            ok, checks = _sibling("ses_offline").verify_ses(
-                ses=open(args.ses, "rb").read(), document=pdf, sm2_root_pem=open(args.sm2_root, "rb").read(),
-                ca_pem=ca_pem, crl_pem=crl_pem, proof=proof, canonical=_canonical)
+        if args.ses or args.ofd:
+            trust = {"sm2_root_pem": open(args.sm2_root, "rb").read(), "ca_pem": ca_pem, "crl_pem": crl_pem,
+                     "proof": proof, "canonical": _canonical}
+            ses_offline = _sibling("ses_offline")
+            ok, checks = ses_offline.verify_ofd(package=pdf, **trust) if args.ofd else ses_offline.verify_ses(
+                ses=open(args.ses, "rb").read(), document=pdf, **trust)
         else:
             ok, checks = verify(pdf, ca_pem, crl_pem, proof)
     except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
