@@ -50,6 +50,7 @@ def trust_bundle() -> dict:
     return {
         "ca_certificate": ca.cert_pem,
         "ca_sha256": ca.fingerprint,
+        "sm2_root_certificate": ca.sm2_cert_pem or None,  # the GB/T 38540 seal maker (docs/signing-gbt38540.md)
         "crl": ca.crl_pem,
         "revoked": revoked,
         "checkpoint": _checkpoint_json(checkpoint) if checkpoint else None,

@@ -96,3 +96,13 @@ def test_letter_verification_sees_a_deleted_checkpoint(sealed):
     result = letter_verify(pdf=bytes(sealed.letter_pdf))
     ledger = next(check for check in result["checks"] if check["name"] == "ledger")
     assert not result["valid"] and not ledger["ok"] and "删除" in ledger["detail"]
+
+
+def test_command_exports_checkpoints_made_before_the_store(checkpointed, checkpoint_store_dir):
+    import io
+
+    (checkpoint_store_dir / f"{checkpointed.tree_size:012d}.json").unlink()
+    ledger_append(kind=LedgerEntry.Kind.KEEPER_GRANTED, subject="later", payload={})
+    call_command("signing_checkpoint", "--export-all", stdout=io.StringIO())
+    assert checkpoint_store.exported_sizes() == [checkpointed.tree_size, checkpointed.tree_size + 1]
+    assert ledger_verify()["ok"]
