@@ -131,15 +131,21 @@ class Parsed:
 
 
 def parse(der: bytes) -> Parsed:
-    """ValueError when the bytes are not a version 4 SES_Signature."""
-    signature = SESSignature.load(der, strict=True)
-    seal = signature["to_sign"]["eseal"]
-    header = seal["e_seal_info"]["header"]
+    """ValueError when the bytes are not a version 4 SES_Signature (everything is decoded here, so that a
+    malformed part fails now and not in a later check)."""
+    try:
+        signature = SESSignature.load(der, strict=True)
+        signature.native  # noqa: B018 - decodes every field
+        seal = signature["to_sign"]["eseal"]
+        header = seal["e_seal_info"]["header"]
+        signer, maker = sm2_certs.from_pem(signature["cert"].native), sm2_certs.from_pem(seal["cert"].native)
+        signer.native, maker.native  # noqa: B018
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError(f"malformed SES_Signature: {exc}") from None
     if (header["id"].native, header["version"].native) != (SES_ID, SES_VERSION) or \
             signature["to_sign"]["version"].native != SES_VERSION:
         raise ValueError("not a GB/T 38540 version 4 signature")
-    return Parsed(signature, seal, sm2_certs.from_pem(signature["cert"].native),
-                  sm2_certs.from_pem(seal["cert"].native))
+    return Parsed(signature, seal, signer, maker)
 
 
 def _sm2_ok(cert, message: bytes, signature: bytes, algorithm) -> bool:

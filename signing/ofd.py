@@ -161,6 +161,13 @@ def _find(root, path: str) -> str | None:
 
 def package_read(data: bytes) -> Package:
     try:
+        return _package_read(data)
+    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError, RuntimeError, NotImplementedError):
+        return Package(problems=("the OFD package cannot be read",))
+
+
+def _package_read(data: bytes) -> Package:
+    try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = set(archive.namelist())
         read = archive.read

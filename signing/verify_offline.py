@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Verify a sealed decision letter offline, with nothing but the bureau's CA certificate (and optionally its CRL).
+"""Verify a sealed letter offline, with the bureau's CA certificate, its current CRL and the letter's ledger proof.
 
     python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json]
     python signing/verify_offline.py letter.pdf --ses letter.ses --sm2-root maker.pem --ca ca.pem --crl crl.pem …
