@@ -130,6 +130,8 @@ def test_online_verification_of_the_ses_with_its_document(sealed):
     changed = ses_verify(ses=ses, document=letter + b" ")
     assert not changed["valid"] and {c["name"]: c["ok"] for c in changed["checks"]}["document"] is False
     assert not ses_verify(ses=b"\x30\x03\x02\x01\x04", document=letter)["valid"]
+    for broken in (ses[:200], ses[:-5], ses[:300] + bytes([ses[300] ^ 0xFF]) + ses[301:]):
+        assert not ses_verify(ses=broken, document=letter)["valid"]  # a failed verification, not an error
 
 
 def _upload(data: bytes, name: str):
