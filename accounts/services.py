@@ -6,10 +6,10 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import attempts
 from accounts.lockout import lockout_message, lockout_seconds
 from accounts.models import OneTimeCode, User
 from accounts.sms import send_sms
@@ -48,19 +48,18 @@ def otp_verify(*, phone: str, code: str) -> User:
         raise ServiceError(_("没有有效的验证码，请先获取验证码。"), code="otp_missing")
     if otp.expires_at <= now:
         raise ServiceError(_("验证码已过期，请重新获取。"), code="otp_expired")
-    if otp.failed_attempts >= settings.OTP_MAX_ATTEMPTS:
+    this_code = OneTimeCode.objects.filter(pk=otp.pk)
+    if not attempts.claim_try(this_code, limit=settings.OTP_MAX_ATTEMPTS):
         raise ServiceError(_("错误次数过多，该验证码已失效，请重新获取。"), code="otp_locked", status_code=429)
     if not check_password((code or "").strip(), otp.code_hash):
-        OneTimeCode.objects.filter(pk=otp.pk).update(failed_attempts=F("failed_attempts") + 1)
-        left = settings.OTP_MAX_ATTEMPTS - otp.failed_attempts - 1
+        left = attempts.tries_left(this_code, limit=settings.OTP_MAX_ATTEMPTS)
         if left <= 0:
             raise ServiceError(_("错误次数过多，该验证码已失效，请重新获取。"), code="otp_locked", status_code=429)
         raise ServiceError(_("验证码不正确，还可以再试 %(left)d 次。") % {"left": left}, code="otp_wrong",
                            extra={"attempts_left": left})
     with transaction.atomic():
-        # The conditional update makes the code single-use even under concurrent verifies.
-        claimed = OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now)
-        if not claimed:
+        # Single use even under concurrent verifies of the right code: only one request finds it unused.
+        if not attempts.use_up(this_code, now=now):
             raise ServiceError(_("该验证码已使用，请重新获取。"), code="otp_used")
         user, _created = User.objects.get_or_create(
             phone=phone, defaults={"username": f"r{phone}", "role": User.Role.RESIDENT}

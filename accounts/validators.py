@@ -36,6 +36,14 @@ def mask_id_number(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_name(name: str) -> str:
+    """张三丰 → 张**: enough for an agent to greet, not enough to identify in a screenshot."""
+    name = (name or "").strip()
+    if not name:
+        return "***"
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
 def normalize_mobile(value: str) -> str:
     """Return the 11-digit national form of a mainland mobile number, or raise ValidationError."""
     raw = (value or "").strip().replace(" ", "").replace("-", "")

@@ -9,10 +9,11 @@ Loads the organisation and catalog, creates the CA and a seal, then measures in 
   * SM2/SM3 signatures/s and verifications/s over a canonical approval record (gmssl-pyx, C);
   * full sealed letters/s: decision_seal = code check + seal/keeper checks + SM2 + render (reportlab)
     + PAdES with the visible seal (pyHanko) + ledger append, one transaction each;
-  * PDF verifications/s: letter_verify = every check (PAdES integrity and coverage, chain to the CA, certificate
-    and revocation at the ledger time, SM2, keeper/delegation, ledger entry and its inclusion proof), twice:
-      cold: everything the process keeps for verification is dropped before each letter (CA certificate and CRL,
-            certificate chains, checkpoint leaves, CA signatures over seal records): a process's first letter;
+  * PDF verifications/s: letter_verify = every check (pyHanko's validation of the PAdES signature at its trusted
+    (ledger) time: integrity, coverage, chain to the CA, certificate and CRL; the seal register, SM2, keeper/delegation,
+    ledger entry and its inclusion proof), twice:
+      cold: everything the process keeps for verification is dropped before each letter (CA certificates and
+            CRLs, checkpoint leaves, CA signatures over seal records): a process's first letter;
       warm: a running process that has verified some letter before; every letter verified is a different one
             (nothing about a particular letter is kept, so this is the realistic case and the target's);
   * bare pyHanko: the same visible PAdES signature on the same pre-rendered PDF, nothing else.
@@ -140,14 +141,14 @@ def main():
     print(f"full sealed letters       {rate(len(letters), full_s)}   render + SM2 + PAdES + ledger, 1 txn each")
 
     # Bare pyHanko on the same pre-rendered letter with the same key and seal picture.
-    pdf = letter_render(record=record(1), resident_name="张秀英", verification_code="A" * 16,
-                        verification_url="http://127.0.0.1:8000/verify/?code=" + "A" * 16,
-                        bureau_name="菏泽市医疗保障局", seal_serial=seal.serial)
+    rendered = letter_render(record=record(1), resident_name="张秀英", verification_code="A" * 16,
+                             verification_url="http://127.0.0.1:8000/verify/?code=" + "A" * 16,
+                             bureau_name="菏泽市医疗保障局", seal_serial=seal.serial)
     signer = keys.seal_pdf_signer(seal)
-    bare_sign(pdf=pdf, signer=signer, seal_png=bytes(seal.picture_png))
+    bare_sign(letter=rendered, signer=signer, seal_png=bytes(seal.picture_png))
     with Timer() as bare_s:
         for _ in range(args.letters):
-            bare_sign(pdf=pdf, signer=signer, seal_png=bytes(seal.picture_png))
+            bare_sign(letter=rendered, signer=signer, seal_png=bytes(seal.picture_png))
     print(f"bare pyHanko signing      {rate(args.letters, bare_s)}   same PDF, same key, same visible seal")
 
     # Verification. Beat signs a ledger checkpoint every 10 minutes: the letters are covered by one, as letters

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.validators import mask_name
 from bookings.models import ACTIVE_BOOKING_STATUSES, Booking, Material, MaterialRequirement
 from calls import conf
 from calls.models import Call, CallEvent, CallInvitation, InboxSocket, Participant
@@ -21,14 +22,6 @@ from stations.models import StaffMembership, Unit
 class CallOver(ServiceError):
     status_code = 410
     code = "call_over"
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张**: enough for an agent to greet, not enough to identify in a screenshot."""
-    name = (name or "").strip()
-    if not name:
-        return "***"
-    return name[0] + "*" * max(1, len(name) - 1)
 
 
 def call_get(*, call_id) -> Call:

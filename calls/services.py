@@ -783,7 +783,10 @@ def call_case_create(*, call_id, actor, item, form_data: dict | None = None) -> 
                     if call.kind == Call.Kind.AD_HOC else None)
         if resident is None:
             raise Conflict(_("只有呼叫参保人的临时通话可以转为案件；预约视频请从预约建立案件。"), code="no_resident")
-        case = case_create(actor=actor, resident=resident, item=item, unit_id=call.host_unit_id, form_data=form_data)
+        # She spoke with this unit in this call: the case may show her data. A missed call grants nothing.
+        spoke = call.participants.filter(user=resident, admitted_at__isnull=False).exists()
+        case = case_create(actor=actor, resident=resident, item=item, unit_id=call.host_unit_id, form_data=form_data,
+                           consent_via="call" if spoke else "")
         call.case_id = case.pk
         call.save(update_fields=["case_id"])
     return call

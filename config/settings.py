@@ -105,15 +105,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    # Under Daphne every concurrent request runs in its own thread with its own connection: without a pool,
-    # a burst opens one connection per request until PostgreSQL refuses ("too many clients"). Production
-    # sets DB_POOL_MAX_SIZE (psycopg's pool, Django >= 5.1): requests then wait briefly for a connection.
-    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", default=0)
+    # Under Daphne every concurrent request runs in its own thread with its own connection: without a pool, a
+    # burst opens one connection per request until PostgreSQL refuses ("too many clients"), and the threads'
+    # connections outlive the burst. So psycopg's pool is on by default: at most DB_POOL_MAX_SIZE connections
+    # per process, a request waits up to DB_POOL_TIMEOUT seconds for one and then answers 503
+    # (config/degraded.py). Size it so that every process's pool together stays well under the server's
+    # max_connections (100 by default: 2 Daphne + worker + beat at 10 each leave room for admin and
+    # migrations). DB_POOL_MAX_SIZE=0 turns the pool off, e.g. behind PgBouncer in transaction mode.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", default=10, minimum=0)
     if DB_POOL_MAX_SIZE:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE,
             "timeout": env_int("DB_POOL_TIMEOUT", default=10, minimum=1)}
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; each request returns its own
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -358,7 +362,20 @@ LOGGING = build_logging_config(level=env.str("LOG_LEVEL", default="INFO"), log_f
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="") or __import__("hashlib").sha256(
     ("signing-key-passphrase|" + SECRET_KEY).encode("utf-8")).hexdigest()
 SIGNING_BUREAU_NAME = env.str("SIGNING_BUREAU_NAME", default="菏泽市医疗保障局")
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address people reach the service at: QR codes on letters and links in messages point here. Production must
+# say it (a letter's QR code that points at a developer's machine cannot be taken back once sealed).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+if not PUBLIC_BASE_URL and REQUIRE_SECRET_KEY:
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be set in production (e.g. https://yibao.example.gov.cn)")
+PUBLIC_BASE_URL = PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PUBLIC_BASE_URL must start with http:// or https://, got {PUBLIC_BASE_URL!r}")
+# A TrueType font (or collection, with its member's index) for letters and seal pictures instead of the one
+# shipped in signing/fonts/.
+CJK_FONT = env.str("CJK_FONT", default="")
+CJK_FONT_INDEX = env_int("CJK_FONT_INDEX", default=0)
+if CJK_FONT and not Path(CJK_FONT).is_file():
+    raise ImproperlyConfigured(f"CJK_FONT names no file: {CJK_FONT!r}")
 SIGNING_PKCS11_MODULE = env.str("SIGNING_PKCS11_MODULE", default="/usr/lib/softhsm/libsofthsm2.so")
 SIGNING_PKCS11_PIN = env.str("SIGNING_PKCS11_PIN", default="")
 SIGNING_SEAL_VALIDITY_DAYS = env_int("SIGNING_SEAL_VALIDITY_DAYS", default=730)

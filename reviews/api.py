@@ -10,9 +10,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.models import User
 from accounts.permissions import IsAdministrator, IsStaffMember
-from bookings.models import Booking, Material, ServiceItem
+from bookings.models import Material
 from config.errors import NotFound, ServiceError
 from reviews import selectors, services
 from reviews.serializers import (
@@ -60,31 +59,9 @@ class CaseListCreateApi(GenericAPIView):
 
     @extend_schema(request=CaseCreateIn, responses={201: CaseDetailOut})
     def post(self, request):
-        if not request.user.is_staff_member:
-            raise ServiceError(_("只有工作人员可以建立案件。"), code="forbidden", status_code=403)
         data = CaseCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        booking = resident = item = None
-        if values.get("booking_id"):
-            booking = (Booking.objects.select_related("resident", "item").filter(pk=values["booking_id"]).first())
-            if booking is None:
-                raise NotFound(_("找不到该预约。"))
-        else:
-            resident = User.objects.filter(role=User.Role.RESIDENT)
-            if values.get("resident_id"):
-                resident = resident.filter(pk=values["resident_id"]).first()
-            elif values.get("resident_phone"):
-                resident = resident.filter(phone=values["resident_phone"]).first()
-            else:
-                resident = None
-            if resident is None:
-                raise NotFound(_("找不到该参保人。"))
-            item = ServiceItem.objects.filter(pk=values.get("item_id")).first() if values.get("item_id") else None
-            if item is None:
-                raise ServiceError(_("请选择服务事项。"), code="invalid")
-        case = services.case_create(actor=request.user, booking=booking, resident=resident, item=item,
-                                    unit_id=values.get("unit_id"), form_data=values.get("form_data"))
+        case = services.case_open(actor=request.user, **data.validated_data)
         return _detail(case, status.HTTP_201_CREATED)
 
 
@@ -134,6 +111,19 @@ class CaseMaterialAttachApi(GenericAPIView):
             raise NotFound(_("找不到该材料。"))
         services.case_material_attach(case=case, actor=request.user, material=material)
         return _detail(case, status.HTTP_201_CREATED)
+
+
+class CaseConsentApi(GenericAPIView):
+    """The resident consents (from her own phone), or the agent records her consent in a live call with her,
+    to the opening unit seeing her personal data through a walk-in case. Recorded in the case timeline."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseDetailOut
+
+    @extend_schema(request=None, responses=CaseDetailOut)
+    def post(self, request, pk: int):
+        case = selectors.case_get_for_user(user=request.user, case_id=pk)
+        return _detail(services.case_consent_grant(case=case, actor=request.user))
 
 
 class CaseClaimApi(GenericAPIView):

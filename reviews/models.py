@@ -30,6 +30,13 @@ class Tier(models.TextChoices):
     HEAD = "head", _("单位负责人")
 
 
+class ConsentVia(models.TextChoices):
+    RESIDENT = "resident", _("参保人在手机上确认")
+    LIVE_CALL = "live_call", _("视频通话中当面授权")
+    CALL = "call", _("由与参保人的通话建立")
+    EARLIER = "earlier", _("本规则施行前已提交")
+
+
 class Case(models.Model):
     """A resident's matter under review: opened from a booking or for a walk-in resident."""
 
@@ -81,6 +88,11 @@ class Case(models.Model):
     seal_reference = models.CharField(_("签章核验码"), max_length=120, blank=True)
     # The record a confirmation code was issued for: sealing needs the very same record (its hash is bound).
     pending_decision = models.JSONField(default=dict, blank=True)
+    # A walk-in case (no booking of the opening unit) shows its staff only the masked name, and takes no
+    # material from elsewhere, until the resident consents at that moment: on her own phone, or in a live call
+    # with the agent; a case made from a call with her at the opening unit counts as consented.
+    consent_at = models.DateTimeField(_("参保人授权时间"), null=True, blank=True)
+    consent_via = models.CharField(_("授权方式"), max_length=10, choices=ConsentVia.choices, blank=True)
     # Figures for the statistics, fixed when they become known.
     materials_count = models.PositiveSmallIntegerField(default=0)
     processing_days = models.FloatField(_("办理用时（工作日）"), null=True, blank=True)
@@ -113,10 +125,24 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=Q(due_at__isnull=True) | Q(sla_started_at__isnull=False), name="case_deadline_has_start"
             ),
+            models.CheckConstraint(
+                condition=Q(consent_at__isnull=True, consent_via="") | Q(consent_at__isnull=False, consent_via__gt=""),
+                name="case_consent_has_time_and_way",
+            ),
+            # Walk-in cases leave the draft only with the resident's consent (routing shows her data elsewhere).
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(booking__isnull=False) | Q(consent_at__isnull=False),
+                name="case_walk_in_submitted_with_consent",
+            ),
         ]
 
     def __str__(self):
         return f"#{self.pk} {self.item_id} {self.get_status_display()}"
+
+    @property
+    def resident_data_open(self) -> bool:
+        """Whether the staff of the opening unit may see the resident's personal data through this case."""
+        return self.booking_id is not None or self.consent_at is not None
 
     @property
     def is_decided(self) -> bool:
@@ -158,6 +184,7 @@ class CaseEvent(models.Model):
         REQUESTED_MORE = "requested_more", _("要求补充材料")
         MATERIAL_ADDED = "material_added", _("补充材料")
         DECIDED = "decided", _("作出决定")
+        CONSENTED = "consented", _("参保人授权查看个人信息")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=16, choices=Action.choices)

@@ -6,7 +6,7 @@ The rest of reviews never imports signing directly. The flow (signing/services.p
    (confirmation_issue);
 2. the reviewer decides with the code: decision_seal checks code, seal, keeper and delegation, signs the record
    (SM2 + the PAdES letter) and appends it to the ledger.
-Without signing (or with settings.SEALING_REQUIRED False and no code given) a decision goes through unsealed.
+With settings.SEALING_REQUIRED False and no code given, a decision goes through unsealed.
 """
 import datetime
 
@@ -14,58 +14,21 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.notifications import notification_send
 from config.errors import ServiceError
-from stations.models import StaffMembership
+from reviews.selectors import case_materials
+from signing import services as signing
 
 SEALED_DECISIONS = ("approve", "reject")
 
 
-def _signing():
-    try:
-        from signing import services
-    except ImportError:
-        return None
-    needed = ("approval_record_build", "confirmation_issue", "decision_seal")
-    return services if all(hasattr(services, name) for name in needed) else None
-
-
-def sealing_available() -> bool:
-    return _signing() is not None
-
-
-def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int] | None = None) -> set[int]:
-    """Units that can seal a decision on `item_code`.
-
-    A seal keeper must be appointed (StaffMembership.is_seal_keeper). Where sealing is required and signing is in
-    place, the unit also needs an active seal, and a township station a delegation covering the item.
-    """
-    if keepers is None:
-        keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
-                      .values_list("unit_id", flat=True))
-    services = _signing() if settings.SEALING_REQUIRED else None
-    if services is None:
-        return keepers
-    from signing.models import Seal
-    from stations.models import Unit
-
-    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).order_by()
-                 .values_list("unit_id", flat=True))
-    if item_code and hasattr(services, "delegation_for"):
-        for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
-            if services.delegation_for(unit=station, item_code=item_code) is None:
-                sealed.discard(station.pk)
-    return sealed
-
-
 def _record(*, case, reviewer, decision: str, reason: str, decided_at: datetime.datetime) -> dict:
-    from reviews.selectors import case_materials
-
     resident = case.resident
     if not resident.id_number:
         raise ServiceError(_("参保人未登记身份证号，不能加盖电子印章。"), code="resident_id_missing")
     materials = [{"name": m.requirement.name if m.requirement else (m.original_name or str(m.pk)), "sha256": m.sha256}
                  for m in case_materials(case=case)]
-    return _signing().approval_record_build(
+    return signing.approval_record_build(
         case_id=case.pk, item_code=case.item.code, item_name=case.item.name, decision=decision, reason=reason,
         reviewer=reviewer, unit=case.unit, materials=materials, resident_id_number=resident.id_number,
         resident_name=resident.real_name or "", decided_at=decided_at)
@@ -76,22 +39,17 @@ def confirmation_request(*, case, reviewer, decision: str, reason: str) -> dict:
 
     Returns the pending decision to keep on the case: {"decision", "reason", "reviewer_id", "record"}.
     """
-    services = _signing()
-    if services is None:
-        raise ServiceError(_("电子印章服务暂不可用。"), code="sealing_unavailable", status_code=503)
     if decision not in SEALED_DECISIONS:
         raise ServiceError(_("只有准予或不予的决定需要用印确认。"), code="invalid")
     if not reviewer.phone and not settings.DEBUG:
         raise ServiceError(_("您的账号未登记手机号，无法接收用印确认码。"), code="phone_required")
     record = _record(case=case, reviewer=reviewer, decision=decision, reason=reason, decided_at=timezone.now())
-    code = services.confirmation_issue(user=reviewer, case_id=case.pk, record=record)
+    code = signing.confirmation_issue(user=reviewer, case_id=case.pk, record=record)
     if not reviewer.phone:
         # Embedded demo profile only (DEBUG): no phone to text, so the code goes to the in-app notices.
-        from accounts.notifications import notification_send
-
         notification_send(user=reviewer, event_key=f"case:{case.pk}:confirmation:{record['decided_at']}",
                           kind="seal_confirmation", title=_("用印确认码"), body=code)
-    summary = services.confirmation_summary(record) if hasattr(services, "confirmation_summary") else []
+    summary = signing.confirmation_summary(record)
     return {"decision": decision, "reason": reason, "reviewer_id": reviewer.pk, "record": record,
             "summary": [[str(label), str(value)] for label, value in summary]}
 
@@ -99,18 +57,15 @@ def confirmation_request(*, case, reviewer, decision: str, reason: str) -> dict:
 def seal_decision(*, case, reviewer, decision: str, confirmation_code: str) -> str:
     """Seal the decision on `case` with the reviewing unit's seal; returns the letter's verification code.
 
-    Returns "" for a decision that goes through unsealed (signing absent, or sealing not required and no code).
+    Returns "" for a decision that goes through unsealed (sealing not required and no code given).
     """
-    services = _signing()
-    if services is None or (not settings.SEALING_REQUIRED and not confirmation_code):
-        if settings.SEALING_REQUIRED:
-            raise ServiceError(_("电子印章服务暂不可用，暂不能作出决定。"), code="sealing_unavailable", status_code=503)
+    if not settings.SEALING_REQUIRED and not confirmation_code:
         return ""
     pending = case.pending_decision or {}
     if not confirmation_code or not pending.get("record"):
         raise ServiceError(_("请先获取用印确认码。"), code="confirmation_required")
     if pending.get("decision") != decision or pending.get("reviewer_id") != reviewer.pk:
         raise ServiceError(_("决定内容与获取确认码时不一致，请重新获取确认码。"), code="confirmation_stale")
-    sealed = services.decision_seal(record=pending["record"], unit=case.unit, user=reviewer,
-                                    confirmation_code=confirmation_code, resident_name=case.resident.real_name or None)
+    sealed = signing.decision_seal(record=pending["record"], unit=case.unit, user=reviewer,
+                                   confirmation_code=confirmation_code, resident_name=case.resident.real_name or None)
     return str(getattr(sealed, "verification_code", "") or sealed.pk)

@@ -24,11 +24,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.validators import mask_name
 from bookings.models import Booking, Category, Material, MaterialRequirement, ServiceItem
+from calls.models import Call, Participant
 from config.db import replica
 from config.errors import NotFound
-from reviews import routing, sealing, sla
+from reviews import routing, sla
 from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseMaterial, CaseStatus
+from signing.models import Seal
+from signing.services import delegation_for
 from stations.models import Closure, Division, StaffMembership, Unit
 from stations.selectors import user_unit_ids
 
@@ -210,6 +214,7 @@ class CaseToSubmit:
     actor_is_agent: bool  # the actor is an agent of the unit that opened the case
     materials_count: int  # the booking's materials and the ones attached to the case
     mandatory_missing: int  # the item's mandatory requirements none of those materials answers
+    resident_data_open: bool  # a booking case, or the resident consented (Case.resident_data_open)
 
 
 # One statement for the lock and every check of a submission (the hot path of every case, see
@@ -231,7 +236,8 @@ SELECT c.id, c.status, c.submission_round, c.submitted_at IS NULL, c.resident_id
           AND NOT EXISTS (SELECT 1 FROM {material} AS m
                           WHERE m.booking_id = c.booking_id AND m.requirement_id = requirement.id)
           AND NOT EXISTS (SELECT 1 FROM {case_material} AS link JOIN {material} AS m ON m.id = link.material_id
-                          WHERE link.case_id = c.id AND m.requirement_id = requirement.id))
+                          WHERE link.case_id = c.id AND m.requirement_id = requirement.id)),
+       c.booking_id IS NOT NULL OR c.consent_at IS NOT NULL
 FROM {case} AS c
 JOIN {item} AS item ON item.id = c.item_id
 LEFT JOIN {booking} AS booking ON booking.id = c.booking_id
@@ -258,12 +264,25 @@ def case_to_submit(*, case_id: int, actor_id: int) -> CaseToSubmit | None:
     if row is None:
         return None
     (pk, status, submission_round, first, resident_id, booked_by_id, opened_unit_id, form_data, form_fields,
-     is_agent, materials_count, mandatory_missing) = row
+     is_agent, materials_count, mandatory_missing, data_open) = row
     return CaseToSubmit(case_id=pk, status=status, submission_round=submission_round, first_submission=bool(first),
                         resident_id=resident_id, booked_by_id=booked_by_id, opened_unit_id=opened_unit_id,
                         form_data=_json(form_data) or {}, form_fields=_json(form_fields) or [],
                         actor_is_agent=bool(is_agent), materials_count=materials_count,
-                        mandatory_missing=mandatory_missing)
+                        mandatory_missing=mandatory_missing, resident_data_open=bool(data_open))
+
+
+def case_resident_name(case: Case) -> str:
+    """Her name as the case shows it: masked on a walk-in case until she consents."""
+    return case.resident.real_name if case.resident_data_open else mask_name(case.resident.real_name)
+
+
+def in_live_call_together(*, resident_id: int, staff_id: int, unit_id: int) -> bool:
+    """Whether the resident and the staff member are both admitted, right now, to a live call of `unit_id`."""
+    admitted = Participant.State.ADMITTED
+    return (Call.objects.filter(status=Call.Status.ACTIVE, host_unit_id=unit_id)
+            .filter(participants__user_id=resident_id, participants__state=admitted)
+            .filter(participants__user_id=staff_id, participants__state=admitted).exists())
 
 
 def material_readable_by_case_reviewer(user, material: Material) -> bool:
@@ -303,6 +322,26 @@ ORDER BY unit.id, staff.user_id
 """
 
 
+def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int] | None = None) -> set[int]:
+    """Units that can seal a decision on `item_code`.
+
+    A seal keeper must be appointed (StaffMembership.is_seal_keeper). Where sealing is required, the unit also
+    needs an active seal, and a township station a delegation covering the item.
+    """
+    if keepers is None:
+        keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
+                      .values_list("unit_id", flat=True))
+    if not settings.SEALING_REQUIRED:
+        return keepers
+    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).order_by()
+                 .values_list("unit_id", flat=True))
+    if item_code:
+        for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
+            if delegation_for(unit=station, item_code=item_code) is None:
+                sealed.discard(station.pk)
+    return sealed
+
+
 def _candidates_sql() -> str:
     quote = connection.ops.quote_name
     return _CANDIDATES_SQL.format(case=quote(Case._meta.db_table), unit=quote(Unit._meta.db_table),
@@ -313,7 +352,7 @@ def _candidates_sql() -> str:
 def _candidates(*, department_id: int | None, county_id: int | None, township_id: int | None,
                 extra_unit: int | None, item_code: str, category: str) -> tuple[routing.UnitCandidate, ...]:
     """The candidate units as routing inputs: reviewers on duty and their open cases, seal, heads (one query,
-    plus the seal check of sealing.units_with_seal when sealing is required)."""
+    plus the seal check of units_with_seal when sealing is required)."""
     params = {"assigned": CaseStatus.ASSIGNED, "in_review": CaseStatus.IN_REVIEW,
               "centre": Unit.Kind.CITY_CENTRE, "department": Unit.Kind.CITY_DEPARTMENT,
               "workstation": Unit.Kind.COUNTY_WORKSTATION, "station": Unit.Kind.TOWNSHIP_STATION,
@@ -334,7 +373,7 @@ def _candidates(*, department_id: int | None, county_id: int | None, township_id
             unit["heads"].append(user_id)
         unit["keeper"] = unit["keeper"] or bool(is_keeper)
     keepers = {unit_id for unit_id, unit in units.items() if unit["keeper"]}
-    sealed = sealing.units_with_seal(list(units), item_code=item_code, keepers=keepers)
+    sealed = units_with_seal(list(units), item_code=item_code, keepers=keepers)
     return tuple(routing.UnitCandidate(
         unit_id=unit_id, kind=unit["kind"], county=unit["county"], township=unit["township"],
         reviewers=tuple(unit["reviewers"]), has_seal=unit_id in sealed,

@@ -45,9 +45,16 @@ class PersonRef(serializers.Serializer):
     name = serializers.CharField(source="real_name")
 
 
-class ResidentRef(PersonRef):
-    masked_phone = serializers.CharField()
-    masked_id_number = serializers.CharField()
+class CaseResidentOut(serializers.Serializer):
+    """The case's resident: her name only where the case opens her data to its staff (else masked)."""
+
+    id = serializers.IntegerField(source="resident_id")
+    name = serializers.SerializerMethodField()
+    masked_phone = serializers.CharField(source="resident.masked_phone")
+    masked_id_number = serializers.CharField(source="resident.masked_id_number")
+
+    def get_name(self, case) -> str:
+        return selectors.case_resident_name(case)
 
 
 class CaseOut(serializers.Serializer):
@@ -55,7 +62,8 @@ class CaseOut(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     item = ItemRef()
-    resident = ResidentRef()
+    resident = CaseResidentOut(source="*")
+    consent_at = serializers.DateTimeField(allow_null=True)
     booking_id = serializers.IntegerField(allow_null=True)
     opened_unit = _Ref()
     unit = _Ref(allow_null=True)

@@ -22,6 +22,7 @@ from reviews.models import (
     CaseMaterial,
     CaseRouting,
     CaseStatus,
+    ConsentVia,
     Escalation,
     Tier,
 )
@@ -129,10 +130,39 @@ def _agent_unit_ids(user) -> set[int]:
     return user_unit_ids(user=user, agent=True)
 
 
+def case_open(*, actor: User, booking_id: int | None = None, resident_id: int | None = None,
+              resident_phone: str = "", item_id: int | None = None, unit_id: int | None = None,
+              form_data: dict | None = None) -> Case:
+    """Staff open a case: from a booking of their unit, or for a walk-in resident named by id or phone."""
+    if not actor.is_staff_member:
+        raise Forbidden(_("只有工作人员可以建立案件。"))
+    if booking_id:
+        booking = Booking.objects.select_related("resident", "item").filter(pk=booking_id).first()
+        if booking is None:
+            raise NotFound(_("找不到该预约。"))
+        return case_create(actor=actor, booking=booking, form_data=form_data)
+    residents = User.objects.filter(role=User.Role.RESIDENT)
+    if resident_id:
+        resident = residents.filter(pk=resident_id).first()
+    elif resident_phone:
+        resident = residents.filter(phone=resident_phone).first()
+    else:
+        resident = None
+    if resident is None:
+        raise NotFound(_("找不到该参保人。"))
+    item = ServiceItem.objects.filter(pk=item_id).first() if item_id else None
+    if item is None:
+        raise ServiceError(_("请选择服务事项。"), code="invalid")
+    return case_create(actor=actor, resident=resident, item=item, unit_id=unit_id, form_data=form_data)
+
+
 @transaction.atomic
 def case_create(*, actor: User, booking: Booking | None = None, resident: User | None = None,
-                item: ServiceItem | None = None, unit_id: int | None = None, form_data: dict | None = None) -> Case:
-    """Open a case from a booking, or for a walk-in resident at one of the agent's units."""
+                item: ServiceItem | None = None, unit_id: int | None = None, form_data: dict | None = None,
+                consent_via: str = "") -> Case:
+    """Open a case from a booking, or for a walk-in resident at one of the agent's units. A walk-in case shows
+    the agent her masked name only until she consents (`case_consent_grant`), unless `consent_via` says the
+    case comes from a call with her at this unit."""
     agent_units = _agent_unit_ids(actor)
     if booking is not None:
         if booking.unit_id not in agent_units:
@@ -165,7 +195,36 @@ def case_create(*, actor: User, booking: Booking | None = None, resident: User |
         form_data=case_form_clean(form_fields=item.form_fields, form_data=form_data, require_all=False))
     _record(case_id=case.pk, action=CaseEvent.Action.CREATED, from_status="", to_status=CaseStatus.DRAFT, actor=actor,
             unit_id=opened_unit_id)
+    if consent_via and booking is None:
+        _consent_record(case=case, actor=actor, via=consent_via)
     log.info("case.created", case_id=case.pk, item=item.code, unit_id=opened_unit_id)
+    return case
+
+
+def _consent_record(*, case: Case, actor: User, via: str) -> None:
+    case.consent_at, case.consent_via = timezone.now(), via
+    case.save(update_fields=["consent_at", "consent_via", "updated_at"])
+    _record(case_id=case.pk, action=CaseEvent.Action.CONSENTED, from_status=case.status, to_status=case.status,
+            actor=actor, unit_id=case.opened_unit_id, comment=str(ConsentVia(via).label))
+    log.info("case.consented", case_id=case.pk, via=via)
+
+
+@transaction.atomic
+def case_consent_grant(*, case: Case, actor: User) -> Case:
+    """Record the resident's consent to the opening unit seeing her personal data through this walk-in case:
+    given by herself (or whoever booked for her) from her own phone, or in a live call with the agent."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("booking").get(pk=case.pk)
+    if case.resident_data_open:
+        return case
+    if actor.pk == case.resident_id:
+        via = ConsentVia.RESIDENT
+    elif (case.opened_unit_id in _agent_unit_ids(actor)
+          and selectors.in_live_call_together(resident_id=case.resident_id, staff_id=actor.pk,
+                                              unit_id=case.opened_unit_id)):
+        via = ConsentVia.LIVE_CALL
+    else:
+        raise Forbidden(_("需要参保人本人在手机上确认授权，或在与您的视频通话中授权。"), code="consent_required")
+    _consent_record(case=case, actor=actor, via=via)
     return case
 
 
@@ -192,6 +251,10 @@ def case_material_attach(*, case: Case, actor: User, material: Material) -> Case
         raise Conflict(_("案件当前状态不能添加材料。"), code="invalid_transition")
     if material.booking.resident_id != case.resident_id:
         raise NotFound(_("找不到该材料。"))
+    if (actor.pk != case.resident_id and not case.consent_at
+            and material.booking.unit_id not in _agent_unit_ids(actor)):
+        # Her upload for another unit's booking: hers to share, not ours to take.
+        raise Forbidden(_("该材料属于其他机构的预约，需要参保人授权后才能添加。"), code="consent_required")
     if material.booking_id == case.booking_id:
         raise Conflict(_("该材料已在案件中。"), code="material_exists")
     try:
@@ -246,6 +309,8 @@ def case_submit(*, case: Case, actor: User) -> Case:
                            code="invalid_transition")
         if not _may_submit(facts, actor):
             raise Forbidden(_("您无权提交该案件。"))
+        if not facts.resident_data_open:
+            raise Forbidden(_("现场受理的案件需要参保人授权后才能提交。"), code="consent_required")
         case_form_clean(form_fields=facts.form_fields, form_data=facts.form_data, require_all=True)
         if facts.mandatory_missing:
             raise _missing_mandatory(case.pk)

@@ -1,12 +1,11 @@
-"""Thin DRF views: the sealed letter of a case, public verification, the trust bundle."""
+"""Thin DRF views: public verification and the trust bundle (a case's letter is served by reviews/letters_api.py)."""
 import json
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -17,56 +16,13 @@ from signing import selectors
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
-def _case_visible(*, user, case_id: int) -> bool:
-    """Permission comes from reviews (who may see a case); without that hook, nobody gets a letter."""
-    try:
-        from reviews.selectors import case_get_for_user
-    except ImportError:
-        return False
-    try:
-        return case_get_for_user(user=user, case_id=case_id) is not None
-    except Exception as exc:  # noqa: BLE001 - NotFound / Http404 / PermissionDenied from the hook all mean "no"
-        if isinstance(exc, (ServiceError, LookupError)) or exc.__class__.__name__ in (
-                "Http404", "DoesNotExist", "PermissionDenied", "NotFound", "Forbidden"):
-            return False
-        raise
-
-
-def _sealed_for(request, case_id: int):
-    if not _case_visible(user=request.user, case_id=case_id):
-        raise NotFound(_("找不到该案件。"))
-    sealed = selectors.sealed_decision_for_case(case_id=case_id)
-    if sealed is None:
-        raise NotFound(_("该案件还没有加盖电子印章的决定书。"), code="no_letter")
-    return sealed
-
-
-class CaseLetterApi(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(summary="The sealed decision letter (PDF) of a case", operation_id="case_letter_pdf",
-                   responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    def get(self, request, case_id: int):
-        sealed = _sealed_for(request, case_id)
-        response = HttpResponse(selectors.letter_bytes(sealed=sealed), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="decision-{case_id}-{sealed.verification_code}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-
-class CaseSealSignatureApi(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(summary="The SM2 seal-signature file and the signed record of a case",
-                   responses={200: OpenApiTypes.OBJECT})
-    def get(self, request, case_id: int):
-        sealed = _sealed_for(request, case_id)
-        document = json.loads(selectors.seal_signature_file(sealed=sealed) or b"{}")
-        return Response({"seal_signature": document, "record": sealed.record})
-
-
 VerificationResult = inline_serializer("VerificationResult", fields={
     "valid": serializers.BooleanField(),
+    "reason": inline_serializer("VerificationReason", fields={
+        "code": serializers.CharField(help_text="ok, or why the first failed check failed (altered, "
+                                                "incremental_update, untrusted_root, certificate_revoked, ...)"),
+        "detail": serializers.CharField(help_text="the same in plain words, in the request's language"),
+    }),
     "checks": serializers.ListField(child=serializers.DictField()),
     "decision": serializers.DictField(allow_null=True),
     "ledger": serializers.DictField(allow_null=True),

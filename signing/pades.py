@@ -1,358 +1,293 @@
-"""The PAdES side of verifying a letter, with pyHanko's parser and checks, arranged for a running process.
+"""The one verifier of a sealed letter's PDF signature, on pyHanko's public validation API.
 
-Per letter, over the bytes given: parse the PDF, the /ByteRange coverage and digest, the CMS integrity (message
-digest, content type, signing-certificate attribute, algorithm policy, the signature itself). Per certificate and
-trust context, cached: pyHanko's path validation to the bureau CA (the result is the time window in which the path
-is valid, so the signing moment of each letter is still checked against it). Nothing about a letter is cached.
-
-No database here: `TrustContext.build` takes the CA rows; signing.selectors decides when they changed.
+The API and the /verify/ page (signing.selectors.letter_verify) and the offline verifier (signing/verify_offline.py)
+all call `pdf_verdict`: the same bytes, CA certificates and revocation lists give the same verdict and the same
+reason, the first check that failed. No Django and no database here (the offline verifier imports this module alone).
 """
-import asyncio
-import binascii
 import datetime
 import io
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from enum import StrEnum
 
-from asn1crypto import core
+from asn1crypto import crl as asn1_crl
+from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko.sign.general import (
-    CMSExtractionError,
-    MultivaluedAttributeError,
-    NonexistentAttributeError,
-    check_ess_certid,
-    extract_certificate_info,
-    find_unique_cms_attribute,
-)
-from pyhanko.sign.validation import generic_cms
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
+from pyhanko.sign.general import CMSExtractionError
+from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko.sign.validation.utils import DEFAULT_ALGORITHM_USAGE_POLICY, extract_message_digest
-from pyhanko_certvalidator import ValidationContext, find_valid_path
-from pyhanko_certvalidator.errors import PathError, ValidationError
-from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidationContext
-
-PDF_SUBFILTERS = {SigSeedSubFilter.ADOBE_PKCS7_DETACHED.value, SigSeedSubFilter.PADES.value,
-                  SigSeedSubFilter.PBAD_PADES.value}  # what validate_pdf_signature accepts
-CHAINS_PER_CONTEXT = 4096
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.policy_decl import NO_REVOCATION, REQUIRE_REVINFO, CertRevTrustPolicy
 
 
-# --- Hex strings ---------------------------------------------------------------------------
-_original_read_hex_string = generic.read_hex_string_from_stream
-
-
-def _read_hex_string(stream):
-    """pyHanko's hex-string reader, minus the byte-by-byte loop (the CMS in /Contents is ~8,000 hex digits).
-
-    Same result and same stream position; anything unusual (a comment, a bad character, the end of the stream)
-    goes back to pyHanko's own reader, which then gives its own answer or error.
-    """
-    start = stream.tell()
-    data = stream.read(16384)
-    while (end := data.find(b">")) < 0 and (chunk := stream.read(16384)):
-        data += chunk
-    digits = data[1:max(end, 0)].translate(None, misc.PDF_WHITESPACE)
-    if end < 0 or digits.translate(None, generic.HEX_DIGITS):
-        stream.seek(start)
-        return _original_read_hex_string(stream)
-    stream.seek(start + end + 1)
-    return generic.pdf_string(binascii.unhexlify(digits + b"0" * (len(digits) % 2)))
-
-
-# --- Names ----------------------------------------------------------------------------------
-_original_read_name = generic.NameObject.read_from_stream
-# A name without escapes: "/" and regular characters (printable ASCII but the delimiters and "#").
-_PLAIN_NAME = re.compile(rb"/[^\x00-\x20\x7f-\xff()<>\[\]{}/%#]*")
-_NAME_ENDS = misc.PDF_WHITESPACE + misc.PDF_DELIMITERS
-_NAME_CHUNK = 128
-
-
-def _read_name(stream):
-    """pyHanko's name reader, minus the byte-by-byte loops (a letter's objects hold some ninety names).
-
-    Same result and same stream position for a plain name; anything else (an escape, a byte that must be escaped,
-    a name longer than the chunk) goes back to pyHanko's own reader, which then gives its own answer or error.
-    """
-    start = stream.tell()
-    data = stream.read(_NAME_CHUNK)
-    name = _PLAIN_NAME.match(data)
-    end = name.end() if name else 0
-    if name is None or (end < len(data) and data[end] not in _NAME_ENDS) or end == _NAME_CHUNK:
-        stream.seek(start)
-        return _original_read_name(stream)
-    stream.seek(start + end)
-    return generic.NameObject(name.group().decode("ascii"))
-
-
-# --- String literals --------------------------------------------------------------------------
-_original_read_string_literal = generic._read_string_literal_bytes
-# A literal without nested parentheses or line continuations, with the escapes pyHanko's reader accepts.
-_PLAIN_LITERAL = re.compile(
-    rb"\(((?:[^\\()]|\\(?:[0-7]{3}|[0-7]{1,2}(?![0-9])|[nrtbf()\\ /%<>\[\]#_&$]))*)\)")
-_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.DOTALL)
-_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-
-
-def _unescape(escape) -> bytes:
-    code = escape.group(1)
-    return bytes((int(code, 8),)) if code[:1].isdigit() else _ESCAPED.get(code, code)
-
-
-def _read_string_literal(stream) -> bytes:
-    """pyHanko's string literal reader (pyHanko's writer escapes punctuation as octal: `(record\\056json)`), minus
-    the byte-by-byte loop. Same bytes and position; nested parentheses, line continuations, an unknown escape or an
-    octal value over 255 go back to pyHanko's own reader, which then gives its own answer or error."""
-    start = stream.tell()
-    data = stream.read(4096)
-    literal = _PLAIN_LITERAL.match(data)
-    try:
-        text = _ESCAPE.sub(_unescape, literal.group(1)) if literal else None
-    except ValueError:
-        text = None
-    if text is None:
-        stream.seek(start)
-        return _original_read_string_literal(stream)
-    stream.seek(start + literal.end())
+def gettext_noop(text: str) -> str:
+    """Marks a message for makemessages; the caller translates it (Django online, stdlib gettext offline)."""
     return text
 
 
-def install_fast_readers() -> None:
-    generic.read_hex_string_from_stream = _read_hex_string
-    generic.NameObject.read_from_stream = staticmethod(_read_name)
-    generic._read_string_literal_bytes = _read_string_literal
+class Reason(StrEnum):
+    """Why a check failed (or "ok"): the machine code beside the plain-language message."""
+
+    OK = "ok"
+    UNREADABLE = "unreadable"
+    NO_SIGNATURE = "no_signature"
+    SIGNATURE_DAMAGED = "signature_damaged"
+    ALTERED = "altered"
+    INCREMENTAL_UPDATE = "incremental_update"
+    UNTRUSTED_ROOT = "untrusted_root"
+    CERTIFICATE_INVALID = "certificate_invalid"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    UNTRUSTED_TIME = "untrusted_time"
+    REVOCATION_UNKNOWN = "revocation_unknown"
+    CRL_STALE = "crl_stale"
+    CRL_INVALID = "crl_invalid"
+    NOT_CHECKED = "not_checked"
 
 
-install_fast_readers()
+# What a person reads, per failed check (Chinese source strings; English in locale/en).
+MESSAGES = {
+    Reason.UNREADABLE: gettext_noop("无法读取该文件：它不是有效的 PDF 文件。"),
+    Reason.NO_SIGNATURE: gettext_noop("文件中没有找到决定书的数字签名。"),
+    Reason.SIGNATURE_DAMAGED: gettext_noop("文件中的数字签名已损坏或被改动，无法核验。"),
+    Reason.ALTERED: gettext_noop("文件在盖章后被改动过：内容与签名不符。"),
+    Reason.INCREMENTAL_UPDATE: gettext_noop("盖章之后文件又被追加修改，追加的内容不受签名保护。"),
+    Reason.UNTRUSTED_ROOT: gettext_noop("签章证书不是医保局签发的（不受信任的根证书）。"),
+    Reason.CERTIFICATE_INVALID: gettext_noop("签章证书不符合要求（证书用途或证书链有问题）。"),
+    Reason.CERTIFICATE_EXPIRED: gettext_noop("盖章时签章证书不在有效期内（已过期或尚未生效）。"),
+    Reason.CERTIFICATE_REVOKED: gettext_noop("盖章时签章证书已被吊销。"),
+    Reason.UNTRUSTED_TIME: gettext_noop("签章证书已被吊销，且没有可信的盖章时间（账本记录或时间戳）证明盖章早于吊销。"),
+    Reason.REVOCATION_UNKNOWN: gettext_noop("没有医保局的证书吊销列表，无法确认签章证书未被吊销。"),
+    Reason.CRL_STALE: gettext_noop("证书吊销列表已过下次更新时间，不能再作依据；请获取最新的吊销列表。"),
+    Reason.CRL_INVALID: gettext_noop("证书吊销列表不是医保局根证书签发的。"),
+    Reason.NOT_CHECKED: gettext_noop("前一项未通过，此项未检查。"),
+}
+PASSED = {
+    "intact": gettext_noop("签名覆盖整个文件，文件自盖章后未被改动。"),
+    "chain": gettext_noop("签章证书由医保局根证书签发。"),
+    "certificate": gettext_noop("盖章时签章证书在有效期内，未被吊销。"),
+}
+REVOKED_LATER = gettext_noop("盖章时签章证书有效；该印章已于 %(when)s 吊销，此前盖章的决定书仍然有效。")
+PDF_CHECKS = ("intact", "chain", "certificate")  # the order in which they are reported and the first failure found
+
+_REVOKED = {AdESFailure.REVOKED, AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE}
+_OUT_OF_TIME = {AdESIndeterminate.EXPIRED, AdESIndeterminate.NOT_YET_VALID, AdESFailure.NOT_YET_VALID,
+                AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED}
 
 
-# --- Trust: the bureau's CA certificates and their revocation lists --------------------------------------------
+# --- Trust: the bureau's CA certificates and revocation lists, one version ----------------------------
 @dataclass(frozen=True)
-class TrustAnchor:
-    pk: int
+class Anchor:
+    pk: int | None
     fingerprint: str
     pem: str
-    certificate: x509.Certificate
-    asn1: asn1_x509.Certificate
-    crl_number: int
-    revoked: dict[int, datetime.datetime]  # certificate serial -> revoked no later than, from the CA-signed CRL
+    certificate: asn1_x509.Certificate
+    crl: asn1_crl.CertificateList | None
+    crl_signed: bool = False  # the CRL carries this CA's valid signature
 
 
 @dataclass(eq=False)
 class TrustContext:
-    """The CA certificates and CRLs as one version; a new CRL (or CA) makes a new context with empty caches."""
+    """The CA certificates and CRLs, parsed once per version (a new CA or CRL number makes a new context).
+
+    A ValidationContext is made per letter from it, because pyHanko fixes the validation moment per context and a
+    letter is judged at its own signing time (a seal revoked or expired later leaves earlier letters valid)."""
 
     version: tuple
-    anchors: tuple[TrustAnchor, ...]
-    _chains: dict = field(default_factory=dict, repr=False)
+    anchors: tuple[Anchor, ...]
+    _roots: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self):
+        self._roots = [anchor.certificate for anchor in self.anchors]
 
     @classmethod
     def build(cls, rows) -> "TrustContext":
-        """rows: (pk, fingerprint, cert_pem, crl_pem, crl_number) of every CA. A certificate whose fingerprint does
-        not match its row, or a CRL not signed by its CA, is not used."""
+        """rows: (pk, fingerprint, cert_pem, crl_pem, crl_number) of every CA; a row whose certificate does not
+        have its fingerprint is left out."""
         rows = list(rows)
-        anchors = (_anchor(*row) for row in rows)
+        anchors = (_anchor(pk, fingerprint, cert_pem, crl_pem) for pk, fingerprint, cert_pem, crl_pem, _ in rows)
         return cls(version=tuple((pk, fingerprint, number) for pk, fingerprint, _, _, number in rows),
                    anchors=tuple(anchor for anchor in anchors if anchor is not None))
 
-    def anchor(self, *, pk: int | None = None, fingerprint: str | None = None) -> TrustAnchor | None:
+    @classmethod
+    def from_pem(cls, ca_pem: bytes, crl_pem: bytes | None = None) -> "TrustContext":
+        """The offline verifier's: one CA certificate and optionally its revocation list."""
+        certificate = load_certificate(ca_pem)
+        anchor = _anchor(None, certificate.sha256.hex(), ca_pem.decode("ascii"), (crl_pem or b"").decode("ascii"))
+        return cls(version=(certificate.sha256.hex(),), anchors=(anchor,))
+
+    def anchor(self, *, pk: int | None = None, fingerprint: str | None = None) -> Anchor | None:
         return next((a for a in self.anchors if a.pk == pk or a.fingerprint == fingerprint), None)
 
-    def revoked_at(self, *, ca_pk: int, serial: int) -> datetime.datetime | None:
-        anchor = self.anchor(pk=ca_pk)
-        return anchor.revoked.get(serial) if anchor else None
-
-    def chain_window(self, signer: asn1_x509.Certificate,
-                     others: list[asn1_x509.Certificate]) -> tuple[datetime.datetime, datetime.datetime] | None:
-        """When the signer's certificate path to one of these CAs is valid (pyHanko's path validation and key
-        usage), or None if never. Everything but the validity periods is independent of time, so the answer is
-        computed once per certificate (and the certificates that came with it) in this context."""
-        key = (signer.sha256, tuple(other.sha256 for other in others))
-        if key not in self._chains:
-            if len(self._chains) >= CHAINS_PER_CONTEXT:
-                self._chains.clear()
-            self._chains[key] = self._chain_window(signer, others)
-        return self._chains[key]
-
-    def _chain_window(self, signer, others):
-        certificate = x509.load_der_x509_certificate(signer.dump())
+    def revoked_at(self, certificate: asn1_x509.Certificate) -> datetime.datetime | None:
+        """When the issuer's revocation list says the certificate was revoked (any time), for the reader's note."""
         for anchor in self.anchors:
-            if anchor.certificate.subject != certificate.issuer:
+            if anchor.crl is None or anchor.certificate.subject != certificate.issuer:
                 continue
-            start = max(certificate.not_valid_before_utc, anchor.certificate.not_valid_before_utc)
-            end = min(certificate.not_valid_after_utc, anchor.certificate.not_valid_after_utc)
-            if start < end and asyncio.run(self._path_valid_at(signer, others, start)):
-                return start, end
+            for entry in anchor.crl["tbs_cert_list"]["revoked_certificates"]:
+                if entry["user_certificate"].native == certificate.serial_number:
+                    return entry["revocation_date"].native
         return None
 
-    async def _path_valid_at(self, signer, others, moment) -> bool:
-        """What pyHanko's validate_pdf_signature does for trust (generic_cms.validate_cert_usage), at `moment`."""
-        context = ValidationContext(trust_roots=[a.asn1 for a in self.anchors], allow_fetching=False,
-                                    revocation_mode="soft-fail", moment=moment)
-        context.certificate_registry.register_multiple(others)
-        try:
-            path = await find_valid_path(signer, context.path_builder.async_build_paths_lazy(signer), context)
-            if path.pkix_len > 0:
-                PdfSignatureStatus.default_usage_constraints().validate(signer)
-            return True
-        except (PathError, ValidationError, ValueError):
-            return False
+    def crl_problem(self, certificate: asn1_x509.Certificate, now: datetime.datetime) -> Reason | None:
+        """Why the issuer's CRL cannot show, now, that the certificate is not revoked (none, not the CA's, stale)."""
+        anchor = next((a for a in self.anchors if a.certificate.subject == certificate.issuer), None)
+        if anchor is None or anchor.crl is None:
+            return Reason.REVOCATION_UNKNOWN
+        if not anchor.crl_signed:
+            return Reason.CRL_INVALID
+        next_update = anchor.crl["tbs_cert_list"]["next_update"].native
+        return Reason.CRL_STALE if next_update is None or next_update <= now else None
 
-    def trusted(self, facts: "SignatureFacts", at: datetime.datetime) -> bool:
-        """pyHanko's `trusted`: the signature is sound, its algorithms allowed, and the path valid at `at`."""
-        if not (facts.intact and facts.algorithms_allowed):
-            return False
-        window = self.chain_window(facts.signer, facts.others)
-        return window is not None and window[0] <= at <= window[1]
+    def validation_context(self, moment: datetime.datetime, *, revocation: bool = True) -> ValidationContext:
+        """Seal certificates name no CRL distribution point, so the CRL is required outright (`revocation`; without a
+        usable CRL the caller judges the rest and then fails the certificate: crl_problem). retroactive_revinfo: the
+        CRL is usually issued after the letter's trusted time; the bureau's CA never puts a certificate on hold, so a
+        revocation it lists is final and applies from its revocation date on."""
+        crls = [anchor.crl for anchor in self.anchors if anchor.crl is not None and anchor.crl_signed]
+        policy = CertRevTrustPolicy(REQUIRE_REVINFO if revocation and crls else NO_REVOCATION,
+                                    retroactive_revinfo=True)
+        return ValidationContext(trust_roots=self._roots, crls=crls, allow_fetching=False, moment=moment,
+                                 revinfo_policy=policy)
 
 
-def _anchor(pk: int, fingerprint: str, cert_pem: str, crl_pem: str, crl_number: int) -> TrustAnchor | None:
-    from cryptography.hazmat.primitives import hashes
+def load_certificate(data: bytes) -> asn1_x509.Certificate:
+    if pem.detect(data):
+        _, _, data = pem.unarmor(data)
+    return asn1_x509.Certificate.load(data)
 
-    certificate = x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
-    if certificate.fingerprint(hashes.SHA256()).hex() != fingerprint:
+
+def _anchor(pk, fingerprint: str, cert_pem: str, crl_pem: str) -> Anchor | None:
+    certificate = load_certificate(cert_pem.encode("ascii"))
+    if certificate.sha256.hex() != fingerprint:
         return None
-    der = certificate.public_bytes(serialization.Encoding.DER)
-    revoked = {}
+    crl, signed = None, False
     if crl_pem:
-        crl = x509.load_pem_x509_crl(crl_pem.encode("ascii"))
-        if crl.is_signature_valid(certificate.public_key()):
-            # A CRL names whole seconds: the revocation happened before the end of the second it names.
-            revoked = {entry.serial_number: entry.revocation_date_utc + datetime.timedelta(seconds=1) for entry in crl}
-    return TrustAnchor(pk=pk, fingerprint=fingerprint, pem=cert_pem, certificate=certificate,
-                       asn1=asn1_x509.Certificate.load(der), crl_number=crl_number, revoked=revoked)
+        try:
+            _, _, der = pem.unarmor(crl_pem.encode("ascii"))
+            crl = asn1_crl.CertificateList.load(der)
+            issuer_key = x509.load_der_x509_certificate(certificate.dump()).public_key()
+            signed = crl.issuer == certificate.subject and x509.load_der_x509_crl(der).is_signature_valid(issuer_key)
+        except ValueError:  # an unreadable CRL is no CRL
+            crl, signed = None, False
+    return Anchor(pk=pk, fingerprint=fingerprint, pem=cert_pem, certificate=certificate, crl=crl, crl_signed=signed)
 
 
-# --- One letter ------------------------------------------------------------------------------
+# --- One letter ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    code: Reason
+
+
 @dataclass
-class SignatureFacts:
-    """What the bytes of a letter say about its one signature (nothing here depends on the database)."""
+class Verdict:
+    """What the bytes of a letter and the trust context say about its PDF signature."""
 
-    intact: bool  # the CMS signature verifies and its message digest is the digest of the signed byte range
-    algorithms_allowed: bool  # pyHanko's default algorithm policy (no MD5 / SHA-1)
-    whole: bool  # the signed byte range is the whole file (no incremental update after signing)
-    signer: asn1_x509.Certificate
-    others: list
-    attachments: dict[str, bytes]
-    self_reported_at: datetime.datetime | None
+    checks: list[Check]
+    signer: asn1_x509.Certificate | None = None
+    signed_at: datetime.datetime | None = None  # what the signer wrote: shown, never judged by
+    trusted_at: datetime.datetime | None = None  # the time judged by: a ledger entry's or a timestamp token's
+    attachments: dict[str, bytes] = field(default_factory=dict)
+    revoked_at: datetime.datetime | None = None  # from the CRL, also when the revocation came after the signing
 
     @property
-    def fingerprint(self) -> str:
-        return self.signer.sha256.hex()
+    def valid(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def reason(self) -> Reason:
+        return next((check.code for check in self.checks if not check.ok), Reason.OK)
+
+    @property
+    def intact(self) -> bool:
+        return self.checks[0].ok
+
+    @property
+    def fingerprint(self) -> str | None:
+        return self.signer.sha256.hex() if self.signer is not None else None
 
 
-class LetterUnreadable(Exception):
-    """Not a PDF, or not one signature we can read: the message says which (for the person who asked)."""
+def _failed(name: str, code: Reason, **facts) -> Verdict:
+    """`name` failed with `code`; the checks after it were not made."""
+    checks = []
+    for check in PDF_CHECKS:
+        if checks and not checks[-1].ok:
+            checks.append(Check(check, False, Reason.NOT_CHECKED))
+        else:
+            checks.append(Check(check, check != name, Reason.OK if check != name else code))
+    return Verdict(checks=checks, **facts)
 
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(reason)
-        self.reason, self.detail = reason, detail
 
-
-def signature_facts(pdf: bytes) -> SignatureFacts:
+def pdf_verdict(pdf: bytes, trust: TrustContext, *, trusted_at: datetime.datetime | None = None,
+                now: datetime.datetime | None = None) -> Verdict:
+    """The letter's one signature: intact over the whole file, chained to a bureau CA, its certificate valid and not
+    revoked at a trusted time: `trusted_at` (the bureau's ledger entry for these bytes) or the signature's own
+    timestamp token, else only `now`. The time the signer wrote is never believed (a thief with a revoked seal's key
+    back-dates it), so a revoked certificate without a trusted time fails (untrusted_time); without a current CRL
+    signed by the CA nobody can say it was not revoked (revocation_unknown, crl_stale, crl_invalid)."""
+    now = now or datetime.datetime.now(datetime.UTC)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
-    except Exception as exc:  # noqa: BLE001 - anything unreadable is simply not a valid letter
-        raise LetterUnreadable("unreadable") from exc
-    if len(signatures) != 1:
-        raise LetterUnreadable("no_signature")
+    except Exception:  # noqa: BLE001 - anything unreadable is simply not a letter
+        return _failed("intact", Reason.UNREADABLE)
+    if not signatures:
+        return _failed("intact", Reason.NO_SIGNATURE)
     embedded = signatures[0]
     try:
-        if embedded.sig_object_type != "/Sig" or embedded.sig_object.get("/SubFilter") not in PDF_SUBFILTERS:
-            raise SignatureValidationError("not a PAdES or PKCS#7 detached signature")
-        embedded.compute_integrity_info(skip_diff=True)
-        certificates = extract_certificate_info(embedded.signed_data)
-        signer_info = embedded.signer_info
-        return SignatureFacts(
-            intact=_cms_intact(embedded, certificates.signer_cert),
-            algorithms_allowed=_algorithms_allowed(signer_info["signature_algorithm"].dump(),
-                                                   signer_info["digest_algorithm"].dump(),
-                                                   certificates.signer_cert.dump()),
-            whole=embedded.coverage == SignatureCoverageLevel.ENTIRE_FILE,
-            signer=certificates.signer_cert, others=list(certificates.other_certs),
-            attachments=attachments_of(reader), self_reported_at=embedded.self_reported_timestamp,
-        )
-    except CMSExtractionError as exc:
-        raise LetterUnreadable("unverifiable", "signer certificate not included in signature") from exc
-    except Exception as exc:  # noqa: BLE001 - a malformed signature (asn1crypto raises several kinds) is not valid
-        raise LetterUnreadable("unverifiable", str(exc)[:120]) from exc
+        crl_problem = trust.crl_problem(embedded.signer_cert, now)
+        status = _validated(embedded, trust, trusted_at or now, crl_problem)
+        if trusted_at is None and (stamped := _stamped_at(status)) is not None:
+            trusted_at, status = stamped, _validated(embedded, trust, stamped, crl_problem)
+    except (SignatureValidationError, CMSExtractionError, ValueError, KeyError, TypeError):
+        return _failed("intact", Reason.SIGNATURE_DAMAGED)
+    facts = {"signer": status.signing_cert, "signed_at": embedded.self_reported_timestamp, "trusted_at": trusted_at,
+             "revoked_at": trust.revoked_at(status.signing_cert)}
+    if not (status.intact and status.valid):
+        return _failed("intact", Reason.ALTERED, **facts)
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        return _failed("intact", Reason.INCREMENTAL_UPDATE, **facts)
+    facts["attachments"] = attachments_of(reader)
+    problem = status.trust_problem_indic
+    if problem in _REVOKED:
+        return _failed("certificate", Reason.CERTIFICATE_REVOKED if trusted_at else Reason.UNTRUSTED_TIME, **facts)
+    if problem in _OUT_OF_TIME:
+        return _failed("certificate", Reason.CERTIFICATE_EXPIRED, **facts)
+    if problem == AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
+        return _failed("chain", Reason.UNTRUSTED_ROOT, **facts)
+    if not status.trusted:
+        return _failed("chain", Reason.CERTIFICATE_INVALID, **facts)
+    if crl_problem is not None:
+        return _failed("certificate", crl_problem, **facts)
+    if trusted_at is None and facts["revoked_at"] is not None:  # listed, even for later: nothing shows "before"
+        return _failed("certificate", Reason.UNTRUSTED_TIME, **facts)
+    return Verdict(checks=[Check(name, True, Reason.OK) for name in PDF_CHECKS], **facts)
 
 
-def _cms_intact(embedded, cert: asn1_x509.Certificate) -> bool:
-    """pyHanko's validate_sig_integrity (as cms_basic_validation calls it) for a detached signature with signed
-    attributes: both the digest of the signed byte range and the signature over the attributes must match."""
-    signer_info, signed_data = embedded.signer_info, embedded.signed_data
-    if signed_data["encap_content_info"]["content"] is not core.VOID:
-        raise SignatureValidationError("CMS structural error: detached signatures should not have encapsulated data")
-    if signer_info["signed_attrs"] is core.VOID:
-        raise SignatureValidationError("a PAdES signature has signed attributes")
-    signed_attrs = signer_info["signed_attrs"].untag()
-    generic_cms.validate_algorithm_protection(
-        signed_attrs, claimed_digest_algorithm_obj=signer_info["digest_algorithm"],
-        claimed_signature_algorithm_obj=signer_info["signature_algorithm"], claimed_mac_algorithm_obj=None)
-    certid = generic_cms.get_signing_cert_attr(signed_attrs)
-    if certid is not None and not _ess_matches(cert.dump(), certid["certs"][0].dump(), type(certid["certs"][0])):
-        raise SignatureValidationError("signing certificate attribute does not match the signer's certificate")
-    try:
-        content_type = find_unique_cms_attribute(signed_attrs, "content_type").native
-    except (NonexistentAttributeError, MultivaluedAttributeError) as exc:
-        raise SignatureValidationError("content type missing or repeated") from exc
-    if content_type != signed_data["encap_content_info"]["content_type"].native:
-        raise SignatureValidationError("content type does not match")
-    if extract_message_digest(signer_info) != embedded.compute_digest():
-        return False
-    try:
-        DefaultSignatureValidator().validate_signature(
-            signer_info["signature"].native, signed_attrs.dump(), cert.public_key,
-            signer_info["signature_algorithm"],
-            context=SignatureValidationContext(contextual_md_algorithm=signer_info["digest_algorithm"]["algorithm"]
-                                               .native, prehashed=False))
-        return True
-    except InvalidSignature:
-        return False
+def _validated(embedded, trust: TrustContext, moment: datetime.datetime, crl_problem: Reason | None):
+    """pyHanko's status at `moment`; without a usable CRL, revocation is left to the caller (crl_problem). A CRL
+    names whole seconds, so the moment is taken to its second too: a revocation listed in the same second as the
+    trusted time does not count against the letter here (online the register's exact times decide it)."""
+    context = trust.validation_context(moment.replace(microsecond=0), revocation=crl_problem is None)
+    return validate_pdf_signature(embedded, context, skip_diff=True)
 
 
-@lru_cache(maxsize=256)
-def _algorithms_allowed(signature_algorithm: bytes, digest_algorithm: bytes, cert: bytes) -> bool:
-    """pyHanko's default algorithm policy (no weak hashes); it does not depend on time, so it is kept by value."""
-    from asn1crypto import algos, cms
-
-    signature = cms.SignedDigestAlgorithm.load(signature_algorithm)
-    digest = cms.DigestAlgorithm.load(digest_algorithm)
-    public_key = asn1_x509.Certificate.load(cert).public_key
-    policy = DEFAULT_ALGORITHM_USAGE_POLICY
-    return bool(policy.signature_algorithm_allowed(signature, moment=None, public_key=public_key)
-                and policy.digest_algorithm_allowed(digest, moment=None)
-                and policy.digest_combination_allowed(
-                    signature_algo=signature, message_digest_algo=algos.DigestAlgorithm(
-                        {"algorithm": digest["algorithm"].native}), moment=None))
-
-
-@lru_cache(maxsize=256)
-def _ess_matches(cert: bytes, certid: bytes, certid_type) -> bool:
-    """The signing-certificate attribute names this certificate (hash, issuer and serial), kept by value."""
-    return bool(check_ess_certid(asn1_x509.Certificate.load(cert), certid_type.load(certid)))
+def _stamped_at(status) -> datetime.datetime | None:
+    """The time of the signature's timestamp token, when a trusted time-stamping authority vouches for it."""
+    stamp = status.timestamp_validity
+    return stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
 
 
 def attachments_of(reader) -> dict[str, bytes]:
+    """The files embedded in the letter (the record and the seal-signature file), by name."""
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-        found = {}
-        for i in range(0, len(names), 2):
-            spec = names[i + 1].get_object()
-            found[str(names[i])] = spec["/EF"]["/F"].get_object().data
-        return found
+        return {str(names[i]): names[i + 1].get_object()["/EF"]["/F"].get_object().data
+                for i in range(0, len(names), 2)}
     except Exception:  # noqa: BLE001 - a letter without attachments just has none
         return {}
-
-
-def caches_clear() -> None:
-    _algorithms_allowed.cache_clear()
-    _ess_matches.cache_clear()

@@ -5,10 +5,10 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import attempts
 from accounts.validators import mask_id_number
 from config.errors import Conflict, Forbidden, NotFound, ServiceError
 from config.logging import get_logger
@@ -24,6 +24,7 @@ from signing.models import (
     SealKeeper,
 )
 from signing.picture import seal_picture_png
+from signing.selectors import delegation_problem, seal_for_sealing
 
 log = get_logger(__name__)
 
@@ -402,14 +403,31 @@ def confirmation_issue(*, user, case_id: int, record: dict) -> str:
 MAX_CODE_ATTEMPTS = 5
 
 
-def _confirmation_consume(*, user, case_id: int, digest: str, code: str) -> None:
+def _live_codes(*, user, case_id: int, now):
+    return ConfirmationCode.objects.filter(user=user, case_id=case_id, used_at__isnull=True, expires_at__gt=now)
+
+
+def _confirmation_claim(*, user, record: dict) -> bool:
+    """Claim one try on this user's live code for the case, in its own statement before the sealing
+    transaction: the try stays counted when the code turns out wrong and the sealing rolls back."""
+    try:
+        case_id = int(record.get("case_id"))
+    except (TypeError, ValueError):
+        return False  # the record check refuses it
+    return attempts.claim_try(_live_codes(user=user, case_id=case_id, now=timezone.now()), limit=MAX_CODE_ATTEMPTS)
+
+
+def _confirmation_consume(*, user, case_id: int, digest: str, code: str, claimed: bool) -> None:
     code = (code or "").strip()
     now = timezone.now()
     expected = crypto.code_hmac(user.pk, case_id, digest, code)
-    # The usual case in one statement: this user's live code for this case and record, used up now. The UPDATE
+    # The usual case in one statement: the claimed live code for this case and record, used up now. The UPDATE
     # locks and re-checks the row, so of two concurrent uses only one finds it unused.
-    if ConfirmationCode.objects.filter(user=user, case_id=case_id, code_hash=expected, used_at__isnull=True,
-                                       expires_at__gt=now, failed_attempts__lt=MAX_CODE_ATTEMPTS).update(used_at=now):
+    live = _live_codes(user=user, case_id=case_id, now=now)
+    if not claimed and live.exists():
+        # A live code whose tries are used up: say so without comparing this guess with anything.
+        raise ServiceError(_("确认码错误次数过多，请重新获取。"), code="confirmation_locked")
+    if claimed and attempts.use_up(live.filter(code_hash=expected), now=now):
         return
     _confirmation_refuse(user=user, case_id=case_id, expected=expected, code=code, now=now)
 
@@ -436,11 +454,6 @@ def _confirmation_refuse(*, user, case_id: int, expected: str, code: str, now) -
     raise ServiceError(_("确认码已使用或已失效，请重新获取。"), code="confirmation_used")  # used meanwhile
 
 
-def _count_failed_attempt(*, user, case_id: int) -> None:
-    ConfirmationCode.objects.filter(user=user, case_id=case_id, used_at__isnull=True).update(
-        failed_attempts=F("failed_attempts") + 1)
-
-
 # --- Sealing -------------------------------------------------------------------------------
 def seal_usable(*, unit, at: datetime.datetime | None = None, seal: Seal | None = None) -> Seal:
     """The unit's active seal if it may seal at `at`. `seal`: the active seal when the caller has read it."""
@@ -458,40 +471,6 @@ def seal_usable(*, unit, at: datetime.datetime | None = None, seal: Seal | None 
             cert.not_valid_before_utc <= at < cert.not_valid_after_utc):
         raise Forbidden(_("本单位的电子印章证书不在有效期内。"), code="seal_expired")
     return seal
-
-
-def keeper_allowed(*, seal: Seal, user, at: datetime.datetime, rights=None) -> bool:
-    """On the seal's list at `at`. `rights`: this person's SealKeeper rows on this seal when the caller has read them
-    (letter verification reads them with the decision); else a plain query for them (building the ORM filter costs
-    more than running it), compared here."""
-    if rights is None:
-        rights = SealKeeper.objects.raw(
-            f"SELECT id, granted_at, removed_at FROM {SealKeeper._meta.db_table} WHERE seal_id = %s AND user_id = %s",
-            [seal.pk, getattr(user, "pk", user)])
-    return any(right.granted_at <= at and (right.removed_at is None or right.removed_at > at) for right in rights)
-
-
-def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | None:
-    """Why the record's delegation does not cover this approval at `at`, or None when it does."""
-    from signing.selectors import bureau_signed, ca_cert_pem
-
-    reference = record.get("delegation")
-    if not reference:
-        return _("本站没有该事项的审批授权。")
-    delegation = Delegation.objects.filter(serial=reference["serial"]).first()
-    if delegation is None or delegation.unit_id != unit.pk:
-        return _("授权记录不存在或不属于本单位。")
-    ca_pem = ca_cert_pem(delegation.record.get("ca_sha256", ""))
-    if reference.get("record_sha256") != crypto.record_hash(delegation.record) or ca_pem is None or not bureau_signed(
-            ca_pem, delegation.record, delegation.signature):
-        return _("授权记录的签名无效。")
-    if record["item"]["code"] not in delegation.item_codes:
-        return _("授权范围不包括该事项。")
-    if delegation.revoked_at is not None and delegation.revoked_at <= at:
-        return _("授权已撤销。")
-    if not (delegation.valid_from <= at < delegation.valid_until):
-        return _("授权已过期或尚未生效。")
-    return None
 
 
 def verification_url(code: str) -> str:
@@ -521,17 +500,13 @@ def seal_signature_document(*, seal: Seal, record: dict, signature: bytes, signe
 def decision_seal(*, record: dict, unit, user, confirmation_code: str,
                   resident_name: str | None = None) -> SealedDecision:
     """Check the step-up code, the seal, the keeper and the delegation; sign SM2 + PAdES; append to the ledger."""
-    try:
-        return _decision_seal(record=record, unit=unit, user=user, confirmation_code=confirmation_code,
-                              resident_name=resident_name)
-    except ServiceError as exc:
-        if exc.code == "confirmation_invalid":
-            _count_failed_attempt(user=user, case_id=record.get("case_id"))
-        raise
+    claimed = _confirmation_claim(user=user, record=record)
+    return _decision_seal(record=record, unit=unit, user=user, confirmation_code=confirmation_code,
+                          resident_name=resident_name, claimed=claimed)
 
 
 @transaction.atomic
-def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> SealedDecision:
+def _decision_seal(*, record, unit, user, confirmation_code, resident_name, claimed) -> SealedDecision:
     _record_check(record)
     if record["unit"]["code"] != unit.code:
         raise ServiceError(_("审批记录中的单位与用印单位不符。"), code="record_unit_mismatch")
@@ -539,10 +514,8 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     canonical = crypto.canonical(record)
     digest = crypto.sha256_hex(canonical)
     # The step-up code is checked first: a reused code is reported as reused, whatever else is wrong.
-    _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code)
+    _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code, claimed=claimed)
     now = timezone.now()
-    from signing.selectors import seal_for_sealing
-
     active = seal_for_sealing(unit=unit, user=user, case_id=case_id, at=now)
     if (active.case_sealed if active is not None else SealedDecision.objects.filter(case_id=case_id).exists()):
         raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
@@ -564,11 +537,11 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name) -> S
     from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
 
     ca = seal.ca
-    pdf = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
-                        verification_code=code, verification_url=verification_url(code),
-                        bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
+    rendered = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
+                             verification_code=code, verification_url=verification_url(code),
+                             bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
     letter = letter_sign(
-        pdf=pdf, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
+        letter=rendered, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
         attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},
         reason=f"{'准予' if record['decision'] == 'approve' else '不予'}：{record['item']['name']}",
         location=unit.name, signer_name=seal.name,
@@ -616,7 +589,3 @@ def decision_record_ledger(*, record: dict, unit, user) -> LedgerEntry:
     return ledger_append(kind=kind, subject=digest,
                          payload={"case_id": int(record["case_id"]), "decision": record["decision"],
                                   "record_sha256": digest, "unit": unit.code, "recorded_by": user.pk, "seal": None})
-
-
-# Reads that callers of the sealing API (reviews/sealing.py) reach through this module too.
-from signing.selectors import letter_bytes, sealed_decision_for_case  # noqa: E402, F401

@@ -13,12 +13,13 @@ from signing import crypto, gbt38540, ofd, sm2_certs
 from signing.models import CertificateAuthority, Seal, SealedDecision
 from signing.selectors import (
     CHECK_LABELS,
-    _certificate_check,
-    _result,
-    _signer_checks,
+    certificate_passed,
     decision_public_summary,
     ledger_entry_check,
+    register_problem,
+    signer_checks,
     trust_context,
+    verification_result,
 )
 
 LABELS = {
@@ -45,6 +46,13 @@ PASSED = {
 
 def _ses_check(name: str, ok: bool) -> dict:
     return {"name": name, "ok": bool(ok), "label": _(LABELS[name]), "detail": _(PASSED[name] if ok else FAILED[name])}
+
+
+def _result(checks: list[dict], decision: dict | None, ledger: dict | None) -> dict:
+    """signing.selectors' result, each check with its code ("<name>_failed" for the SES checks' own failures)."""
+    for check in checks:
+        check.setdefault("code", "ok" if check["ok"] else f"{check['name']}_failed")
+    return verification_result(checks, decision, ledger)
 
 
 def _maker_root(parsed: gbt38540.Parsed):
@@ -100,13 +108,15 @@ def _verify(*, ses: bytes, document: bytes, sealed: SealedDecision | None, bound
             parsed.signer_cert.dump())):
         seal = None
     at = datetime.datetime.fromisoformat(sealed.ledger_entry.created_at.replace("Z", "+00:00")) if sealed else None
-    checks.append(_certificate_check(seal=seal, at=at or datetime.datetime.now(datetime.UTC), trust=trust_context(),
-                                     untrusted_time=at is None))
+    trust = trust_context()
+    checks.append(register_problem(seal=seal, at=at or datetime.datetime.now(datetime.UTC), trust=trust,
+                                   with_crl=True, untrusted_time=at is None)
+                  or certificate_passed(seal=seal, trust=trust))
     if sealed is None or seal is None:
         checks.append({"name": "ledger", "ok": False, "label": _(CHECK_LABELS["ledger"]),
                        "detail": _("账本中没有该文档的签章记录。")})
         return _result(checks, None, None)
-    checks.append(_signer_checks(sealed=sealed, at=at))
+    checks.append(signer_checks(sealed=sealed, at=at))
     ok, detail, ledger = ledger_entry_check(sealed.ledger_entry)
     if ok and sealed.ledger_entry.payload.get(bound[0]) != bound[1]:
         ok, detail = False, _("该电子签章数据不是账本中登记的那一份。")

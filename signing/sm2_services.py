@@ -23,7 +23,7 @@ def _maker_label(ca: CertificateAuthority) -> str:
 
 def _maker_name():
     return sm2_certs.name(organization=settings.SIGNING_BUREAU_NAME,
-                          common_name=crypto._fit(f"{settings.SIGNING_BUREAU_NAME}电子印章制章者", 64))
+                          common_name=crypto.name_fit(f"{settings.SIGNING_BUREAU_NAME}电子印章制章者", 64))
 
 
 def maker_keys(ca: CertificateAuthority) -> tuple[bytes, bytes]:
@@ -69,7 +69,7 @@ def seal_sm2_issue(*, seal: Seal) -> Seal:
     not_after = min(seal.valid_until, maker_cert["tbs_certificate"]["validity"]["not_after"].native)
     holder = sm2_certs.certificate_build(
         subject=sm2_certs.name(organization=settings.SIGNING_BUREAU_NAME, unit=seal.unit.code,
-                               common_name=crypto._fit(seal.name, 64)),
+                               common_name=crypto.name_fit(seal.name, 64)),
         public_key=bytes.fromhex(seal.sm2_public_key[2:]), issuer=maker_cert.subject, issuer_public=maker_public,
         sign=maker_sign, not_before=seal.valid_from, not_after=not_after, serial=int(seal.cert_serial, 16))
     seseal = gbt38540.seal_build(

@@ -4,8 +4,6 @@ from django.urls import path
 from signing import api, checkpoint_api
 
 urlpatterns = [
-    path("cases/<int:case_id>/letter.pdf", api.CaseLetterApi.as_view(), name="case-letter"),
-    path("cases/<int:case_id>/seal-signature/", api.CaseSealSignatureApi.as_view(), name="case-seal-signature"),
     path("signing/verify/", api.VerifyApi.as_view(), name="signing-verify"),
     path("signing/trust/", api.TrustApi.as_view(), name="signing-trust"),
     path("signing/checkpoints/", checkpoint_api.CheckpointListApi.as_view(), name="signing-checkpoints"),

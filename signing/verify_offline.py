@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Verify a sealed letter offline, with the bureau's CA certificate, its current CRL and the letter's ledger proof.
 
-    python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json]
+    python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json] [--lang en]
     python signing/verify_offline.py letter.pdf --ses letter.ses --sm2-root maker.pem --ca ca.pem --crl crl.pem …
     python signing/verify_offline.py letter.ofd --ofd --sm2-root maker.pem --ca ca.pem --crl crl.pem …
 
-Needs pyHanko, cryptography, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks:
+Run it from a copy of the project (it imports signing/pades.py, the one PDF verifier the service uses too). Needs
+pyHanko, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks, in order:
   1. the PDF signature is intact and covers the whole file (no later incremental update),
   2. the signing certificate chains to the given CA,
   3. the certificate was valid and not revoked at a trusted time (signing/revocation.py): a timestamp token's, or
@@ -13,32 +14,25 @@ Needs pyHanko, cryptography, gmssl-pyx and rfc8785 (no Django, no network, no da
      the signer's own time is never believed. Without a current CRL the letter is not valid.
   4. the embedded seal record is signed by the CA and names this certificate,
   5. the SM2/SM3 seal signature over the embedded canonical record verifies.
+The reason printed is the first check that failed, as the /verify/ page gives it.
 Exit status 0 when every check passes, 1 otherwise.
 """
 import argparse
 import base64
 import datetime
+import gettext
 import hashlib
-import importlib
-import io
 import json
 import os
 import sys
 
-# Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py).
+# Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py):
+# take it off the path and put the project's root on it, for signing.pades (and revocation, ses_offline).
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-
-def _sibling(name: str):
-    """A Django-free module of this folder (signing/), importable as `signing.<name>` from the folder above."""
-    parent = os.path.dirname(_HERE)
-    if parent not in sys.path:
-        sys.path.append(parent)  # last: nothing there shadows an installed package
-    return importlib.import_module(f"signing.{name}")
-
-
-revocation = _sibling("revocation")
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 
 def _canonical(obj) -> bytes:
@@ -47,63 +41,42 @@ def _canonical(obj) -> bytes:
     return rfc8785.dumps(obj)
 
 
-def _attachments(reader) -> dict:
-    try:
-        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except KeyError:
-        return {}
-    return {str(names[i]): names[i + 1].get_object()["/EF"]["/F"].get_object().data for i in range(0, len(names), 2)}
+def _translator(lang: str):
+    """The service's own message catalogue (locale/), read with the standard library: the same words as online."""
+    if lang.startswith("zh"):
+        return lambda text: text
+    return gettext.translation("django", localedir=os.path.join(_ROOT, "locale"), languages=[lang],
+                               fallback=True).gettext
 
 
-def _trusted_time(status, proof, pdf_sha256, ca):
-    """The signing time someone other than the signer vouches for: a valid timestamp token, else the ledger."""
-    stamp = getattr(status, "timestamp_validity", None)
-    if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
-        return revocation.TrustedTime(stamp.timestamp, "timestamp token"), ""
+def _trusted_at(pdf: bytes, ca_pem: bytes, proof: dict | None):
+    """The signing time someone other than the signer vouches for: the bureau's ledger entry for these bytes under a
+    checkpoint the CA signed (signing/revocation.py); (TrustedTime or None, why not). pades reads a timestamp
+    token itself."""
+    from cryptography import x509
+
+    from signing import revocation
+
     if proof is None:
         return None, ""
-    return revocation.ledger_time(proof=proof, document_sha256=pdf_sha256, ca=ca, canonical=_canonical)
+    return revocation.ledger_time(proof=proof, document_sha256=hashlib.sha256(pdf).hexdigest(),
+                                  ca=x509.load_pem_x509_certificate(ca_pem), canonical=_canonical)
 
 
-def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, proof: dict | None = None,
-           now: datetime.datetime | None = None) -> tuple[bool, list[tuple[str, bool, str]]]:
+def _seal_checks(verdict, ca_pem: bytes, _) -> list[tuple[str, bool, str, str]]:
+    """The seal record and the SM2 seal signature embedded in the letter (checks 4 and 5)."""
     import gmssl_pyx
-    from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
-    checks: list[tuple[str, bool, str]] = []
+    if not verdict.valid:
+        return [("seal_record", False, "not_checked", _("前一项未通过，此项未检查。")),
+                ("seal_signature", False, "not_checked", _("前一项未通过，此项未检查。"))]
+    checks = []
     ca = x509.load_pem_x509_certificate(ca_pem)
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    if len(reader.embedded_signatures) != 1:
-        return False, [("intact", False, "no (or more than one) signature in the file")]
-    embedded = reader.embedded_signatures[0]
-    signed_at = embedded.self_reported_timestamp or datetime.datetime.now(datetime.UTC)
-    context = ValidationContext(
-        trust_roots=[asn1_x509.Certificate.load(ca.public_bytes(serialization.Encoding.DER))],
-        allow_fetching=False, revocation_mode="soft-fail", moment=signed_at,
-    )
-    status = validate_pdf_signature(embedded, context)
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-    checks.append(("intact", status.intact and status.valid and whole,
-                   "signature intact, covers the whole file" if status.intact and status.valid and whole
-                   else "content changed after signing" if not (status.intact and status.valid)
-                   else "an incremental update was appended after signing"))
-    checks.append(("chain", bool(status.trusted),
-                   "certificate chains to the given CA" if status.trusted else "certificate is not from this CA"))
-
-    signer = x509.load_der_x509_certificate(status.signing_cert.dump())
-    trusted, why_not = _trusted_time(status, proof, hashlib.sha256(pdf).hexdigest(), ca)
-    valid_then, detail = revocation.certificate_status(cert=signer, ca=ca, crl_pem=crl_pem, trusted=trusted, now=now)
-    checks.append(("certificate", valid_then, f"{detail}; {why_not}" if why_not else detail))
-
-    files = _attachments(reader) if whole else {}
+    files = verdict.attachments
     try:
         record = json.loads(files["record.json"])
         document = json.loads(files["seal-signature.json"])
@@ -111,20 +84,72 @@ def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, proof: dict 
         try:
             ca.public_key().verify(base64.b64decode(document["seal"]["bureau_signature"]), _canonical(seal_record),
                                    ec.ECDSA(hashes.SHA256()))
-            record_ok = seal_record["certificate"]["sha256"] == signer.fingerprint(hashes.SHA256()).hex()
-            checks.append(("seal_record", record_ok, f"seal {seal_record['serial']} of {seal_record['unit']['name']}"
+            record_ok = seal_record["certificate"]["sha256"] == verdict.fingerprint
+            checks.append(("seal_record", record_ok, "ok" if record_ok else "seal_record_mismatch",
+                           f"seal {seal_record['serial']} of {seal_record['unit']['name']}"
                            if record_ok else "the seal record names another certificate"))
         except InvalidSignature:
-            checks.append(("seal_record", False, "the seal record is not signed by this CA"))
+            checks.append(("seal_record", False, "seal_record_unsigned", "the seal record is not signed by this CA"))
         canonical = _canonical(record)
         public_key = bytes.fromhex(seal_record["sm2"]["public_key"][2:])
         sm2_ok = (hashlib.sha256(canonical).hexdigest() == document["record_sha256"]
                   and bool(gmssl_pyx.sm2_verify(public_key, canonical, base64.b64decode(document["signature"]))))
-        checks.append(("seal_signature", sm2_ok, "SM2/SM3 seal signature verifies over the record" if sm2_ok
+        checks.append(("seal_signature", sm2_ok, "ok" if sm2_ok else "seal_signature_failed",
+                       "SM2/SM3 seal signature verifies over the record" if sm2_ok
                        else "SM2 seal signature does not verify"))
     except (KeyError, ValueError, TypeError):
-        checks.append(("seal_signature", False, "the record and seal signature could not be read from the letter"))
-    return all(ok for _, ok, _ in checks), checks
+        checks.append(("seal_signature", False, "seal_signature_failed",
+                       "the record and seal signature could not be read from the letter"))
+    return checks
+
+
+def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, proof: dict | None = None, *,
+           lang: str = "zh-hans", now: datetime.datetime | None = None) -> dict:
+    """{"valid", "reason": {"code", "detail"}, "checks": [{"name", "ok", "code", "detail"}], "trusted_time"}: the PDF
+    checks from signing.pades (as online, judged at the ledger's time from `proof`), then the seal record and the
+    SM2 seal signature."""
+    from signing import pades
+
+    _ = _translator(lang)
+    trusted, why_not = _trusted_at(pdf, ca_pem, proof)
+    verdict = pades.pdf_verdict(pdf, pades.TrustContext.from_pem(ca_pem, crl_pem),
+                                trusted_at=trusted.at if trusted else None, now=now)
+    source = trusted.source if trusted else "timestamp token" if verdict.trusted_at else None
+    checks = [(check.name, check.ok, str(check.code),
+               _(pades.PASSED[check.name]) if check.ok else _(pades.MESSAGES[check.code]))
+              for check in verdict.checks]
+    if verdict.valid and verdict.revoked_at is not None:
+        name, ok, code, detail = checks[-1]
+        checks[-1] = (name, ok, code, _(pades.REVOKED_LATER) % {"when": verdict.revoked_at.date().isoformat()})
+    checks += _seal_checks(verdict, ca_pem, _)
+    failed = next((c for c in checks if not c[1]), None)
+    passed = ("ok", _("决定书真实有效：签名、证书和电子签章全部核验通过。"))
+    return {"valid": failed is None,
+            "reason": dict(zip(("code", "detail"), failed[2:] if failed else passed, strict=True)),
+            "checks": [{"name": n, "ok": o, "code": c, "detail": d} for n, o, c, d in checks],
+            "trusted_time": {"at": verdict.trusted_at.isoformat() if verdict.trusted_at else None,
+                             "source": source, "problem": why_not}}
+
+
+def _ses_result(args, document: bytes, ca_pem: bytes, crl_pem: bytes | None, proof: dict | None) -> dict:
+    """A GB/T 38540 .ses over the file, or an OFD letter (signing/ses_offline.py), in verify's shape."""
+    from signing import ses_offline
+
+    with open(args.sm2_root, "rb") as handle:
+        trust = {"sm2_root_pem": handle.read(), "ca_pem": ca_pem, "crl_pem": crl_pem, "proof": proof,
+                 "canonical": _canonical}
+    try:
+        if args.ofd:
+            ok, checks = ses_offline.verify_ofd(package=document, **trust)
+        else:
+            with open(args.ses, "rb") as handle:
+                ok, checks = ses_offline.verify_ses(ses=handle.read(), document=document, **trust)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
+        ok, checks = False, [("ses_signature", False, f"cannot verify: {exc}")]
+    rows = [{"name": n, "ok": o, "code": "ok" if o else f"{n}_failed", "detail": d} for n, o, d in checks]
+    failed = next((row for row in rows if not row["ok"]), None)
+    reason = {"code": failed["code"], "detail": failed["detail"]} if failed else {"code": "ok", "detail": "valid"}
+    return {"valid": ok and failed is None, "reason": reason, "checks": rows}
 
 
 def main(argv=None) -> int:
@@ -137,6 +162,7 @@ def main(argv=None) -> int:
     parser.add_argument("--ofd", action="store_true", help="the file is an OFD letter (checked with --sm2-root)")
     parser.add_argument("--sm2-root", help="the bureau's SM2 seal-maker certificate (PEM), with --ses or --ofd")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--lang", default="zh-hans", help="zh-hans (default) or en")
     args = parser.parse_args(argv)
     with open(args.letter, "rb") as handle:
         pdf = handle.read()
@@ -151,24 +177,21 @@ def main(argv=None) -> int:
         with open(args.proof, "rb") as handle:
             proof = json.load(handle)
         proof = proof.get("ledger", proof)
-    try:
-        if args.ses or args.ofd:
-            trust = {"sm2_root_pem": open(args.sm2_root, "rb").read(), "ca_pem": ca_pem, "crl_pem": crl_pem,
-                     "proof": proof, "canonical": _canonical}
-            ses_offline = _sibling("ses_offline")
-            ok, checks = ses_offline.verify_ofd(package=pdf, **trust) if args.ofd else ses_offline.verify_ses(
-                ses=open(args.ses, "rb").read(), document=pdf, **trust)
-        else:
-            ok, checks = verify(pdf, ca_pem, crl_pem, proof)
-    except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
-        ok, checks = False, [("intact", False, f"cannot verify: {exc}")]
-    if args.json:
-        print(json.dumps({"valid": ok, "checks": [{"name": n, "ok": o, "detail": d} for n, o, d in checks]},
-                         ensure_ascii=False))
+    if args.ses or args.ofd:
+        result = _ses_result(args, pdf, ca_pem, crl_pem, proof)
     else:
-        for name, passed, detail in checks:
-            print(f"[{'OK' if passed else 'FAIL'}] {name}: {detail}")
-        print("VALID" if ok else "NOT VALID")
+        result = verify(pdf, ca_pem, crl_pem, proof, lang=args.lang)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for check in result["checks"]:
+            print(f"[{'OK' if check['ok'] else 'FAIL'}] {check['name']}: {check['detail']}")
+        if "trusted_time" in result:
+            time = result["trusted_time"]
+            print(f"trusted time: {time['at']} ({time['source']})" if time["at"] else
+                  f"trusted time: none, judged as of now {time['problem']}".rstrip())
+        print("VALID" if result["valid"] else f"NOT VALID ({result['reason']['code']}): {result['reason']['detail']}")
+    ok = result["valid"]
     return 0 if ok else 1
 
 

@@ -1,4 +1,5 @@
 """factory_boy factories for the people and places tests need."""
+import datetime
 import itertools
 
 import factory
@@ -12,8 +13,12 @@ _phone_seq = itertools.count(1)
 _id_seq = itertools.count(100)
 
 
-def valid_id_number(county_code: str = "371702", birth: str = "19600101") -> str:
-    first17 = f"{county_code}{birth}{next(_id_seq) % 1000:03d}"
+def valid_id_number(county_code: str = "371702", birth: str | None = None) -> str:
+    """A valid ID number never handed out before in this run: the sequence number runs through 000-999 and
+    then the birth date moves on a day (unless `birth` is given)."""
+    serial = next(_id_seq)
+    born = birth or (datetime.date(1960, 1, 1) + datetime.timedelta(days=serial // 1000)).strftime("%Y%m%d")
+    first17 = f"{county_code}{born}{serial % 1000:03d}"
     return first17 + id_check_char(first17)
 
 

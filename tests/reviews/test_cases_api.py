@@ -230,7 +230,12 @@ def test_walk_in_case_with_attached_material(agent, resident, submit):
     assert created.status_code == 201, created.json()
     case_id = created.json()["id"]
     assert created.json()["booking_id"] is None
-    assert submit(client_for(agent), case_id).status_code == 400
+    assert created.json()["resident"]["name"] != resident.real_name  # masked until she consents
+    refused = submit(client_for(agent), case_id)
+    assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
+    consented = client_for(resident).post(f"/api/v1/cases/{case_id}/consent/")
+    assert consented.status_code == 200 and consented.json()["resident"]["name"] == resident.real_name
+    assert submit(client_for(agent), case_id).status_code == 400  # consented, but the ID card is missing
     stranger_material = add_material(make_booking(resident=ResidentFactory(), item_code=TOWNSHIP_ITEM), "id_card")
     assert client_for(agent).post(f"/api/v1/cases/{case_id}/materials/", {"material_id": stranger_material.pk},
                                   format="json").status_code == 404
@@ -306,17 +311,11 @@ def test_county_reviewer_downloads_the_materials_of_a_case_routed_to_them(agent,
 
 
 def test_decision_requires_a_seal_when_sealing_is_required(routed_case, settings):
-    from reviews import sealing
-
     settings.SEALING_REQUIRED = True
     client = client_for(routed_case.assignee)
     response = client.post(f"/api/v1/cases/{routed_case.pk}/decision/", {"decision": "approve"}, format="json")
-    if not sealing.sealing_available():
-        assert response.status_code == 503 and response.json()["code"] == "sealing_unavailable"
-        assert Case.objects.get(pk=routed_case.pk).status == CaseStatus.ASSIGNED
-    else:  # signing in place: no decision without the confirmation code
-        assert response.status_code == 400 and response.json()["code"] == "confirmation_required"
-        assert Case.objects.get(pk=routed_case.pk).status == CaseStatus.ASSIGNED
+    assert response.status_code == 400 and response.json()["code"] == "confirmation_required"
+    assert Case.objects.get(pk=routed_case.pk).status == CaseStatus.ASSIGNED
 
 
 def test_queue_filters_and_stats_need_administrator(routed_case):

@@ -67,19 +67,22 @@ def test_a_duplicate_delivery_costs_one_read(org, resident):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_keeps_its_database_connection_between_tasks():
-    if connection.vendor != "postgresql":
-        pytest.skip("CONN_MAX_AGE applies to PostgreSQL here")
-    fixup = DjangoWorkerFixup(app)  # what a worker installs: it used to close every connection around each task
-    connection.ensure_connection()
-    kept = connection.connection
-    for _task in range(3):
+def test_the_worker_returns_its_database_connection_to_the_pool_after_each_task(settings):
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if connection.vendor != "postgresql" or not pool:
+        pytest.skip("psycopg's pool (PostgreSQL, on by default)")
+    fixup = DjangoWorkerFixup(app)  # what a worker installs around each task
+    backends = set()
+    for _task in range(4):
         fixup.on_task_prerun(sender=route_case)
         _recycle_database_connections(task=route_case)
-        Case.objects.exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.add(cursor.fetchone()[0])
         fixup.on_task_postrun(sender=route_case)
         _recycle_database_connections(task=route_case)
-    assert connection.connection is kept
+        assert connection.connection is None  # given back: a burst of tasks cannot hold more than the pool
+    assert len(backends) <= pool["max_size"]  # the pool's connections are reused, not opened per task
 
 
 @pytest.mark.django_db(transaction=True)

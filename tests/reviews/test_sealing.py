@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from reviews.models import Case, CaseStatus
+from tests.factories import ResidentFactory
 from tests.reviews.conftest import (
     COUNTY_ITEM,
     STATION,
@@ -86,6 +87,14 @@ def test_approval_is_sealed_with_the_code_sent_to_the_reviewer(sealing_on, resid
     letter = client_for(resident).get(f"/api/v1/cases/{case.pk}/letter.pdf")
     assert letter.status_code == 200 and b"".join(letter.streaming_content if letter.streaming else
                                                   [letter.content]).startswith(b"%PDF")
+    assert sealed.verification_code in letter["Content-Disposition"]
+    signature = client_for(resident).get(f"/api/v1/cases/{case.pk}/seal-signature/").json()
+    assert signature["seal_signature"]["record_sha256"] == sealed.record_hash
+    stranger = client_for(ResidentFactory())
+    for path in ("letter.pdf", "seal-signature/"):
+        refused = stranger.get(f"/api/v1/cases/{case.pk}/{path}")
+        assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    assert client_for(resident).get("/api/v1/cases/999999/letter.pdf").status_code == 404
 
 
 def test_township_station_needs_a_seal_and_a_delegation(sealing_on, resident, django_capture_on_commit_callbacks):

@@ -19,7 +19,8 @@ def _case(resident, agent, item_code, unit_code, *, days, on_time, materials, st
         county=resident.home_county, township=resident.home_township, status=status, unit=unit(unit_code),
         submitted_at=now - datetime.timedelta(days=days or 0), decided_at=now if days is not None else None,
         processing_days=days, met_deadline=on_time, materials_count=materials,
-        sla_started_at=now, due_at=now, promised_due_at=now)
+        sla_started_at=now, due_at=now, promised_due_at=now,
+        consent_at=now, consent_via="resident")  # a walk-in case leaves the draft only with her consent
 
 
 def test_statistics_per_item_unit_and_county(resident):

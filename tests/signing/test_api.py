@@ -1,11 +1,9 @@
-"""The HTTP surface: the case letter, POST/GET /api/v1/signing/verify/, the trust bundle and the /verify/ page."""
+"""The HTTP surface: POST/GET /api/v1/signing/verify/, the trust bundle and the /verify/ page."""
 import io
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
-from config.errors import NotFound
 from signing.selectors import seal_signature_file
 from signing.services import checkpoint_create
 
@@ -16,50 +14,6 @@ def _pdf_upload(data: bytes, name="letter.pdf"):
     upload = io.BytesIO(data)
     upload.name = name
     return upload
-
-
-@pytest.fixture
-def case_hook(monkeypatch):
-    """Stand in for reviews' permission hook: the keeper sees the case, nobody else does."""
-    import reviews.selectors
-
-    visible: set[tuple[int, int]] = set()
-
-    def case_get_for_user(*, user, case_id):
-        if (user.pk, case_id) not in visible:
-            raise NotFound("找不到该案件。")
-        return object()
-
-    monkeypatch.setattr(reviews.selectors, "case_get_for_user", case_get_for_user, raising=False)
-    return visible
-
-
-def test_case_letter_needs_a_case_the_user_may_see(sealed, keeper, case_hook, resident_api):
-    client = APIClient()
-    url = f"/api/v1/cases/{sealed.case_id}/letter.pdf"
-    assert client.get(url).status_code in (401, 403)
-    client.force_authenticate(keeper)
-    denied = client.get(url)
-    assert denied.status_code == 404 and denied.json()["code"] == "not_found"
-    case_hook.add((keeper.pk, sealed.case_id))
-    response = client.get(url)
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content == bytes(sealed.letter_pdf)
-    assert sealed.verification_code in response["Content-Disposition"]
-    case_hook.add((keeper.pk, 999999))
-    missing = client.get("/api/v1/cases/999999/letter.pdf")
-    assert missing.status_code == 404 and missing.json()["code"] == "no_letter"
-    signature = client.get(f"/api/v1/cases/{sealed.case_id}/seal-signature/").json()
-    assert signature["seal_signature"]["record_sha256"] == sealed.record_hash
-
-
-def test_letter_is_refused_without_the_reviews_hook(sealed, keeper, monkeypatch):
-    import reviews.selectors
-
-    monkeypatch.delattr(reviews.selectors, "case_get_for_user", raising=False)
-    client = APIClient()
-    client.force_authenticate(keeper)
-    assert client.get(f"/api/v1/cases/{sealed.case_id}/letter.pdf").status_code == 404
 
 
 def test_verify_a_letter_upload(sealed, api):
@@ -73,6 +27,10 @@ def test_verify_a_letter_upload(sealed, api):
     tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01
     body = api.post("/api/v1/signing/verify/", {"letter": _pdf_upload(bytes(tampered))}, format="multipart").json()
     assert not body["valid"] and body["checks"][0] == {**body["checks"][0], "name": "intact", "ok": False}
+    assert body["reason"] == {"code": "altered", "detail": "文件在盖章后被改动过：内容与签名不符。"}
+    english = api.post("/api/v1/signing/verify/", {"letter": _pdf_upload(bytes(tampered))}, format="multipart",
+                       HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["reason"]["code"] == "altered" and "altered after it was sealed" in english["reason"]["detail"]
 
 
 def test_verify_a_signature_file_with_its_record(sealed, api):
@@ -119,6 +77,10 @@ def test_verify_page(sealed, client):
     assert "<script" not in text
     upload = client.post("/verify/", {"letter": _pdf_upload(bytes(sealed.letter_pdf))})
     assert upload.status_code == 200 and "决定书真实有效" in upload.content.decode()
+    tampered = bytearray(sealed.letter_pdf)
+    tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01
+    altered = client.post("/verify/", {"letter": _pdf_upload(bytes(tampered))}).content.decode()
+    assert "核验未通过" in altered and "文件在盖章后被改动过" in altered and "不受信任的根证书" not in altered
     missing = client.get("/verify/", {"code": "NOPE"})
     assert missing.status_code == 404 and "没有找到" in missing.content.decode()
     assert client.get("/verify/").status_code == 200

@@ -20,7 +20,6 @@ from signing.selectors import letter_verify
 from signing.services import checkpoint_create, seal_revoke
 from signing.ses_offline import verify_ses
 from signing.ses_verify import ses_verify
-from tests.signing.test_api import case_hook  # noqa: F401 - the reviews permission stand-in
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +139,7 @@ def _upload(data: bytes, name: str):
     return handle
 
 
-def test_ses_over_http(sealed, keeper, case_hook):  # noqa: F811
+def test_ses_over_http(sealed, keeper, case_hook):
     client = APIClient()
     url = f"/api/v1/cases/{sealed.case_id}/seal-signature"
     client.force_authenticate(keeper)

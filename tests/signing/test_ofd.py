@@ -14,7 +14,6 @@ from signing.selectors import letter_verify
 from signing.services import checkpoint_create
 from signing.ses_offline import verify_ofd
 from signing.ses_verify import ofd_verify
-from tests.signing.test_api import case_hook  # noqa: F401 - the reviews permission stand-in
 from tests.signing.test_gbt38540 import read_ses
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +84,7 @@ def test_ofd_verification_and_tampering(sealed):
     assert not ofd_verify(package=b"not a zip")["valid"]
 
 
-def test_ofd_over_http_and_offline(sealed, seal, keeper, case_hook):  # noqa: F811
+def test_ofd_over_http_and_offline(sealed, seal, keeper, case_hook):
     client = APIClient()
     client.force_authenticate(keeper)
     url = f"/api/v1/cases/{sealed.case_id}/letter.ofd"

@@ -22,16 +22,16 @@ def forge(*, seal, record, when: datetime.datetime) -> bytes:
     document = seal_signature_document(seal=seal, record=record, signature=signature,
                                        signed_at=when.isoformat(), code="FORGEDCODE")
     with time_machine.travel(when, tick=False):
-        pdf = letter_render(record=record, resident_name="李四", verification_code="FORGEDCODE",
-                            verification_url="http://127.0.0.1/verify/", bureau_name="局", seal_serial=seal.serial,
-                            record_sha256=crypto.sha256_hex(canonical))
-        return letter_sign(pdf=pdf, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
+        letter = letter_render(record=record, resident_name="李四", verification_code="FORGEDCODE",
+                               verification_url="http://127.0.0.1/verify/", bureau_name="局",
+                               seal_serial=seal.serial, record_sha256=crypto.sha256_hex(canonical))
+        return letter_sign(letter=letter, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
                            attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(document)},
                            reason="准予", location="x", signer_name=seal.name)
 
 
-def names(checks) -> dict:
-    return {name: (ok, detail) for name, ok, detail in checks}
+def names(result: dict) -> dict:
+    return {check["name"]: (check["ok"], check["code"]) for check in result["checks"]}
 
 
 @pytest.fixture
@@ -51,35 +51,49 @@ def test_forgeries_with_a_revoked_seal_fail_offline_with_and_without_a_crl(revok
     seal, back_dated, after = revoked
     ca, crl = seal.ca.cert_pem.encode(), seal.ca.crl_pem.encode()
     for letter in (back_dated, after):
-        for crl_given in (crl, None):
-            valid, checks = verify(letter, ca, crl_given)
-            assert not valid, checks
-            assert names(checks)["certificate"][0] is False
+        for crl_given, code in ((crl, "untrusted_time"), (None, "revocation_unknown")):
+            result = verify(letter, ca, crl_given)
+            assert not result["valid"] and result["reason"]["code"] == code, result
+            assert names(result)["certificate"] == (False, code)
             # Everything else about the forgery is in order: the time is what gives it away.
-            assert names(checks)["intact"][0] and names(checks)["seal_signature"][0]
-    _valid, checks = verify(back_dated, ca, crl)
-    assert "no trusted signing time" in names(checks)["certificate"][1]
+            assert names(result)["intact"][0] and names(result)["chain"][0]
 
 
 def test_forgeries_with_a_revoked_seal_fail_online(revoked):
     _seal, back_dated, after = revoked
     for letter in (back_dated, after):
         result = letter_verify(pdf=letter)
-        checks = {check["name"]: check["ok"] for check in result["checks"]}
-        assert not result["valid"] and checks["certificate"] is False and checks["ledger"] is False
+        assert result["reason"]["code"] == "untrusted_time", result
+        assert names(result)["certificate"] == (False, "untrusted_time") and names(result)["ledger"][0] is False
 
 
 def test_a_stale_crl_is_refused(sealed, seal):
     ca, crl = seal.ca.cert_pem.encode(), seal.ca.crl_pem.encode()
-    assert verify(bytes(sealed.letter_pdf), ca, crl)[0]
+    assert verify(bytes(sealed.letter_pdf), ca, crl)["valid"]
     later = timezone.now() + datetime.timedelta(days=8)  # past the CRL's next_update (7 days)
-    valid, checks = verify(bytes(sealed.letter_pdf), ca, crl, now=later)
-    assert not valid and "stale" in names(checks)["certificate"][1]
+    result = verify(bytes(sealed.letter_pdf), ca, crl, now=later)
+    assert not result["valid"] and names(result)["certificate"] == (False, "crl_stale")
+
+
+def test_a_crl_not_signed_by_the_ca_is_refused(sealed, seal):
+    """A CRL naming the bureau as issuer but signed by another key (one that leaves the seal off)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    bureau = x509.load_pem_x509_certificate(seal.ca.cert_pem.encode())
+    now = timezone.now()
+    forged = (x509.CertificateRevocationListBuilder().issuer_name(bureau.subject).last_update(now)
+              .next_update(now + datetime.timedelta(days=7)).sign(ec.generate_private_key(ec.SECP256R1()),
+                                                                  hashes.SHA256()))
+    result = verify(bytes(sealed.letter_pdf), seal.ca.cert_pem.encode(), forged.public_bytes(Encoding.PEM))
+    assert not result["valid"] and names(result)["certificate"] == (False, "crl_invalid")
 
 
 def test_without_a_crl_revocation_is_unknown(sealed, seal):
-    valid, checks = verify(bytes(sealed.letter_pdf), seal.ca.cert_pem.encode(), None)
-    assert not valid and "revocation status is unknown" in names(checks)["certificate"][1]
+    result = verify(bytes(sealed.letter_pdf), seal.ca.cert_pem.encode(), None)
+    assert not result["valid"] and result["reason"]["code"] == "revocation_unknown"
 
 
 def test_a_genuine_letter_proves_its_time_with_the_ledger(sealed, seal):
@@ -89,14 +103,14 @@ def test_a_genuine_letter_proves_its_time_with_the_ledger(sealed, seal):
     seal_revoke(seal=seal, reason="更换", at=timezone.now() + datetime.timedelta(seconds=1))
     seal.ca.refresh_from_db()
     ca, crl = seal.ca.cert_pem.encode(), seal.ca.crl_pem.encode()
-    valid, checks = verify(bytes(sealed.letter_pdf), ca, crl, proof)
-    assert valid and "revoked later" in names(checks)["certificate"][1], checks
-    assert not verify(bytes(sealed.letter_pdf), ca, crl)[0]
+    result = verify(bytes(sealed.letter_pdf), ca, crl, proof)
+    assert result["valid"] and result["trusted_time"]["source"].startswith("ledger entry #"), result
+    assert verify(bytes(sealed.letter_pdf), ca, crl)["reason"]["code"] == "untrusted_time"
 
     forged_proof = {**proof, "entry": {**proof["entry"], "created_at": "2000-01-01T00:00:00.000000Z"}}
-    assert not verify(bytes(sealed.letter_pdf), ca, crl, forged_proof)[0]
+    assert verify(bytes(sealed.letter_pdf), ca, crl, forged_proof)["reason"]["code"] == "untrusted_time"
     other_letter = bytes(sealed.letter_pdf) + b"\n"
-    assert not verify(other_letter, ca, crl, proof)[0]
+    assert not verify(other_letter, ca, crl, proof)["valid"]
 
 
 def test_beat_refreshes_the_crl_before_it_goes_stale(ca):

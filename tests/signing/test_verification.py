@@ -19,17 +19,19 @@ def _check(result, name):
     return next(c for c in result["checks"] if c["name"] == name)
 
 
-def _refused(result, name, words=""):
+def _refused(result, name, code):
+    """`name` failed with `code`, and nothing before it failed (the reason given is the first failure)."""
     check = _check(result, name)
     assert not result["valid"] and not check["ok"], result["checks"]
-    assert words in check["detail"], check["detail"]
+    assert check["code"] == code, check
+    assert result["reason"]["code"] == code, result["reason"]
 
 
 def test_one_flipped_byte_breaks_the_signature(sealed):
     pdf = bytearray(sealed.letter_pdf)
     at = pdf.index(b"ReportLab Generated") + 3
     pdf[at] ^= 0x01
-    _refused(letter_verify(pdf=bytes(pdf)), "intact", "改动")
+    _refused(letter_verify(pdf=bytes(pdf)), "intact", "altered")
 
 
 def test_incremental_update_after_signing_is_reported(sealed):
@@ -42,14 +44,13 @@ def test_incremental_update_after_signing_is_reported(sealed):
     out = io.BytesIO()
     writer.write(out)
     result = letter_verify(pdf=out.getvalue())
-    _refused(result, "intact", "增量更新")
-    assert _check(result, "chain")["ok"]  # the original signature itself is still sound
+    _refused(result, "intact", "incremental_update")
 
 
 def _foreign_letter(record, *, key, cert_pem, ca_pem, seal_png):
-    pdf = letter_render(record=record, resident_name="某某", verification_code="X" * 16,
-                        verification_url="http://x/verify/?code=X", bureau_name="假冒局", seal_serial="FAKE")
-    return letter_sign(pdf=pdf, signer=file_signer(cert_pem=cert_pem, private_key=key, ca_cert_pem=ca_pem),
+    rendered = letter_render(record=record, resident_name="某某", verification_code="X" * 16,
+                             verification_url="http://x/verify/?code=X", bureau_name="假冒局", seal_serial="FAKE")
+    return letter_sign(letter=rendered, signer=file_signer(cert_pem=cert_pem, private_key=key, ca_cert_pem=ca_pem),
                        seal_png=seal_png, attachments={}, reason="fake", location="fake", signer_name="fake")
 
 
@@ -66,8 +67,8 @@ def test_untrusted_root_is_reported(seal, workstation, keeper, make_record):
     pdf = _foreign_letter(make_record(unit=workstation, reviewer=keeper), key=key, cert_pem=crypto.cert_to_pem(cert),
                           ca_pem=crypto.cert_to_pem(ca_cert), seal_png=bytes(seal.picture_png))
     result = letter_verify(pdf=pdf)
-    _refused(result, "chain", "不受信任")
-    _refused(result, "certificate", "不是本局签发")
+    _refused(result, "chain", "untrusted_root")
+    assert _check(result, "certificate")["code"] == "not_checked"
     assert result["decision"] is None
 
 
@@ -76,12 +77,12 @@ def test_letter_signed_with_an_expired_certificate_is_reported(ca, workstation, 
     expired = seal_issue(unit=workstation, keepers=[keeper], valid_from=past - datetime.timedelta(days=30),
                          valid_until=past)
     record = make_record(unit=workstation, reviewer=keeper)
-    pdf = letter_render(record=record, resident_name="某某", verification_code="Y" * 16,
-                        verification_url="http://x/verify/?code=Y", bureau_name="局", seal_serial=expired.serial)
-    signed = letter_sign(pdf=pdf, signer=keys.seal_pdf_signer(expired), seal_png=bytes(expired.picture_png),
+    rendered = letter_render(record=record, resident_name="某某", verification_code="Y" * 16,
+                             verification_url="http://x/verify/?code=Y", bureau_name="局", seal_serial=expired.serial)
+    signed = letter_sign(letter=rendered, signer=keys.seal_pdf_signer(expired), seal_png=bytes(expired.picture_png),
                          attachments={}, reason="r", location="l", signer_name="n")
     result = letter_verify(pdf=signed)
-    _refused(result, "certificate", "有效期")
+    _refused(result, "certificate", "certificate_expired")
 
 
 def test_verification_by_code_and_no_personal_data(sealed):
@@ -100,17 +101,18 @@ def test_seal_signature_file_with_its_record(sealed):
     assert document["algorithm"] == "SM2-with-SM3" and document["record_sha256"] == sealed.record_hash
     assert signature_file_verify(document=document, record=sealed.record)["valid"]
     forged = {**sealed.record, "decision": "reject"}
-    _refused(signature_file_verify(document=document, record=forged), "seal_signature", "记录被改动")
+    _refused(signature_file_verify(document=document, record=forged), "seal_signature", "seal_signature_failed")
     bad_signature = {**document, "record_sha256": crypto.record_hash(forged)}
-    _refused(signature_file_verify(document=bad_signature, record=forged), "seal_signature", "SM2")
+    _refused(signature_file_verify(document=bad_signature, record=forged), "seal_signature", "seal_signature_failed")
     forged_seal = json.loads(json.dumps(document))
     forged_seal["seal"]["record"]["unit"]["name"] = "别的单位"
-    _refused(signature_file_verify(document=forged_seal, record=sealed.record), "seal_signature", "根证书")
+    _refused(signature_file_verify(document=forged_seal, record=sealed.record), "seal_signature",
+             "seal_signature_failed")
 
 
 def test_not_a_pdf():
     result = letter_verify(pdf=b"hello")
-    assert not result["valid"] and result["checks"][0]["name"] == "intact"
+    assert not result["valid"] and result["reason"]["code"] == "unreadable"
 
 
 def test_letter_shows_the_verification_url(sealed):
@@ -133,15 +135,15 @@ def _flip_in_signature_value(pdf: bytes) -> bytes:
 def test_a_changed_cms_signature_value_is_refused_after_the_certificate_was_cached(sealed):
     assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]  # the certificate's chain is now cached
     result = letter_verify(pdf=_flip_in_signature_value(bytes(sealed.letter_pdf)))
-    _refused(result, "intact", "签名后被改动")  # read fine, the signature does not verify
-    assert not _check(result, "chain")["ok"]
+    assert result["reason"]["code"] in ("altered", "signature_damaged"), result["reason"]
+    assert _check(result, "chain")["code"] == "not_checked"
 
 
 def test_a_flipped_byte_is_refused_after_the_same_certificate_verified(sealed):
     assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
     pdf = bytearray(sealed.letter_pdf)
     pdf[pdf.index(b"ReportLab Generated") + 3] ^= 0x01
-    _refused(letter_verify(pdf=bytes(pdf)), "intact", "改动")
+    _refused(letter_verify(pdf=bytes(pdf)), "intact", "altered")
 
 
 def test_a_revocation_after_a_cached_verification_is_seen_by_the_next_one(sealed, seal):
@@ -151,8 +153,8 @@ def test_a_revocation_after_a_cached_verification_is_seen_by_the_next_one(sealed
     assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
     cached = trust_context()
     seal_revoke(seal=seal, reason="密钥泄露", at=sealed.sealed_at - datetime.timedelta(minutes=1))
-    assert trust_context() is not cached  # a new CRL number: CA, CRL and chains are loaded again
-    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "certificate", "已被吊销")
+    assert trust_context() is not cached  # a new CRL number: CA and CRL are loaded again
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "certificate", "certificate_revoked")
 
 
 def test_the_signed_revocation_list_is_consulted_not_only_the_seal_register(sealed, seal):
@@ -162,26 +164,7 @@ def test_the_signed_revocation_list_is_consulted_not_only_the_seal_register(seal
     assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
     seal_revoke(seal=seal, reason="密钥泄露", at=sealed.sealed_at - datetime.timedelta(minutes=1))
     Seal.objects.filter(pk=seal.pk).update(revoked_at=None, status=Seal.Status.ACTIVE)  # the register loses it
-    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "certificate", "已被吊销")
-
-
-@pytest.mark.parametrize("text", [
-    b"<48656c6c6f>", b"<48 65\n6c\t6c 6f>", b"<4865 6>", b"<>", b"<4g65>", b"<48 % comment > 65\n6c>", b"<4865",
-    b"<" + b"ab" * 9000 + b"0" * 30000 + b">",
-])
-def test_the_fast_hex_reader_answers_like_pyhankos(text):
-    from pyhanko.pdf_utils.misc import PdfReadError
-
-    from signing import pades
-
-    def read(reader):
-        stream = io.BytesIO(text + b" /Next")
-        try:
-            return reader(stream), stream.tell()
-        except PdfReadError as exc:
-            return type(exc), str(exc)
-
-    assert read(pades._read_hex_string) == read(pades._original_read_hex_string)
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "certificate", "certificate_revoked")
 
 
 @pytest.mark.parametrize("key", ["letter_sha256", "record_hash"])
@@ -221,28 +204,6 @@ def test_a_letter_newer_than_the_latest_checkpoint_is_checked_along_the_chain(se
     assert "checkpoint" in letter_verify(pdf=bytes(sealed.letter_pdf))["ledger"]
 
 
-@pytest.mark.parametrize("text", [
-    b"/Type", b"/Type/Catalog", b"/Root>>", b"/F1[", b"/x{", b"/Name(x)", b"/N%c", b"/", b"/ ", b"/x\x00", b"/abc",
-    b"/A#20B", b"/q#", b"/a\x01b", b"/abc\xe4\xbd\xa0", b"/ab~c\x7f", b"Type", b"/" + b"x" * 126, b"/" + b"x" * 127,
-    b"/" + b"x" * 300,
-])
-@pytest.mark.parametrize("tail", [b"", b" /Next"])
-def test_the_fast_name_reader_answers_like_pyhankos(text, tail):
-    from pyhanko.pdf_utils.misc import PdfReadError
-
-    from signing import pades
-
-    def read(reader):
-        stream = io.BytesIO(text + tail)
-        try:
-            return reader(stream), stream.tell()
-        except PdfReadError as exc:
-            return type(exc), str(exc)
-
-    assert read(pades._read_name) == read(pades._original_read_name)
-
-
-
 def test_the_embedded_record_bytes_are_used_only_when_they_are_the_canonical_ones():
     from signing.selectors import _canonical_record
 
@@ -273,33 +234,10 @@ def test_a_signer_without_a_right_at_the_ledger_time_is_refused(sealed, seal, ke
 
     right = SealKeeper.objects.get(seal=seal, user=keeper)
     SealKeeper.objects.filter(pk=right.pk).update(granted_at=sealed.sealed_at + datetime.timedelta(days=1))
-    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "不在该印章的授权名单中")
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "signer_failed")
     SealKeeper.objects.create(seal=seal, user=keeper, granted_at=right.granted_at,
                               removed_at=sealed.sealed_at + datetime.timedelta(hours=1))  # a second, earlier right
     assert letter_verify(pdf=bytes(sealed.letter_pdf))["valid"]
     SealKeeper.objects.filter(pk=right.pk).delete()
     SealKeeper.objects.filter(seal=seal, user=keeper).update(removed_at=sealed.sealed_at - datetime.timedelta(hours=1))
-    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "不在该印章的授权名单中")
-
-
-@pytest.mark.parametrize("text", [
-    b"(BureauSeal)", b"(record\\056json)", b"(D\\07220261126020920\\05308\\04700\\047)", b"(\\0722022)", b"()",
-    b"(\\376\\377raN9S\\072S\\073u\\227O\\335)", b"(a\\nb\\rc\\td\\be\\ff)",
-    b"(\\(\\)\\\\\\/\\%\\<\\>\\[\\]\\#\\_\\&\\$\\ )",
-    b"(\\1)", b"(\\12)", b"(\\18)", b"(\\128)", b"(\\1x)", b"(\\777)", b"(\\400)", b"(\\377)", b"(a(b)c)", b"(a\\)b)",
-    b"(line\\\nbreak)", b"(line\r\nbreak)", b"(\\q)", b"(unterminated", b"(\\", b"(" + b"x" * 5000 + b")",
-    b"(\xe4\xbd\xa0\xe5\xa5\xbd)", b"x)y)", b"(a)(b)",
-])
-def test_the_fast_string_literal_reader_answers_like_pyhankos(text):
-    from pyhanko.pdf_utils.misc import PdfReadError
-
-    from signing import pades
-
-    def read(reader):
-        stream = io.BytesIO(text + b" /Next")
-        try:
-            return reader(stream), stream.tell()
-        except (PdfReadError, ValueError) as exc:
-            return type(exc), str(exc)
-
-    assert read(pades._read_string_literal) == read(pades._original_read_string_literal)
+    _refused(letter_verify(pdf=bytes(sealed.letter_pdf)), "signer", "signer_failed")

@@ -1,5 +1,8 @@
 """Idempotent demo setup: the CA, a seal for every county workstation, city department and station with seal
-keepers, the keepers on each seal's list, delegations of township-level items to those stations, a checkpoint."""
+keepers, the keepers on each seal's list, delegations of township-level items to those stations, a checkpoint.
+
+It lives in reviews, which stands on both bookings (the catalog's township-level items) and signing: signing itself
+imports no business app above stations and accounts."""
 import datetime
 
 from django.core.management.base import BaseCommand

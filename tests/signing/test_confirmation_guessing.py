@@ -1,0 +1,49 @@
+"""Parallel guesses of a sealing confirmation code: at most five checks, and a wrong guess seals nothing."""
+import threading
+
+import pytest
+from django.db import OperationalError, connection
+
+from config.errors import ServiceError
+from signing.models import ConfirmationCode, SealedDecision
+from signing.services import MAX_CODE_ATTEMPTS, confirmation_issue, decision_seal
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql",
+                       reason="real concurrent connections (PostgreSQL); SQLite serialises writers"),
+]
+
+
+def test_parallel_confirmation_guesses_get_five_checks_at_most(seal, workstation, keeper, make_record):
+    record = make_record(unit=workstation, reviewer=keeper)
+    right = confirmation_issue(user=keeper, case_id=record["case_id"], record=record)
+    codes = [f"{(int(right) + step) % 10**6:06d}" for step in range(1, 13)]
+    codes.insert(6, right)
+    barrier = threading.Barrier(len(codes))
+    outcomes = [None] * len(codes)
+
+    def guess(index):
+        try:
+            barrier.wait(timeout=60)
+            decision_seal(record=record, unit=workstation, user=keeper, confirmation_code=codes[index])
+            outcomes[index] = "sealed"
+        except ServiceError as exc:
+            outcomes[index] = exc.code
+        except OperationalError:
+            outcomes[index] = "no_connection"  # waited too long for the pool on a busy machine: never checked
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(len(codes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+
+    assert set(outcomes) <= {"confirmation_invalid", "confirmation_locked", "sealed", "no_connection"}, outcomes
+    checked = [outcome for outcome in outcomes if outcome in ("confirmation_invalid", "sealed")]
+    assert len(checked) <= MAX_CODE_ATTEMPTS, outcomes
+    assert ConfirmationCode.objects.get(user=keeper).failed_attempts <= MAX_CODE_ATTEMPTS
+    assert SealedDecision.objects.count() == outcomes.count("sealed") <= 1
