@@ -9,8 +9,8 @@ Loads the organisation and catalog, creates the CA and a seal, then measures in 
   * SM2/SM3 signatures/s and verifications/s over a canonical approval record (gmssl-pyx, C);
   * full sealed letters/s: decision_seal = code check + seal/keeper checks + SM2 + render (reportlab)
     + PAdES with the visible seal (pyHanko) + ledger append, one transaction each;
-  * PDF verifications/s: letter_verify = every check (pyHanko's validation of the PAdES signature at its signing
-    time: integrity, coverage, chain to the CA, certificate and CRL; the seal register, SM2, keeper/delegation,
+  * PDF verifications/s: letter_verify = every check (pyHanko's validation of the PAdES signature at its trusted
+    (ledger) time: integrity, coverage, chain to the CA, certificate and CRL; the seal register, SM2, keeper/delegation,
     ledger entry and its inclusion proof), twice:
       cold: everything the process keeps for verification is dropped before each letter (CA certificates and
             CRLs, checkpoint leaves, CA signatures over seal records): a process's first letter;

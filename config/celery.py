@@ -56,6 +56,8 @@ BEAT_SCHEDULE = {
     # Signing: a signed Merkle checkpoint over the ledger (no-op when nothing was appended).
     "signing-checkpoint": {"task": "signing.checkpoint", "schedule": crontab(minute="*/10"),
                            "options": {"expires": 540}},
+    "signing-crl-refresh": {"task": "signing.crl_refresh", "schedule": crontab(minute=17, hour=3),
+                            "options": {"expires": 3000}},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 _ = crontab

@@ -295,6 +295,11 @@ STORAGES = {
         if not DEBUG and env_bool("STATIC_MANIFEST", default=False)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # Signed ledger checkpoints, kept where whoever writes the database cannot remove them (signing/checkpoint_store.py)
+    "signing_checkpoints": {
+        "BACKEND": env.str("CHECKPOINT_STORAGE", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": env.str("CHECKPOINT_STORAGE_LOCATION", default=str(VAR_DIR / "checkpoints"))},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

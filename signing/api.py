@@ -74,10 +74,27 @@ class VerifyApi(APIView):
             "signature": serializers.FileField(required=False),
             "record": serializers.FileField(required=False),
             "code": serializers.CharField(required=False),
+            "ses": serializers.FileField(required=False),
+            "ofd": serializers.FileField(required=False),
+            "document": serializers.FileField(required=False),
         })},
         responses={200: VerificationResult},
     )
     def post(self, request):
+        if "ses" in request.FILES:  # a GB/T 38540 SES_Signature with the document it signs
+            from signing.ses_verify import ses_verify
+
+            ses, document = request.FILES["ses"], request.FILES.get("document")
+            if document is None or max(ses.size, document.size) > MAX_UPLOAD_BYTES:
+                raise ServiceError(_("请同时上传电子签章数据（.ses）和它所签的文档（不超过 10 MB）。"),
+                                   code="missing_part")
+            return Response(ses_verify(ses=ses.read(), document=document.read()))
+        if "ofd" in request.FILES:  # an OFD letter (GB/T 33190) with its GB/T 38540 signature
+            from signing.ses_verify import ofd_verify
+
+            if request.FILES["ofd"].size > MAX_UPLOAD_BYTES:
+                raise ServiceError(_("文件过大。"), code="too_large")
+            return Response(ofd_verify(package=request.FILES["ofd"].read()))
         letter = request.FILES.get("letter")
         if letter is not None:
             if letter.size > MAX_UPLOAD_BYTES:

@@ -94,7 +94,7 @@ def secret_decrypt(blob: str, *, label: str) -> bytes:
 
 
 # --- X.509 -----------------------------------------------------------------------------------
-def _fit(text: str, limit: int) -> str:
+def name_fit(text: str, limit: int) -> str:
     """X.520 upper bounds count UTF-8 bytes here: cut long Chinese names on a character boundary."""
     while len(text.encode("utf-8")) > limit:
         text = text[:-1]
@@ -108,7 +108,7 @@ def _name(common_name: str, unit: str | None = None) -> x509.Name:
     ]
     if unit:
         parts.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
-    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(common_name, 64)))
+    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, name_fit(common_name, 64)))
     return x509.Name(parts)
 
 

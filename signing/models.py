@@ -15,6 +15,10 @@ class CertificateAuthority(models.Model):
     active = models.BooleanField(_("当前使用"), default=True)
     crl_number = models.PositiveIntegerField(_("CRL 序号"), default=0)
     crl_pem = models.TextField(_("证书吊销列表"), blank=True)
+    # The SM2 root, which is also the seal maker (制章者) of GB/T 38540: signs seal holders' SM2 certificates and
+    # every SESeal (signing/sm2_certs.py, signing/gbt38540.py).
+    sm2_cert_pem = models.TextField(_("SM2 制章者证书"), blank=True)
+    sm2_private_key = models.TextField(_("SM2 制章者私钥（加密）"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -56,6 +60,8 @@ class Seal(models.Model):
     sm2_private_key = models.TextField(_("SM2 私钥（加密）"))
     record = models.JSONField(_("印章记录"))
     record_signature = models.TextField(_("根证书对印章记录的签名"))
+    sm2_cert_pem = models.TextField(_("SM2 签章证书"), blank=True)
+    seseal_der = models.BinaryField(_("电子印章数据（GB/T 38540 SESeal）"), blank=True, default=b"")
     valid_from = models.DateTimeField(_("生效"))
     valid_until = models.DateTimeField(_("失效"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
@@ -148,10 +154,10 @@ class ConfirmationCode(models.Model):
 
 class LedgerQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise LedgerImmutable("ledger entries cannot be updated")
+        raise LedgerImmutable("ledger entries and checkpoints cannot be updated")
 
     def delete(self):
-        raise LedgerImmutable("ledger entries cannot be deleted")
+        raise LedgerImmutable("ledger entries and checkpoints cannot be deleted")
 
 
 class LedgerImmutable(Exception):
@@ -205,7 +211,8 @@ class LedgerEntry(models.Model):
 
 
 class Checkpoint(models.Model):
-    """A signed Merkle root (RFC 6962) over the first `tree_size` ledger entries."""
+    """A signed Merkle root (RFC 6962) over the first `tree_size` ledger entries. Insert-only like the ledger (ORM
+    guards here; a trigger on PostgreSQL, migration 0004); a copy lives outside the database (checkpoint_store)."""
 
     tree_size = models.PositiveBigIntegerField(unique=True)
     root_hash = models.CharField(max_length=64)
@@ -214,6 +221,8 @@ class Checkpoint(models.Model):
     signature = models.TextField()
     ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="+")
 
+    objects = LedgerQuerySet.as_manager()
+
     class Meta:
         ordering = ["-tree_size"]
         verbose_name = _("账本检查点")
@@ -221,6 +230,14 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return f"checkpoint {self.tree_size}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerImmutable("ledger checkpoints cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutable("ledger checkpoints cannot be deleted")
 
     def signed_content(self) -> dict:
         return {"type": "ledger-checkpoint", "tree_size": self.tree_size, "root_hash": self.root_hash,
@@ -238,6 +255,9 @@ class SealedDecision(models.Model):
     record = models.JSONField(_("审批记录"))
     record_hash = models.CharField(max_length=64, unique=True)
     sm2_signature = models.TextField(_("SM2 签章（base64 DER）"))
+    ses_signature = models.BinaryField(_("电子签章数据（GB/T 38540，决定书 PDF）"), blank=True, default=b"")
+    letter_ofd = models.BinaryField(_("决定书 OFD"), blank=True, default=b"")
+    letter_ofd_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     letter_pdf = models.BinaryField(_("决定书 PDF"))
     letter_sha256 = models.CharField(max_length=64, unique=True)
     verification_code = models.CharField(_("核验码"), max_length=20, unique=True)

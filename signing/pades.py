@@ -12,6 +12,7 @@ from enum import StrEnum
 from asn1crypto import crl as asn1_crl
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.general import CMSExtractionError
@@ -40,6 +41,10 @@ class Reason(StrEnum):
     CERTIFICATE_INVALID = "certificate_invalid"
     CERTIFICATE_EXPIRED = "certificate_expired"
     CERTIFICATE_REVOKED = "certificate_revoked"
+    UNTRUSTED_TIME = "untrusted_time"
+    REVOCATION_UNKNOWN = "revocation_unknown"
+    CRL_STALE = "crl_stale"
+    CRL_INVALID = "crl_invalid"
     NOT_CHECKED = "not_checked"
 
 
@@ -54,6 +59,10 @@ MESSAGES = {
     Reason.CERTIFICATE_INVALID: gettext_noop("签章证书不符合要求（证书用途或证书链有问题）。"),
     Reason.CERTIFICATE_EXPIRED: gettext_noop("盖章时签章证书不在有效期内（已过期或尚未生效）。"),
     Reason.CERTIFICATE_REVOKED: gettext_noop("盖章时签章证书已被吊销。"),
+    Reason.UNTRUSTED_TIME: gettext_noop("签章证书已被吊销，且没有可信的盖章时间（账本记录或时间戳）证明盖章早于吊销。"),
+    Reason.REVOCATION_UNKNOWN: gettext_noop("没有医保局的证书吊销列表，无法确认签章证书未被吊销。"),
+    Reason.CRL_STALE: gettext_noop("证书吊销列表已过下次更新时间，不能再作依据；请获取最新的吊销列表。"),
+    Reason.CRL_INVALID: gettext_noop("证书吊销列表不是医保局根证书签发的。"),
     Reason.NOT_CHECKED: gettext_noop("前一项未通过，此项未检查。"),
 }
 PASSED = {
@@ -77,6 +86,7 @@ class Anchor:
     pem: str
     certificate: asn1_x509.Certificate
     crl: asn1_crl.CertificateList | None
+    crl_signed: bool = False  # the CRL carries this CA's valid signature
 
 
 @dataclass(eq=False)
@@ -122,13 +132,24 @@ class TrustContext:
                     return entry["revocation_date"].native
         return None
 
-    def validation_context(self, moment: datetime.datetime) -> ValidationContext:
-        """Seal certificates name no CRL distribution point, so the CRL is required outright when there is one
-        (without one, offline, revocation is not checked). retroactive_revinfo: the CRL is usually issued after the
-        letter's signing time; the bureau's CA never puts a certificate on hold, so a revocation it lists is final
-        and applies from its revocation date on."""
-        crls = [anchor.crl for anchor in self.anchors if anchor.crl is not None]
-        policy = CertRevTrustPolicy(REQUIRE_REVINFO if crls else NO_REVOCATION, retroactive_revinfo=True)
+    def crl_problem(self, certificate: asn1_x509.Certificate, now: datetime.datetime) -> Reason | None:
+        """Why the issuer's CRL cannot show, now, that the certificate is not revoked (none, not the CA's, stale)."""
+        anchor = next((a for a in self.anchors if a.certificate.subject == certificate.issuer), None)
+        if anchor is None or anchor.crl is None:
+            return Reason.REVOCATION_UNKNOWN
+        if not anchor.crl_signed:
+            return Reason.CRL_INVALID
+        next_update = anchor.crl["tbs_cert_list"]["next_update"].native
+        return Reason.CRL_STALE if next_update is None or next_update <= now else None
+
+    def validation_context(self, moment: datetime.datetime, *, revocation: bool = True) -> ValidationContext:
+        """Seal certificates name no CRL distribution point, so the CRL is required outright (`revocation`; without a
+        usable CRL the caller judges the rest and then fails the certificate: crl_problem). retroactive_revinfo: the
+        CRL is usually issued after the letter's trusted time; the bureau's CA never puts a certificate on hold, so a
+        revocation it lists is final and applies from its revocation date on."""
+        crls = [anchor.crl for anchor in self.anchors if anchor.crl is not None and anchor.crl_signed]
+        policy = CertRevTrustPolicy(REQUIRE_REVINFO if revocation and crls else NO_REVOCATION,
+                                    retroactive_revinfo=True)
         return ValidationContext(trust_roots=self._roots, crls=crls, allow_fetching=False, moment=moment,
                                  revinfo_policy=policy)
 
@@ -143,11 +164,16 @@ def _anchor(pk, fingerprint: str, cert_pem: str, crl_pem: str) -> Anchor | None:
     certificate = load_certificate(cert_pem.encode("ascii"))
     if certificate.sha256.hex() != fingerprint:
         return None
-    crl = None
+    crl, signed = None, False
     if crl_pem:
-        _, _, der = pem.unarmor(crl_pem.encode("ascii"))
-        crl = asn1_crl.CertificateList.load(der)
-    return Anchor(pk=pk, fingerprint=fingerprint, pem=cert_pem, certificate=certificate, crl=crl)
+        try:
+            _, _, der = pem.unarmor(crl_pem.encode("ascii"))
+            crl = asn1_crl.CertificateList.load(der)
+            issuer_key = x509.load_der_x509_certificate(certificate.dump()).public_key()
+            signed = crl.issuer == certificate.subject and x509.load_der_x509_crl(der).is_signature_valid(issuer_key)
+        except ValueError:  # an unreadable CRL is no CRL
+            crl, signed = None, False
+    return Anchor(pk=pk, fingerprint=fingerprint, pem=cert_pem, certificate=certificate, crl=crl, crl_signed=signed)
 
 
 # --- One letter ------------------------------------------------------------------------------------------
@@ -164,7 +190,8 @@ class Verdict:
 
     checks: list[Check]
     signer: asn1_x509.Certificate | None = None
-    signed_at: datetime.datetime | None = None
+    signed_at: datetime.datetime | None = None  # what the signer wrote: shown, never judged by
+    trusted_at: datetime.datetime | None = None  # the time judged by: a ledger entry's or a timestamp token's
     attachments: dict[str, bytes] = field(default_factory=dict)
     revoked_at: datetime.datetime | None = None  # from the CRL, also when the revocation came after the signing
 
@@ -196,9 +223,14 @@ def _failed(name: str, code: Reason, **facts) -> Verdict:
     return Verdict(checks=checks, **facts)
 
 
-def pdf_verdict(pdf: bytes, trust: TrustContext) -> Verdict:
+def pdf_verdict(pdf: bytes, trust: TrustContext, *, trusted_at: datetime.datetime | None = None,
+                now: datetime.datetime | None = None) -> Verdict:
     """The letter's one signature: intact over the whole file, chained to a bureau CA, its certificate valid and not
-    revoked at the signing time the signature states (a time inside the signed attributes)."""
+    revoked at a trusted time: `trusted_at` (the bureau's ledger entry for these bytes) or the signature's own
+    timestamp token, else only `now`. The time the signer wrote is never believed (a thief with a revoked seal's key
+    back-dates it), so a revoked certificate without a trusted time fails (untrusted_time); without a current CRL
+    signed by the CA nobody can say it was not revoked (revocation_unknown, crl_stale, crl_invalid)."""
+    now = now or datetime.datetime.now(datetime.UTC)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
@@ -208,11 +240,13 @@ def pdf_verdict(pdf: bytes, trust: TrustContext) -> Verdict:
         return _failed("intact", Reason.NO_SIGNATURE)
     embedded = signatures[0]
     try:
-        signed_at = embedded.self_reported_timestamp or datetime.datetime.now(datetime.UTC)
-        status = validate_pdf_signature(embedded, trust.validation_context(signed_at), skip_diff=True)
+        crl_problem = trust.crl_problem(embedded.signer_cert, now)
+        status = _validated(embedded, trust, trusted_at or now, crl_problem)
+        if trusted_at is None and (stamped := _stamped_at(status)) is not None:
+            trusted_at, status = stamped, _validated(embedded, trust, stamped, crl_problem)
     except (SignatureValidationError, CMSExtractionError, ValueError, KeyError, TypeError):
         return _failed("intact", Reason.SIGNATURE_DAMAGED)
-    facts = {"signer": status.signing_cert, "signed_at": signed_at,
+    facts = {"signer": status.signing_cert, "signed_at": embedded.self_reported_timestamp, "trusted_at": trusted_at,
              "revoked_at": trust.revoked_at(status.signing_cert)}
     if not (status.intact and status.valid):
         return _failed("intact", Reason.ALTERED, **facts)
@@ -221,14 +255,32 @@ def pdf_verdict(pdf: bytes, trust: TrustContext) -> Verdict:
     facts["attachments"] = attachments_of(reader)
     problem = status.trust_problem_indic
     if problem in _REVOKED:
-        return _failed("certificate", Reason.CERTIFICATE_REVOKED, **facts)
+        return _failed("certificate", Reason.CERTIFICATE_REVOKED if trusted_at else Reason.UNTRUSTED_TIME, **facts)
     if problem in _OUT_OF_TIME:
         return _failed("certificate", Reason.CERTIFICATE_EXPIRED, **facts)
     if problem == AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
         return _failed("chain", Reason.UNTRUSTED_ROOT, **facts)
     if not status.trusted:
         return _failed("chain", Reason.CERTIFICATE_INVALID, **facts)
+    if crl_problem is not None:
+        return _failed("certificate", crl_problem, **facts)
+    if trusted_at is None and facts["revoked_at"] is not None:  # listed, even for later: nothing shows "before"
+        return _failed("certificate", Reason.UNTRUSTED_TIME, **facts)
     return Verdict(checks=[Check(name, True, Reason.OK) for name in PDF_CHECKS], **facts)
+
+
+def _validated(embedded, trust: TrustContext, moment: datetime.datetime, crl_problem: Reason | None):
+    """pyHanko's status at `moment`; without a usable CRL, revocation is left to the caller (crl_problem). A CRL
+    names whole seconds, so the moment is taken to its second too: a revocation listed in the same second as the
+    trusted time does not count against the letter here (online the register's exact times decide it)."""
+    context = trust.validation_context(moment.replace(microsecond=0), revocation=crl_problem is None)
+    return validate_pdf_signature(embedded, context, skip_diff=True)
+
+
+def _stamped_at(status) -> datetime.datetime | None:
+    """The time of the signature's timestamp token, when a trusted time-stamping authority vouches for it."""
+    stamp = status.timestamp_validity
+    return stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
 
 
 def attachments_of(reader) -> dict[str, bytes]:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from signing import crypto
+from signing import checkpoint_store, crypto
 from signing.models import CertificateAuthority, Checkpoint, Delegation, LedgerEntry, Seal, SealedDecision, SealKeeper
 
 
@@ -50,6 +50,7 @@ def trust_bundle() -> dict:
     return {
         "ca_certificate": ca.cert_pem,
         "ca_sha256": ca.fingerprint,
+        "sm2_root_certificate": ca.sm2_cert_pem or None,  # the GB/T 38540 seal maker (docs/signing-gbt38540.md)
         "crl": ca.crl_pem,
         "revoked": revoked,
         "checkpoint": _checkpoint_json(checkpoint) if checkpoint else None,
@@ -106,7 +107,8 @@ def entry_hash_of(entry: LedgerEntry) -> str:
 
 
 def ledger_verify() -> dict:
-    """Recompute the whole chain and every checkpoint; name the first broken entry."""
+    """Recompute the whole chain and every checkpoint, compare the checkpoints with the exported ones (a deleted
+    checkpoint row shows there); name the first broken entry."""
     previous_hash, expected_seq, count = "0" * 64, 1, 0
     leaves: list[bytes] = []
     for entry in LedgerEntry.objects.order_by("seq").iterator(chunk_size=2000):
@@ -122,6 +124,7 @@ def ledger_verify() -> dict:
                     "reason": f"entry #{entry.seq} was altered: its content does not match its hash"}
         previous_hash, expected_seq = entry.entry_hash, expected_seq + 1
         leaves.append(crypto.merkle_leaf(entry.entry_hash))
+    database: dict[int, dict] = {}
     for checkpoint in Checkpoint.objects.select_related("ca").order_by("tree_size"):
         ca_cert = crypto.cert_from_pem(checkpoint.ca.cert_pem)
         if not crypto.bureau_verify(ca_cert, checkpoint.signed_content(), checkpoint.signature):
@@ -131,6 +134,10 @@ def ledger_verify() -> dict:
                 leaves[:checkpoint.tree_size]).hex() != checkpoint.root_hash:
             return {"ok": False, "broken_seq": checkpoint.tree_size, "entries": count,
                     "reason": f"the ledger no longer matches the signed checkpoint of size {checkpoint.tree_size}"}
+        database[checkpoint.tree_size] = _checkpoint_json(checkpoint)
+    problems = checkpoint_store.store_problems(database=database, leaves=leaves, ca_pem_of=ca_cert_pem)
+    if problems:
+        return {"ok": False, "broken_seq": None, "entries": count, "reason": "; ".join(problems)}
     return {"ok": True, "broken_seq": None, "entries": count, "reason": ""}
 
 
@@ -139,6 +146,20 @@ def _checkpoint_leaves(root_hash: str, tree_size: int) -> tuple[bytes, ...]:
     """The leaves under a signed root (keyed by the root: the same root means the same leaves)."""
     hashes = LedgerEntry.objects.filter(seq__lte=tree_size).order_by("seq").values_list("entry_hash", flat=True)
     return tuple(crypto.merkle_leaf(h) for h in hashes)
+
+
+def _exported_matches(document: dict) -> bool:
+    """The database's checkpoint is the one exported (remembered once seen: exported checkpoints never change;
+    verify_ledger reads the store afresh)."""
+    key = json.dumps(document, sort_keys=True)
+    if key not in _exported_seen:
+        if checkpoint_store.exported_checkpoint(document["tree_size"]) != document:
+            return False
+        _exported_seen.add(key)
+    return True
+
+
+_exported_seen: set[str] = set()
 
 
 def bureau_signed(ca_pem: str, payload: dict, signature: str) -> bool:
@@ -180,7 +201,9 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
         previous_hash = previous[0][0] if previous else None
     if entry.seq > 1 and previous_hash != entry.prev_hash:
         return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
-    info = {"seq": entry.seq, "entry_hash": entry.entry_hash}
+    # The entry itself goes with its proof: with the signed checkpoint it is a signing time the signer cannot choose
+    # (signing/revocation.py: ledger_time, the offline verifier's --proof).
+    info = {"seq": entry.seq, "entry_hash": entry.entry_hash, "entry": entry.hashed_content()}
     if checkpoint is _UNREAD:
         checkpoint = next(iter(Checkpoint.objects.raw(
             f"SELECT * FROM {Checkpoint._meta.db_table} WHERE tree_size >= %s ORDER BY tree_size DESC LIMIT 1",
@@ -192,6 +215,8 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
             if later.prev_hash != link or entry_hash_of(later) != later.entry_hash:
                 return False, _("账本记录 #%(seq)d 之后的链条断开。") % {"seq": later.seq}, info
             link = later.entry_hash
+        if any(size >= entry.seq for size in checkpoint_store.exported_sizes()):
+            return False, _("覆盖账本记录 #%(seq)d 的签名检查点已从数据库中删除。") % {"seq": entry.seq}, info
         return True, _("账本记录 #%(seq)d 存在，哈希链完整；将纳入下一个签名检查点。") % {"seq": entry.seq}, info
     # The caller's context may predate a CA added since (see trust_context): then ask again.
     ca = (trust or trust_context()).anchor(pk=checkpoint.ca_id) or trust_context().anchor(pk=checkpoint.ca_id)
@@ -211,6 +236,8 @@ def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
     info["inclusion_proof"] = [p.hex() for p in path]
     if not included:
         return False, _("账本记录 #%(seq)d 不在已签名的检查点中（账本被改动）。") % {"seq": entry.seq}, info
+    if not _exported_matches(info["checkpoint"]):
+        return False, _("数据库中的检查点与对外发布的检查点不一致。"), info
     return True, _("账本记录 #%(seq)d 存在，哈希链完整，已纳入签名检查点（共 %(size)d 条）。") % {
         "seq": entry.seq, "size": checkpoint.tree_size}, info
 
@@ -226,7 +253,7 @@ CHECK_LABELS = {
 }
 
 
-def _result(checks: list[dict], decision: dict | None, ledger: dict | None) -> dict:
+def verification_result(checks: list[dict], decision: dict | None, ledger: dict | None) -> dict:
     """The checks, and as the reason the first that failed (what a person is told first)."""
     failed = next((c for c in checks if not c["ok"]), None)
     reason = {"code": failed["code"], "detail": failed["detail"]} if failed else {
@@ -287,6 +314,7 @@ def verification_caches_clear() -> None:
     global _trust
     _trust = None
     _ca_pems.clear()
+    _exported_seen.clear()
     for cached in (_checkpoint_leaves, _bureau_signature_ok, _audit_path, crypto.cert_from_pem):
         cached.cache_clear()
 
@@ -320,7 +348,7 @@ def decision_public_summary(sealed: SealedDecision) -> dict:
     }
 
 
-def _signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
+def signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
     if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at,
                           rights=getattr(sealed, "keeper_rights", None)):
         return _check("signer", False, _("用印人当时不在该印章的授权名单中。"))
@@ -370,9 +398,11 @@ def _seal_for_cert(fingerprint: str) -> Seal | None:
     return Seal.objects.select_related("unit", "ca").filter(cert_fingerprint=fingerprint).first()
 
 
-def _register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust, with_crl: bool) -> dict | None:
+def register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust, with_crl: bool,
+                     untrusted_time: bool = False) -> dict | None:
     """The seal register's word on the certificate at `at`, as a failed check. `with_crl`: the CA's revocation
-    list counts too (for a seal-signature file; a letter's PDF signature had pyHanko check it already)."""
+    list counts too (for a seal-signature file; a letter's PDF signature had pyHanko check it already).
+    `untrusted_time`: `at` is only now (no ledger entry vouches for the signing time), so any revocation refuses."""
     from signing import pades
 
     if seal is None:
@@ -383,8 +413,8 @@ def _register_problem(*, seal: Seal | None, at: datetime.datetime | None, trust,
         reason = pades.Reason.CERTIFICATE_EXPIRED
         return _check("certificate", False, _(pades.MESSAGES[reason]), code=reason)
     revoked_at = _revoked_at(seal=seal, trust=trust) if with_crl else seal.revoked_at
-    if revoked_at is not None and revoked_at <= at:
-        reason = pades.Reason.CERTIFICATE_REVOKED
+    if revoked_at is not None and (revoked_at <= at or untrusted_time):
+        reason = pades.Reason.UNTRUSTED_TIME if untrusted_time else pades.Reason.CERTIFICATE_REVOKED
         return _check("certificate", False, _(pades.MESSAGES[reason]), code=reason)
     return None
 
@@ -399,7 +429,7 @@ def _revoked_at(*, seal: Seal, trust) -> datetime.datetime | None:
     return min((when for when in (seal.revoked_at, listed) if when is not None), default=None)
 
 
-def _certificate_passed(*, seal: Seal, trust) -> dict:
+def certificate_passed(*, seal: Seal, trust) -> dict:
     from signing import pades
 
     revoked_at = _revoked_at(seal=seal, trust=trust)
@@ -553,12 +583,13 @@ def _embedded_seal_signature_check(*, verdict, record, canonical_record, seal: S
     return _check("seal_signature", ok, detail)
 
 
-def _certificate_check(*, checks: list[dict], seal: Seal | None, at: datetime.datetime, trust) -> None:
+def _certificate_check(*, checks: list[dict], seal: Seal | None, at: datetime.datetime, trust,
+                       untrusted_time: bool) -> None:
     """The PDF verifier's certificate check, then (when it passed) the seal register's word at `at`."""
     if not checks[-1]["ok"]:
         return
-    problem = _register_problem(seal=seal, at=at, trust=trust, with_crl=False)
-    checks[-1] = problem or _certificate_passed(seal=seal, trust=trust)
+    problem = register_problem(seal=seal, at=at, trust=trust, with_crl=False, untrusted_time=untrusted_time)
+    checks[-1] = problem or certificate_passed(seal=seal, trust=trust)
 
 
 def letter_verify(*, pdf: bytes) -> dict:
@@ -573,10 +604,12 @@ def letter_verify(*, pdf: bytes) -> dict:
     letter_sha = crypto.sha256_hex(pdf)
     sealed = _sealed_for_verification(key="letter_sha256", value=letter_sha)
     trust = trust_context(seal_ca=sealed.ca_version if sealed else None)
-    verdict = pades.pdf_verdict(pdf, trust)
+    # The ledger vouches for the time of these very bytes (registered under their hash), as --proof does offline.
+    trusted_at = _at(sealed.ledger_entry, None) if sealed else None
+    verdict = pades.pdf_verdict(pdf, trust, trusted_at=trusted_at)
     checks = _pdf_checks(verdict)
     if verdict.signer is None:
-        return _result(checks, None, None)
+        return verification_result(checks, None, None)
     signed_record = _json_attachment(verdict.attachments, "record.json")
     canonical_record = _canonical_record(verdict.attachments.get("record.json"), signed_record,
                                          stored_hash=sealed.record_hash if sealed else None)
@@ -585,18 +618,18 @@ def letter_verify(*, pdf: bytes) -> dict:
         sealed = _sealed_for_verification(key="record_hash", value=record_sha)
     fingerprint = verdict.fingerprint
     seal = sealed.seal if sealed and sealed.seal.cert_fingerprint == fingerprint else _seal_for_cert(fingerprint)
-    # The register's times are exact: compare them with the ledger's (the signature's signing time is in seconds).
-    at = _at(sealed.ledger_entry if sealed else None, verdict.signed_at)
-    _certificate_check(checks=checks, seal=seal, at=at, trust=trust)
+    # The register's times are exact: compare them with the ledger's, never with the time the signer wrote.
+    at = verdict.trusted_at or datetime.datetime.now(datetime.UTC)
+    _certificate_check(checks=checks, seal=seal, at=at, trust=trust, untrusted_time=verdict.trusted_at is None)
     checks.append(_embedded_seal_signature_check(verdict=verdict, record=signed_record,
                                                  canonical_record=canonical_record, seal=seal))
 
     if sealed is None or (signed_record is not None and record_sha != sealed.record_hash):
         checks.append(_check("signer", False, _("找不到该决定书的用印记录。"), code="not_registered"))
         checks.append(_check("ledger", False, _("账本中没有该决定书的记录。"), code="not_in_ledger"))
-        return _result(checks, None, None)
+        return verification_result(checks, None, None)
     entry = sealed.ledger_entry
-    checks.append(_signer_checks(sealed=sealed, at=at))
+    checks.append(signer_checks(sealed=sealed, at=_at(entry, at)))  # the rights when the ledger says it was sealed
     ok, detail, ledger = ledger_entry_check(entry, trust=trust, previous_hash=sealed.previous_entry_hash,
                                            checkpoint=sealed.checkpoint)
     if ok and (entry.payload.get("letter_sha256") != sealed.letter_sha256
@@ -605,7 +638,7 @@ def letter_verify(*, pdf: bytes) -> dict:
     if ok and letter_sha != sealed.letter_sha256:
         detail += " " + _("注意：该文件与登记的决定书不是同一份文件。")
     checks.append(_check("ledger", ok, detail))
-    return _result(checks, decision_public_summary(sealed), ledger)
+    return verification_result(checks, decision_public_summary(sealed), ledger)
 
 
 def signature_file_verify(*, document: dict, record: dict) -> dict:
@@ -614,21 +647,21 @@ def signature_file_verify(*, document: dict, record: dict) -> dict:
     ok, detail, seal = seal_signature_verify_document(document=document, record=record)
     checks.append(_check("seal_signature", ok, detail))
     if not ok:
-        return _result(checks, None, None)
+        return verification_result(checks, None, None)
     sealed = SealedDecision.objects.select_related("seal__unit", "seal__ca", "ledger_entry", "sealed_by").filter(
         record_hash=crypto.record_hash(record)).first()
     if sealed is None or sealed.seal_id != seal.pk:
         checks.append(_check("ledger", False, _("账本中没有该决定的记录。")))
-        return _result(checks, None, None)
+        return verification_result(checks, None, None)
     at = _at(sealed.ledger_entry, None)
     checks.append(_check("chain", True, _("印章记录由医保局根证书签署。")))
     trust = trust_context()
-    checks.append(_register_problem(seal=seal, at=at, trust=trust, with_crl=True)
-                  or _certificate_passed(seal=seal, trust=trust))
-    checks.append(_signer_checks(sealed=sealed, at=at))
+    checks.append(register_problem(seal=seal, at=at, trust=trust, with_crl=True)
+                  or certificate_passed(seal=seal, trust=trust))
+    checks.append(signer_checks(sealed=sealed, at=at))
     ok, detail, ledger = ledger_entry_check(sealed.ledger_entry)
     checks.append(_check("ledger", ok, detail))
-    return _result(checks, decision_public_summary(sealed), ledger)
+    return verification_result(checks, decision_public_summary(sealed), ledger)
 
 
 def verification_by_code(*, code: str) -> dict | None:

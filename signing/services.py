@@ -12,7 +12,7 @@ from accounts import attempts
 from accounts.validators import mask_id_number
 from config.errors import Conflict, Forbidden, NotFound, ServiceError
 from config.logging import get_logger
-from signing import crypto, keys
+from signing import checkpoint_store, crypto, keys, ofd_letter, sm2_services
 from signing.models import (
     CertificateAuthority,
     Checkpoint,
@@ -72,6 +72,7 @@ def ca_create(*, name: str | None = None, replace: bool = False) -> CertificateA
         fingerprint=crypto.cert_fingerprint(cert), active=True,
     )
     crl_refresh(ca=ca)
+    ca = sm2_services.sm2_maker_ensure(ca=ca)
     ledger_append(kind=LedgerEntry.Kind.CA_CREATED, subject=ca.fingerprint,
                   payload={"name": name, "ca_sha256": ca.fingerprint})
     log.info("signing.ca_created", ca=ca.fingerprint)
@@ -108,9 +109,19 @@ def ledger_append(*, kind: str, subject: str, payload: dict) -> LedgerEntry:
         return entry
 
 
-@transaction.atomic
 def checkpoint_create() -> Checkpoint | None:
-    """Sign the Merkle root over every entry so far (nothing to do when no entry was added since the last)."""
+    """Sign the Merkle root over every entry so far (nothing new when no entry was added since the last), then
+    write it outside the database once stored. Beat and the command call it outside any transaction; an exported
+    checkpoint missing from the database then means a deleted row, not a rolled-back one."""
+    checkpoint = _checkpoint_sign()
+    if checkpoint is not None:
+        document = checkpoint_store.checkpoint_document(checkpoint, checkpoint.ca.fingerprint)
+        checkpoint_store.checkpoint_export(document=document)
+    return checkpoint
+
+
+@transaction.atomic
+def _checkpoint_sign() -> Checkpoint | None:
     ca = ca_active()
     hashes = list(LedgerEntry.objects.order_by("seq").values_list("entry_hash", flat=True))
     if not hashes:
@@ -193,6 +204,7 @@ def seal_issue(*, unit, key_backend: str = "file", pkcs11_token: str = "", valid
         record=record, record_signature=crypto.bureau_sign(ca_private_key(ca), record),
         valid_from=valid_from, valid_until=valid_until,
     )
+    seal = sm2_services.seal_sm2_issue(seal=seal)
     ledger_append(kind=LedgerEntry.Kind.SEAL_ISSUED, subject=serial,
                   payload={"seal_record_sha256": crypto.record_hash(record), "unit": unit.code,
                            "cert_sha256": seal.cert_fingerprint, "key_backend": key_backend,
@@ -536,6 +548,11 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name, clai
         bytes_reserved=PKCS11_BYTES_RESERVED if seal.key_backend == "pkcs11" else SIGNATURE_BYTES_RESERVED,
     )
     letter_sha = crypto.sha256_hex(letter)
+    ses_signature = sm2_services.letter_ses_signature(seal=seal, letter=letter, at=now)
+    letter_ofd = ofd_letter.letter_ofd(seal=seal, record=record, at=now, verification_code=code,
+                                       resident_name=resident_name or record["resident"]["name_masked"],
+                                       verification_url=verification_url(code))
+    letter_ofd_sha = crypto.sha256_hex(letter_ofd) if letter_ofd else ""
     entry = ledger_append(
         kind=LedgerEntry.Kind.APPROVAL if record["decision"] == "approve" else LedgerEntry.Kind.REJECTION,
         subject=digest,
@@ -543,7 +560,9 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name, clai
                  "seal": seal.serial, "cert_sha256": seal.cert_fingerprint, "ca_sha256": ca.fingerprint,
                  "sealed_by": user.pk, "delegation": delegation.serial if delegation else None,
                  "verification_code": code, "letter_sha256": letter_sha,
-                 "sm2_signature_sha256": crypto.sha256_hex(sm2_signature)},
+                 "sm2_signature_sha256": crypto.sha256_hex(sm2_signature),
+                 "ses_signature_sha256": crypto.sha256_hex(ses_signature) if ses_signature else None,
+                 "letter_ofd_sha256": letter_ofd_sha or None},
     )
     try:
         # No savepoint: a duplicate fails the whole sealing anyway. Server-side binding (config/settings.py) sends
@@ -553,6 +572,7 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name, clai
                 case_id=case_id, decision=record["decision"], seal=seal, delegation=delegation, sealed_by=user,
                 record=record, record_hash=digest, sm2_signature=crypto.b64(sm2_signature), letter_pdf=letter,
                 letter_sha256=letter_sha, verification_code=code, ledger_entry=entry, sealed_at=now,
+                ses_signature=ses_signature, letter_ofd=letter_ofd, letter_ofd_sha256=letter_ofd_sha,
             )
     except IntegrityError:
         raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed") from None

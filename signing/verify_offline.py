@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Verify a sealed decision letter offline, with nothing but the bureau's CA certificate (and optionally its CRL).
+"""Verify a sealed letter offline, with the bureau's CA certificate, its current CRL and the letter's ledger proof.
 
-    python signing/verify_offline.py letter.pdf --ca ca.pem [--crl crl.pem] [--json] [--lang en]
+    python signing/verify_offline.py letter.pdf --ca ca.pem --crl crl.pem [--proof ledger.json] [--json] [--lang en]
+    python signing/verify_offline.py letter.pdf --ses letter.ses --sm2-root maker.pem --ca ca.pem --crl crl.pem …
+    python signing/verify_offline.py letter.ofd --ofd --sm2-root maker.pem --ca ca.pem --crl crl.pem …
 
 Run it from a copy of the project (it imports signing/pades.py, the one PDF verifier the service uses too). Needs
 pyHanko, gmssl-pyx and rfc8785 (no Django, no network, no database). Checks, in order:
   1. the PDF signature is intact and covers the whole file (no later incremental update),
   2. the signing certificate chains to the given CA,
-  3. the certificate was valid at the signing time (and not revoked then, if a CRL is given),
+  3. the certificate was valid and not revoked at a trusted time (signing/revocation.py): a timestamp token's, or
+     the bureau's ledger entry for the letter (--proof: the `ledger` part of the online verification result);
+     the signer's own time is never believed. Without a current CRL the letter is not valid.
   4. the embedded seal record is signed by the CA and names this certificate,
   5. the SM2/SM3 seal signature over the embedded canonical record verifies.
 The reason printed is the first check that failed, as the /verify/ page gives it.
@@ -15,6 +19,7 @@ Exit status 0 when every check passes, 1 otherwise.
 """
 import argparse
 import base64
+import datetime
 import gettext
 import hashlib
 import json
@@ -22,7 +27,7 @@ import os
 import sys
 
 # Run as `python signing/verify_offline.py`, this folder would shadow the standard library (signing/selectors.py):
-# take it off the path and put the project's root on it, for signing.pades.
+# take it off the path and put the project's root on it, for signing.pades (and revocation, ses_offline).
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
@@ -42,6 +47,20 @@ def _translator(lang: str):
         return lambda text: text
     return gettext.translation("django", localedir=os.path.join(_ROOT, "locale"), languages=[lang],
                                fallback=True).gettext
+
+
+def _trusted_at(pdf: bytes, ca_pem: bytes, proof: dict | None):
+    """The signing time someone other than the signer vouches for: the bureau's ledger entry for these bytes under a
+    checkpoint the CA signed (signing/revocation.py); (TrustedTime or None, why not). pades reads a timestamp
+    token itself."""
+    from cryptography import x509
+
+    from signing import revocation
+
+    if proof is None:
+        return None, ""
+    return revocation.ledger_time(proof=proof, document_sha256=hashlib.sha256(pdf).hexdigest(),
+                                  ca=x509.load_pem_x509_certificate(ca_pem), canonical=_canonical)
 
 
 def _seal_checks(verdict, ca_pem: bytes, _) -> list[tuple[str, bool, str, str]]:
@@ -84,13 +103,18 @@ def _seal_checks(verdict, ca_pem: bytes, _) -> list[tuple[str, bool, str, str]]:
     return checks
 
 
-def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, *, lang: str = "zh-hans") -> dict:
-    """{"valid", "reason": {"code", "detail"}, "checks": [{"name", "ok", "code", "detail"}]}: the PDF checks from
-    signing.pades (as online), then the seal record and the SM2 seal signature."""
+def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, proof: dict | None = None, *,
+           lang: str = "zh-hans", now: datetime.datetime | None = None) -> dict:
+    """{"valid", "reason": {"code", "detail"}, "checks": [{"name", "ok", "code", "detail"}], "trusted_time"}: the PDF
+    checks from signing.pades (as online, judged at the ledger's time from `proof`), then the seal record and the
+    SM2 seal signature."""
     from signing import pades
 
     _ = _translator(lang)
-    verdict = pades.pdf_verdict(pdf, pades.TrustContext.from_pem(ca_pem, crl_pem))
+    trusted, why_not = _trusted_at(pdf, ca_pem, proof)
+    verdict = pades.pdf_verdict(pdf, pades.TrustContext.from_pem(ca_pem, crl_pem),
+                                trusted_at=trusted.at if trusted else None, now=now)
+    source = trusted.source if trusted else "timestamp token" if verdict.trusted_at else None
     checks = [(check.name, check.ok, str(check.code),
                _(pades.PASSED[check.name]) if check.ok else _(pades.MESSAGES[check.code]))
               for check in verdict.checks]
@@ -102,14 +126,41 @@ def verify(pdf: bytes, ca_pem: bytes, crl_pem: bytes | None = None, *, lang: str
     passed = ("ok", _("决定书真实有效：签名、证书和电子签章全部核验通过。"))
     return {"valid": failed is None,
             "reason": dict(zip(("code", "detail"), failed[2:] if failed else passed, strict=True)),
-            "checks": [{"name": n, "ok": o, "code": c, "detail": d} for n, o, c, d in checks]}
+            "checks": [{"name": n, "ok": o, "code": c, "detail": d} for n, o, c, d in checks],
+            "trusted_time": {"at": verdict.trusted_at.isoformat() if verdict.trusted_at else None,
+                             "source": source, "problem": why_not}}
+
+
+def _ses_result(args, document: bytes, ca_pem: bytes, crl_pem: bytes | None, proof: dict | None) -> dict:
+    """A GB/T 38540 .ses over the file, or an OFD letter (signing/ses_offline.py), in verify's shape."""
+    from signing import ses_offline
+
+    with open(args.sm2_root, "rb") as handle:
+        trust = {"sm2_root_pem": handle.read(), "ca_pem": ca_pem, "crl_pem": crl_pem, "proof": proof,
+                 "canonical": _canonical}
+    try:
+        if args.ofd:
+            ok, checks = ses_offline.verify_ofd(package=document, **trust)
+        else:
+            with open(args.ses, "rb") as handle:
+                ok, checks = ses_offline.verify_ses(ses=handle.read(), document=document, **trust)
+    except Exception as exc:  # noqa: BLE001 - any failure to parse is a failed verification
+        ok, checks = False, [("ses_signature", False, f"cannot verify: {exc}")]
+    rows = [{"name": n, "ok": o, "code": "ok" if o else f"{n}_failed", "detail": d} for n, o, d in checks]
+    failed = next((row for row in rows if not row["ok"]), None)
+    reason = {"code": failed["code"], "detail": failed["detail"]} if failed else {"code": "ok", "detail": "valid"}
+    return {"valid": ok and failed is None, "reason": reason, "checks": rows}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a sealed decision letter offline.")
     parser.add_argument("letter")
     parser.add_argument("--ca", required=True, help="the bureau CA certificate (PEM)")
-    parser.add_argument("--crl", help="the bureau's certificate revocation list (PEM), optional")
+    parser.add_argument("--crl", help="the bureau's current certificate revocation list (PEM)")
+    parser.add_argument("--proof", help="the letter's ledger proof (JSON), a trusted signing time")
+    parser.add_argument("--ses", help="a GB/T 38540 SES_Signature (.ses) over the file, checked instead of PAdES")
+    parser.add_argument("--ofd", action="store_true", help="the file is an OFD letter (checked with --sm2-root)")
+    parser.add_argument("--sm2-root", help="the bureau's SM2 seal-maker certificate (PEM), with --ses or --ofd")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--lang", default="zh-hans", help="zh-hans (default) or en")
     args = parser.parse_args(argv)
@@ -121,12 +172,24 @@ def main(argv=None) -> int:
     if args.crl:
         with open(args.crl, "rb") as handle:
             crl_pem = handle.read()
-    result = verify(pdf, ca_pem, crl_pem, lang=args.lang)
+    proof = None
+    if args.proof:
+        with open(args.proof, "rb") as handle:
+            proof = json.load(handle)
+        proof = proof.get("ledger", proof)
+    if args.ses or args.ofd:
+        result = _ses_result(args, pdf, ca_pem, crl_pem, proof)
+    else:
+        result = verify(pdf, ca_pem, crl_pem, proof, lang=args.lang)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
         for check in result["checks"]:
             print(f"[{'OK' if check['ok'] else 'FAIL'}] {check['name']}: {check['detail']}")
+        if "trusted_time" in result:
+            time = result["trusted_time"]
+            print(f"trusted time: {time['at']} ({time['source']})" if time["at"] else
+                  f"trusted time: none, judged as of now {time['problem']}".rstrip())
         print("VALID" if result["valid"] else f"NOT VALID ({result['reason']['code']}): {result['reason']['detail']}")
     ok = result["valid"]
     return 0 if ok else 1

@@ -8,6 +8,15 @@ from stations.models import Unit
 from tests.factories import ResidentFactory, staff_at
 
 
+@pytest.fixture(autouse=True)
+def checkpoint_store_dir(settings, tmp_path):
+    """Each test exports its checkpoints to a directory of its own."""
+    settings.STORAGES = {**settings.STORAGES, "signing_checkpoints": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "checkpoints")}}}
+    return tmp_path / "checkpoints"
+
+
 @pytest.fixture
 def ca(org):
     from signing.services import ca_create
@@ -98,3 +107,21 @@ def seal_decision():
 def sealed(seal, workstation, keeper, make_record, seal_decision):
     record = make_record(unit=workstation, reviewer=keeper)
     return seal_decision(record=record, unit=workstation, user=keeper)
+
+
+@pytest.fixture
+def case_hook(monkeypatch):
+    """Stand in for reviews' case permission (the case letter endpoints live in reviews since the letters moved
+    there): the users added may see the case, nobody else."""
+    import reviews.selectors
+    from config.errors import NotFound
+
+    visible: set[tuple[int, int]] = set()
+
+    def case_get_for_user(*, user, case_id):
+        if (user.pk, case_id) not in visible:
+            raise NotFound("找不到该案件。")
+        return object()
+
+    monkeypatch.setattr(reviews.selectors, "case_get_for_user", case_get_for_user)
+    return visible

@@ -95,19 +95,26 @@ def test_softhsm2_seal_signs_a_verifiable_letter(softhsm, ca, workstation, keepe
     assert result["valid"], result["checks"]
 
 
-def test_offline_script_needs_only_the_ca(sealed, seal, tmp_path):
+def test_offline_script_needs_only_the_ca_its_crl_and_the_ledger_proof(sealed, seal, tmp_path):
+    import json
+
     from django.utils import timezone
 
-    from signing.services import seal_revoke
+    from signing.selectors import letter_verify
+    from signing.services import checkpoint_create, seal_revoke
 
+    checkpoint_create()
     script = ROOT / "signing" / "verify_offline.py"
-    letter, ca_pem = tmp_path / "letter.pdf", tmp_path / "ca.pem"
+    letter, ca_pem, crl_pem, proof = (tmp_path / name for name in ("letter.pdf", "ca.pem", "crl.pem", "proof.json"))
     letter.write_bytes(bytes(sealed.letter_pdf))
     ca_pem.write_text(seal.ca.cert_pem)
+    crl_pem.write_text(seal.ca.crl_pem)
+    proof.write_text(json.dumps(letter_verify(pdf=bytes(sealed.letter_pdf))))
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    ok = _run(sys.executable, str(script), str(letter), "--ca", str(ca_pem), env=env, cwd=tmp_path)
+    ok = _run(sys.executable, str(script), str(letter), "--ca", str(ca_pem), "--crl", str(crl_pem),
+              "--proof", str(proof), env=env, cwd=tmp_path)
     assert ok.returncode == 0 and "VALID" in ok.stdout, ok.stdout + ok.stderr
-    assert "[OK] seal_signature" in ok.stdout
+    assert "[OK] seal_signature" in ok.stdout and "ledger entry #" in ok.stdout
 
     # The same checks in-process (a subprocess start costs seconds on a busy machine).
     from signing.verify_offline import verify
@@ -116,9 +123,12 @@ def test_offline_script_needs_only_the_ca(sealed, seal, tmp_path):
     seal_revoke(seal=seal, reason="轮换后吊销", at=timezone.now() + datetime.timedelta(seconds=1))
     seal.ca.refresh_from_db()
     ca_bytes, crl_bytes = seal.ca.cert_pem.encode(), seal.ca.crl_pem.encode()
-    result = verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes)
+    ledger_proof = json.loads(proof.read_text())["ledger"]
+    result = verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes, ledger_proof)
     certificate = next(c for c in result["checks"] if c["name"] == "certificate")
     assert result["valid"] and "吊销，此前盖章的决定书仍然有效" in certificate["detail"], result
+    # Without the proof only the signer vouches for the time: a revoked certificate then never verifies.
+    assert verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes)["reason"]["code"] == "untrusted_time"
 
     tampered = bytearray(sealed.letter_pdf)
     tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01

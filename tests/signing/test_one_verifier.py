@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from signing import crypto, keys
 from signing.letter import file_signer, letter_render, letter_sign
 from signing.selectors import letter_verify
-from signing.services import seal_issue, seal_revoke
+from signing.services import checkpoint_create, seal_issue, seal_revoke
 from signing.verify_offline import verify
 from stations.models import Unit
 from tests.factories import staff_at
@@ -57,7 +57,7 @@ def _untrusted(record, seal_png) -> bytes:
 
 @pytest.fixture
 def letters(sealed, seal, ca, workstation, keeper, make_record, seal_decision):
-    """The six letters of the issue, by the reason both paths must give."""
+    """The six letters of the issue and an unregistered one by a revoked seal, by the reason both paths must give."""
     record = make_record(unit=workstation, reviewer=keeper)
     other = Unit.objects.filter(kind=Unit.Kind.COUNTY_WORKSTATION).exclude(pk=workstation.pk).order_by("code").first()
     other_keeper = staff_at(other, is_reviewer=True, is_seal_keeper=True)
@@ -77,17 +77,21 @@ def letters(sealed, seal, ca, workstation, keeper, make_record, seal_decision):
         "untrusted_root": _untrusted(record, bytes(seal.picture_png)),
         "certificate_expired": _signed_with(record, signer=keys.seal_pdf_signer(expired_seal),
                                             seal_png=bytes(expired_seal.picture_png)),
+        # Signed with the revoked seal's key and registered nowhere: only the signer vouches for its time.
+        "untrusted_time": _signed_with(record, signer=keys.seal_pdf_signer(other_seal),
+                                       seal_png=bytes(other_seal.picture_png)),
     }
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_online_and_offline_give_the_same_verdict_and_reason(letters, ca, language):
+    checkpoint_create()  # offline, the ledger proof online gives is the trusted time
     ca.refresh_from_db()
     ca_pem, crl_pem = ca.cert_pem.encode(), ca.crl_pem.encode()
     for expected, pdf in letters.items():
         with translation.override(language):
             online = letter_verify(pdf=pdf)
-        offline = verify(pdf, ca_pem, crl_pem, lang=language)
+        offline = verify(pdf, ca_pem, crl_pem, online["ledger"], lang=language)
         assert online["reason"]["code"] == offline["reason"]["code"] == expected, (expected, online, offline)
         assert online["valid"] is offline["valid"] is (expected == "ok")
         if expected != "ok":
