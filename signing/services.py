@@ -424,9 +424,13 @@ def _confirmation_consume(*, user, case_id: int, digest: str, code: str, claimed
     # The usual case in one statement: the claimed live code for this case and record, used up now. The UPDATE
     # locks and re-checks the row, so of two concurrent uses only one finds it unused.
     live = _live_codes(user=user, case_id=case_id, now=now)
-    if not claimed and live.exists():
-        # A live code whose tries are used up: say so without comparing this guess with anything.
-        raise ServiceError(_("确认码错误次数过多，请重新获取。"), code="confirmation_locked")
+    if not claimed:
+        # No try was claimed: say why without comparing this guess with the code it could have been.
+        if live.exists():
+            raise ServiceError(_("确认码错误次数过多，请重新获取。"), code="confirmation_locked")
+        latest = ConfirmationCode.objects.filter(user=user, case_id=case_id).order_by("-created_at").first()
+        if latest is not None and latest.used_at is not None:
+            raise ServiceError(_("确认码已使用或已失效，请重新获取。"), code="confirmation_used")
     if claimed and attempts.use_up(live.filter(code_hash=expected), now=now):
         return
     _confirmation_refuse(user=user, case_id=case_id, expected=expected, code=code, now=now)
