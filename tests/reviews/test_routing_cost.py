@@ -22,9 +22,9 @@ from tests.reviews.conftest import (
 
 # Three reads (the case with its item and divisions; the candidate units with their staff and open cases;
 # the closures for the deadline), the claim, the routing row, the timeline event and the notice (no read of the
-# reviewer; elsewhere than on PostgreSQL the notice inside its savepoint), and the transaction's own statements.
-# Raise it only knowing why.
-ROUTING_QUERIES = 9 if connection.vendor == "postgresql" else 11
+# reviewer; the notice inside its savepoint: the ORM's insert, no hand-built SQL), and the transaction's own
+# statements. Raise it only knowing why.
+ROUTING_QUERIES = 11
 
 
 def _draft(resident):

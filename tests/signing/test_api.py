@@ -69,22 +69,6 @@ def test_trust_bundle(sealed, seal, api):
     assert body["checkpoint"]["tree_size"] >= sealed.ledger_entry.seq and body["checkpoint"]["signature"]
 
 
-def test_verify_page(sealed, client):
-    page = client.get("/verify/", {"code": sealed.verification_code})
-    text = page.content.decode()
-    assert page.status_code == 200 and "决定书真实有效" in text and sealed.seal.serial in text
-    assert sealed.record["resident"]["id_masked"] not in text and "张三丰" not in text
-    upload = client.post("/verify/", {"letter": _pdf_upload(bytes(sealed.letter_pdf))})
-    assert upload.status_code == 200 and "决定书真实有效" in upload.content.decode()
-    tampered = bytearray(sealed.letter_pdf)
-    tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01
-    altered = client.post("/verify/", {"letter": _pdf_upload(bytes(tampered))}).content.decode()
-    assert "核验未通过" in altered and "文件在盖章后被改动过" in altered and "不受信任的根证书" not in altered
-    missing = client.get("/verify/", {"code": "NOPE"})
-    assert missing.status_code == 404 and "没有找到" in missing.content.decode()
-    assert client.get("/verify/").status_code == 200
-
-
 def test_endpoints_are_in_the_schema(api):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     for path in ("/api/v1/signing/verify/", "/api/v1/signing/trust/", "/api/v1/cases/{case_id}/letter.pdf"):
