@@ -84,7 +84,7 @@ def test_a_burst_above_the_pool_is_bounded_and_the_service_answers_normally_righ
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(120)
+        thread.join(200)
     counter.running = False
     counter.join()
 
