@@ -11,7 +11,7 @@ from accounts import selectors, services
 from accounts import serializers as s
 from accounts.notifications import notices_mark_read
 from accounts.throttles import OtpIpThrottle, OtpPhoneThrottle, OtpVerifyIpThrottle
-from config.edge import json_only_parsers
+from core.edge import json_only_parsers
 
 
 class OtpRequestApi(APIView):

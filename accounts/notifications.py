@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from accounts.models import Notification, User
 from accounts.sms import send_sms
-from config.logging import get_logger
+from core.logging import get_logger
 
 log = get_logger(__name__)
 

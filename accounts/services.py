@@ -14,8 +14,8 @@ from accounts.lockout import lockout_message, lockout_seconds
 from accounts.models import OneTimeCode, User
 from accounts.sms import send_sms
 from accounts.validators import normalize_id_number, normalize_mobile
-from config.errors import ServiceError
-from config.logging import get_logger
+from core.errors import ServiceError
+from core.logging import get_logger
 
 log = get_logger(__name__)
 

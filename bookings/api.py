@@ -29,8 +29,8 @@ from bookings.serializers import (
     WaitlistIn,
     WaitlistOut,
 )
-from config.edge import FormParser, MultiPartParser
-from config.pagination import StandardPagination
+from core.edge import FormParser, MultiPartParser
+from core.pagination import StandardPagination
 
 
 class CategoryListApi(generics.ListAPIView):
@@ -149,7 +149,7 @@ class BookingRescheduleApi(APIView):
 
 class MaterialUploadApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]  # the edge's (config/edge.py)
+    parser_classes = [MultiPartParser, FormParser]  # the edge's (core/edge.py)
 
     @extend_schema(request={"multipart/form-data": MaterialIn}, responses={201: MaterialOut},
                    summary="Upload one document for a checklist entry (JPEG/PNG/HEIC/PDF, ≤10 MB)")

@@ -1,7 +1,7 @@
 """Booking rules that operators may tune: read from Django settings, else from the environment, strictly."""
 from django.conf import settings
 
-from config.env import env_int
+from core.env import env_int
 
 DEFAULTS = {
     # No change (cancel / reschedule) by the resident or proxy later than this before the start.

@@ -8,7 +8,7 @@ import filetype
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 
 try:  # iPhone photos
     import pillow_heif

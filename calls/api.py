@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsStaffMember
 from calls import selectors, services
 from calls.models import Call
-from config.errors import Forbidden, ServiceError
+from core.errors import Forbidden, ServiceError
 from stations.selectors import user_unit_ids
 
 

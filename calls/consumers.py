@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from calls import conf, messages, selectors, services
 from calls.messages import CONSOLE_MESSAGES, INBOX_MESSAGES, ROOM_MESSAGES, Refused
 from calls.selectors import CallOver
-from config.errors import Forbidden, NotFound, ServiceError
+from core.errors import Forbidden, NotFound, ServiceError
 
 
 class TokenBucket:

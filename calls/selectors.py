@@ -17,7 +17,7 @@ from bookings import selectors as booking_selectors
 from bookings.models import ACTIVE_BOOKING_STATUSES, Booking
 from calls import conf
 from calls.models import Call, CallEvent, CallInvitation, InboxSocket, Participant
-from config.errors import Forbidden, NotFound, ServiceError
+from core.errors import Forbidden, NotFound, ServiceError
 from stations.models import StaffMembership, Unit
 
 

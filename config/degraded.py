@@ -11,7 +11,7 @@ from django.db import OperationalError as DatabaseOperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from config.logging import get_logger
+from core.logging import get_logger
 
 log = get_logger(__name__)
 RETRY_AFTER_SECONDS = 5

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import JsonResponse
 
-from config.db import replica
+from core.db import replica
 
 
 def healthz(request):

@@ -5,7 +5,7 @@ import functools
 from django.conf import settings
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-from config.logging import get_logger
+from core.logging import get_logger
 
 log = get_logger(__name__)
 QUEUES = ("default", "routing", "notifications", "sla")

@@ -9,8 +9,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env, env_bool, env_int, env_list
-from config.logging import build_logging_config
+from core.env import env, env_bool, env_int, env_list
+from core.logging import build_logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "django_prometheus",
+    "core",
     "accounts",
     "stations",
     "bookings",
@@ -65,7 +66,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.edge.QueryInputMiddleware",  # NUL and broken text in paths and query strings: one JSON 400
+    "core.edge.QueryInputMiddleware",  # NUL and broken text in paths and query strings: one JSON 400
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -135,7 +136,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A streaming replica (through its own PgBouncer) for reads that may lag the primary by a moment:
-# the directory of units and divisions and the bureau's statistics. config.db.replica() names the alias;
+# the directory of units and divisions and the bureau's statistics. core.db.replica() names the alias;
 # everything that reads what it has just written stays on "default". See README, "Scale-out".
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 READ_REPLICA_ALIAS = "default"
@@ -243,12 +244,12 @@ ID_HASH_KEY = env.str("ID_HASH_KEY", default=SECRET_KEY)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    # Ours check every parsed value once for the whole API (config/edge.py).
-    "DEFAULT_PARSER_CLASSES": ["config.edge.JSONParser", "config.edge.FormParser", "config.edge.MultiPartParser"],
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
+    # Ours check every parsed value once for the whole API (core/edge.py).
+    "DEFAULT_PARSER_CLASSES": ["core.edge.JSONParser", "core.edge.FormParser", "core.edge.MultiPartParser"],
     "DEFAULT_THROTTLE_RATES": {
         "otp_phone": env.str("THROTTLE_OTP_PHONE", default="3/10min"),
         "otp_ip": env.str("THROTTLE_OTP_IP", default="20/hour"),

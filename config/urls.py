@@ -32,6 +32,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
-handler400 = "config.errors.handler400"
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler400 = "core.errors.handler400"
+handler404 = "core.errors.handler404"
+handler500 = "core.errors.handler500"

@@ -76,7 +76,7 @@ def booking_page(request, pk: int):
 def reschedule_page(request, pk: int):
     """The booking flow's time step for an existing booking (same station, same item)."""
     from bookings.selectors import booking_get_for_user
-    from config.errors import NotFound
+    from core.errors import NotFound
 
     try:
         booking = booking_get_for_user(user=request.user, booking_id=pk)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsAdministrator, IsStaffMember
 from bookings.models import Material
-from config.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 from reviews import selectors, services
 from reviews.serializers import (
     CaseCreateIn,

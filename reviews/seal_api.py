@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from config.errors import NotFound
+from core.errors import NotFound
 from reviews import selectors as review_selectors
 from signing.selectors import sealed_decision_for_case
 from signing.ses_verify import case_letter_ofd, case_ses_signature

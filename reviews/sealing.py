@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.notifications import notification_send
 from accounts.sms import sms_reaches_phone
-from config.errors import ServiceError
+from core.errors import ServiceError
 from reviews.selectors import case_materials
 from signing import services as signing
 

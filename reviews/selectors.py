@@ -28,8 +28,8 @@ from accounts.validators import mask_name
 from bookings import selectors as booking_selectors
 from bookings.models import Booking, Category, Material, MaterialRequirement, ServiceItem
 from calls.models import Call, Participant
-from config.db import replica
-from config.errors import NotFound
+from core.db import replica
+from core.errors import NotFound
 from reviews import routing, sla
 from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseMaterial, CaseStatus
 from signing.models import Seal

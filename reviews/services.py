@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.notifications import notification_send
 from bookings.models import Booking, BookingStatus, Material, ServiceItem
-from config.errors import Conflict, Forbidden, NotFound, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.logging import get_logger
 from reviews import routing, sealing, selectors
 from reviews.models import (
     OPEN_REVIEW_STATUSES,

@@ -2,7 +2,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from config.logging import get_logger
+from core.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 from signing import selectors
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

@@ -10,7 +10,7 @@ import json
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from config.logging import get_logger
+from core.logging import get_logger
 from signing import crypto
 
 log = get_logger(__name__)

@@ -232,7 +232,7 @@ class Checkpoint(models.Model):
         return f"checkpoint {self.tree_size}"
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
+        if not kwargs.get("force_insert"):  # a checkpoint is only ever inserted (the trigger refuses UPDATE too)
             raise LedgerImmutable("ledger checkpoints cannot be updated")
         super().save(*args, **kwargs)
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts import attempts
 from accounts.validators import mask_id_number
-from config.errors import Conflict, Forbidden, NotFound, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.logging import get_logger
 from signing import checkpoint_store, crypto, keys, ofd_letter, sm2_services
 from signing.models import (
     CertificateAuthority,
@@ -133,7 +133,7 @@ def _checkpoint_sign() -> Checkpoint | None:
     checkpoint = Checkpoint(tree_size=len(hashes), root_hash=root, head_hash=hashes[-1],
                             signed_at=_iso(timezone.now()), ca=ca)
     checkpoint.signature = crypto.bureau_sign(ca_private_key(ca), checkpoint.signed_content())
-    checkpoint.save()
+    checkpoint.save(force_insert=True)
     return checkpoint
 
 

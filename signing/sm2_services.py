@@ -8,7 +8,7 @@ import datetime
 from django.conf import settings
 from django.db import transaction
 
-from config.logging import get_logger
+from core.logging import get_logger
 from signing import crypto, gbt38540, keys, sm2_certs
 from signing.models import CertificateAuthority, Seal
 

@@ -3,7 +3,7 @@ import math
 
 from django.db.models import QuerySet
 
-from config.db import replica
+from core.db import replica
 from stations.models import Closure, Division, StaffMembership, Unit
 
 

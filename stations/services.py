@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from config.dataload import LoadReport, upsert
+from core.dataload import LoadReport, upsert
 from stations.models import Closure, Division, OpeningHours, StaffMembership, Unit
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

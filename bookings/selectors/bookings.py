@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from bookings.models import Booking, BookingEvent, Material, MaterialRequirement, WaitlistEntry, WaitlistStatus
 from bookings.selectors.rules import booking_parties_q, is_booking_party
 from bookings.selectors.slots import local_zone
-from config.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound
 from stations.models import StaffMembership
 
 

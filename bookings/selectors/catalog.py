@@ -3,7 +3,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from bookings.models import Category, MaterialRequirement, ServiceItem
-from config.errors import NotFound
+from core.errors import NotFound
 from stations.models import Unit
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from bookings.conf import booking_setting
 from bookings.models import Booking, Material, MaterialRequirement
-from config.errors import ServiceError
+from core.errors import ServiceError
 from stations.models import Unit
 
 BOOKABLE_UNIT_KINDS = Unit.FRONT_OFFICE_KINDS

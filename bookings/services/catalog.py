@@ -2,7 +2,7 @@
 from django.db import transaction
 
 from bookings.models import Category, MaterialRequirement, ServiceItem
-from config.dataload import LoadReport, upsert
+from core.dataload import LoadReport, upsert
 from stations.models import Unit
 
 

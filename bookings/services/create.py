@@ -24,8 +24,8 @@ from bookings.models import (
 from bookings.services.notify import booking_summary, notify_parties
 from bookings.services.proxy import booking_resident, resident_identity_clean
 from bookings.services.seats import SlotFull, SlotTaken, overlap_error, overlap_exists, resident_lock, seats_claim
-from config.errors import Conflict, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, ServiceError
+from core.logging import get_logger
 from stations.models import Unit
 
 log = get_logger(__name__)

@@ -29,8 +29,8 @@ from bookings.services.seats import (
     seats_release,
 )
 from bookings.services.waitlist import waitlist_offer_slot
-from config.errors import Conflict, NotFound, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, NotFound, ServiceError
+from core.logging import get_logger
 from stations.models import Closure, Unit
 
 log = get_logger(__name__)

@@ -12,8 +12,8 @@ from bookings import selectors
 from bookings.conf import booking_setting
 from bookings.materials import material_inspect
 from bookings.models import ACTIVE_BOOKING_STATUSES, Booking, Material, MaterialRequirement
-from config.errors import Conflict, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, ServiceError
+from core.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import normalize_id_number, normalize_mobile, validate_id_number
-from config.errors import Conflict, ServiceError
+from core.errors import Conflict, ServiceError
 
 
 def resident_identity_clean(identity: dict | None) -> dict | None:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from bookings import selectors
 from bookings.models import ACTIVE_BOOKING_STATUSES, Booking, ServiceItem, SlotSeat, WaitlistEntry
-from config.errors import Conflict
+from core.errors import Conflict
 from stations.models import Unit
 
 

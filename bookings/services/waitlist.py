@@ -13,8 +13,8 @@ from bookings.models import ServiceItem, WaitlistEntry, WaitlistStatus
 from bookings.services.create import booking_bookable_check
 from bookings.services.notify import local_time
 from bookings.services.seats import SlotTaken, overlap_exists, seats_claim, seats_release
-from config.errors import Conflict, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, ServiceError
+from core.logging import get_logger
 from stations.models import Unit
 
 log = get_logger(__name__)

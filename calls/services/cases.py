@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from calls import selectors
 from calls.models import Call
 from calls.services.common import lock_call_for
-from config.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden
 
 
 def call_lock_for_case(*, call_id, actor, new_case: bool = False) -> Call:

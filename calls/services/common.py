@@ -8,7 +8,7 @@ from bookings.services import BOOKING_TRANSITIONS, booking_transition
 from calls import conf, selectors
 from calls.models import Call, CallEvent, CallInvitation, Participant
 from calls.services.delivery import Outbox
-from config.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError
 
 
 def lock_call(call_id) -> Call:

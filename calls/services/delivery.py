@@ -5,7 +5,7 @@ from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from config.logging import get_logger
+from core.logging import get_logger
 
 log = get_logger(__name__)
 

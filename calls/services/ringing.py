@@ -23,8 +23,8 @@ from calls.services.common import (
 )
 from calls.services.delivery import Outbox
 from calls.services.lifecycle import end_call, expire_call
-from config.errors import Conflict, Forbidden, NotFound, ServiceError
-from config.logging import get_logger
+from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.logging import get_logger
 from stations.models import Unit
 
 log = get_logger(__name__)

@@ -24,8 +24,8 @@ from calls.services.common import (
 )
 from calls.services.delivery import Outbox
 from calls.services.lifecycle import end_call, expire_call, mark_disconnected, mark_left
-from config.errors import Forbidden, NotFound, ServiceError
-from config.logging import get_logger
+from core.errors import Forbidden, NotFound, ServiceError
+from core.logging import get_logger
 
 log = get_logger(__name__)
 

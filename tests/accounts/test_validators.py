@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.validators import id_check_char, mask_id_number, mask_mobile, normalize_mobile, validate_id_number
-from config.logging import redact_text
+from core.logging import redact_text
 
 # A published GB 11643 example: 11010519491231002X
 KNOWN_VALID = "11010519491231002X"

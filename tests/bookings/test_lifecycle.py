@@ -7,7 +7,7 @@ import time_machine
 from accounts.models import Notification
 from bookings import services
 from bookings.models import Booking, BookingEvent, BookingStatus, SlotSeat
-from config.errors import ServiceError
+from core.errors import ServiceError
 from stations.models import Closure, Unit
 from tests.bookings.conftest import book, client_for, local
 from tests.factories import ResidentFactory, staff_at

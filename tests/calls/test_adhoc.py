@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import Notification, User
 from calls import services
 from calls.models import Call, CallEvent, CallInvitation
-from config.errors import ServiceError
+from core.errors import ServiceError
 from tests.calls.conftest import adb, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
-from config.errors import Conflict, Forbidden, ServiceError
+from core.errors import Conflict, Forbidden, ServiceError
 from reviews import selectors, services
 from reviews.models import Case, CaseMaterial, CaseStatus
 from tests.reviews.conftest import (

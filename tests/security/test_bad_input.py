@@ -1,4 +1,4 @@
-"""Bad input is refused at the edge (config/edge.py, config/errors.py): NUL bytes, lone surrogates, deep
+"""Bad input is refused at the edge (core/edge.py, core/errors.py): NUL bytes, lone surrogates, deep
 nesting, wrong JSON types, oversized and malformed bodies each answer a JSON {code, detail} 4xx, never a 500,
 on every endpoint and for every identity. The samples are the ones issue 21 §4 found."""
 import json

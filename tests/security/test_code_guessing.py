@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import OneTimeCode
 from accounts.services import otp_verify
-from config.errors import ServiceError
+from core.errors import ServiceError
 
 pytestmark = [
     pytest.mark.postgres,

@@ -2,7 +2,7 @@
 
 A whole resident journey runs with every logger at DEBUG: code login, profile with ID number, a proxy
 booking for a relative, bad inputs, a foreign booking, missing pages. Every record is then rendered by the
-handler the service really logs through (config/logging.py), and the raw numbers must not be in it."""
+handler the service really logs through (core/logging.py), and the raw numbers must not be in it."""
 import logging
 import re
 
@@ -20,7 +20,7 @@ RELATIVE_PHONE = "13611112222"
 def production_formatter() -> logging.Formatter:
     handlers = [h for h in logging.getLogger().handlers
                 if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)]
-    assert handlers, "the structured handler of config/logging.py is not installed"
+    assert handlers, "the structured handler of core/logging.py is not installed"
     return handlers[0].formatter
 
 

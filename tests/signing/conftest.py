@@ -114,7 +114,7 @@ def case_hook(monkeypatch):
     """Stand in for reviews' case permission (the case letter endpoints live in reviews since the letters moved
     there): the users added may see the case, nobody else."""
     import reviews.selectors
-    from config.errors import NotFound
+    from core.errors import NotFound
 
     visible: set[tuple[int, int]] = set()
 

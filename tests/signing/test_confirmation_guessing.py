@@ -4,7 +4,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 from signing.models import ConfirmationCode, SealedDecision
 from signing.services import MAX_CODE_ATTEMPTS, confirmation_issue, decision_seal
 

@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ServiceError
+from core.errors import ServiceError
 from signing.models import ConfirmationCode, LedgerEntry, SealedDecision
 from signing.selectors import letter_verify
 from signing.services import (

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import demo_data_create, demo_walkthrough
-from config.env import env
+from core.env import env
 
 
 class Command(BaseCommand):

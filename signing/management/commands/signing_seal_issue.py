@@ -1,7 +1,7 @@
 """Issue a seal for a unit: certificate, SM2 key, picture; the unit's seal keepers may use it."""
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 from signing.services import seal_issue, unit_seal_keepers
 from stations.models import Unit
 

@@ -1,7 +1,7 @@
 """Revoke a seal (by serial, or the active seal of a unit code): it can no longer seal; the CRL is re-issued."""
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 from signing.models import Seal
 from signing.services import seal_revoke
 

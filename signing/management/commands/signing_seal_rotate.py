@@ -1,7 +1,7 @@
 """Rotate a unit's seal: new keys and certificate; what the old seal sealed still verifies."""
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 from signing.services import seal_rotate
 from stations.models import Unit
 

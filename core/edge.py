@@ -115,6 +115,6 @@ class QueryInputMiddleware:
         problem = _query_problem(request)
         if problem is None:
             return self.get_response(request)
-        from config.errors import json_error  # errors imports DRF, whose settings import this module
+        from core.errors import json_error  # errors imports DRF, whose settings import this module
 
         return json_error(400, "bad_input", problem)
