@@ -45,6 +45,9 @@ OPERATIONS = {
     "POST /api/v1/cases/{id}/decision/confirmation/": lambda w: ({"id": w.case.pk}, {"decision": "approve"}),
     "GET /api/v1/cases/{case_id}/letter.pdf": lambda w: ({"case_id": w.case.pk}, None),
     "GET /api/v1/cases/{case_id}/seal-signature/": lambda w: ({"case_id": w.case.pk}, None),
+    "GET /api/v1/cases/{case_id}/seal-signature": lambda w: ({"case_id": w.case.pk}, None),
+    "GET /api/v1/cases/{case_id}/letter.ofd": lambda w: ({"case_id": w.case.pk}, None),
+    "POST /api/v1/cases/{id}/consent/": lambda w: ({"id": w.case.pk}, None),
     "DELETE /api/v1/waitlist/{id}/": lambda w: ({"id": w.waitlist_entry.pk}, None),
 }
 # Reference data anyone may read: the catalog and the organisation directory with its free slots.
