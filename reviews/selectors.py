@@ -326,15 +326,21 @@ def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int]
     """Units that can seal a decision on `item_code`.
 
     A seal keeper must be appointed (StaffMembership.is_seal_keeper). Where sealing is required, the unit also
-    needs an active seal, and a township station a delegation covering the item.
+    needs a usable seal (active, not revoked, in its validity), and a township station a delegation covering the
+    item. Where it is not, a unit without any seal may still decide unsealed, but one whose only seals are
+    revoked or expired may not.
     """
     if keepers is None:
         keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
                       .values_list("unit_id", flat=True))
+    now = timezone.now()
+    usable = Q(status=Seal.Status.ACTIVE, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
+    sealed = set(Seal.objects.filter(usable, unit_id__in=keepers).order_by().values_list("unit_id", flat=True))
     if not settings.SEALING_REQUIRED:
-        return keepers
-    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).order_by()
-                 .values_list("unit_id", flat=True))
+        # Unsealed decisions are allowed, but a unit whose seal was revoked or has expired cannot seal the
+        # decisions it is asked to confirm (signing refuses at the last step): not a candidate either.
+        lost = set(Seal.objects.filter(unit_id__in=keepers - sealed).order_by().values_list("unit_id", flat=True))
+        return keepers - lost
     if item_code:
         for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
             if delegation_for(unit=station, item_code=item_code) is None:
