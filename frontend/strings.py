@@ -124,6 +124,7 @@ JS_STRINGS = {
     "opened_by": _("受理机构"),
     "due": _("办结期限"),
     "claim": _("领取此案件"),
+    "open_case": _("打开案件 #%(id)s %(item)s"),
     "letter_preview": _("预览盖章决定书"),
     "confirmation_sent": _("确认码已发送到您的手机，请核对上面将要盖章的内容后填写。"),
     "confirmation_console": _("确认码已打印在运行本服务的终端上（演示环境的短信），请核对上面将要盖章的内容后填写。"),

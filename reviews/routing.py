@@ -7,6 +7,8 @@ The bureau puts approval authority at the lowest level that may hold it:
 - city items go to the city department that owns the item's category (the city centre if none does).
 Inside the unit: the on-duty reviewer with the fewest open cases; none on duty leaves the case in the
 unit's queue (reviewer None), claimable by any of its reviewers.
+A unit that cannot seal (has_seal False) is passed over for the next one up the chain that can; only when none
+can does the case stay with the first (it waits in that unit's queue rather than nowhere).
 """
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,9 +29,12 @@ class Reason(StrEnum):
     COUNTY_WORKSTATION = "county_workstation"
     COUNTY_UNKNOWN = "county_unknown"  # neither the resident nor the opening unit name a county
     COUNTY_NO_WORKSTATION = "county_no_workstation"
+    COUNTY_NO_SEAL = "county_no_seal"  # the workstation cannot seal: up to the city
     CITY_DEPARTMENT = "city_department"
     CITY_CENTRE = "city_centre"  # no department owns the category
+    CITY_NO_SEAL = "city_no_seal"  # the owning department cannot seal: the city centre
     RESUBMITTED = "resubmitted"  # back to the unit (and reviewer) that asked for more
+    RESUBMITTED_NO_SEAL = "resubmitted_no_seal"  # the unit that asked for more can no longer seal: routed anew
     ESCALATED = "escalated"
     ESCALATED_TO_HEAD = "escalated_to_head"
 
@@ -122,12 +127,19 @@ def _workstation(units, county: str | None) -> UnitCandidate | None:
 def _city_unit(units, category: str) -> tuple[UnitCandidate, Reason]:
     department = next((u for u in sorted(units, key=lambda u: u.unit_id)
                        if u.kind == UnitKind.CITY_DEPARTMENT and category in u.categories), None)
-    if department:
-        return department, Reason.CITY_DEPARTMENT
     centre = next((u for u in units if u.kind == UnitKind.CITY_CENTRE), None)
+    if department and (department.has_seal or centre is None or not centre.has_seal):
+        return department, Reason.CITY_DEPARTMENT
     if centre:
-        return centre, Reason.CITY_CENTRE
+        return centre, Reason.CITY_CENTRE if department is None else Reason.CITY_NO_SEAL
     raise NoRoute(f"no city unit for category {category}")
+
+
+def _city_can_seal(units, category: str) -> bool:
+    try:
+        return _city_unit(units, category)[0].has_seal
+    except NoRoute:
+        return False
 
 
 def _county_or_up(request: RoutingRequest, reason: Reason | None) -> RoutingDecision:
@@ -138,6 +150,9 @@ def _county_or_up(request: RoutingRequest, reason: Reason | None) -> RoutingDeci
     if workstation is None:
         unit, _reason = _city_unit(request.units, request.category)
         return _decision(unit, Reason.COUNTY_NO_WORKSTATION)
+    if not workstation.has_seal and _city_can_seal(request.units, request.category):
+        unit, _reason = _city_unit(request.units, request.category)
+        return _decision(unit, Reason.COUNTY_NO_SEAL)
     return _decision(workstation, reason or Reason.COUNTY_WORKSTATION)
 
 
@@ -146,6 +161,14 @@ def route(request: RoutingRequest) -> RoutingDecision:
     if request.previous_unit_id is not None:
         previous = next((u for u in request.units if u.unit_id == request.previous_unit_id), None)
         if previous is not None:
+            if previous.has_seal:
+                return _decision(previous, Reason.RESUBMITTED, prefer=request.previous_reviewer_id)
+            routed = route(RoutingRequest(
+                approval_level=request.approval_level, category=request.category, county=request.county,
+                township=request.township, units=request.units, opened_unit_id=request.opened_unit_id))
+            if routed.unit_id != previous.unit_id:
+                return RoutingDecision(unit_id=routed.unit_id, reviewer_id=routed.reviewer_id, tier=routed.tier,
+                                       reason=str(Reason.RESUBMITTED_NO_SEAL))
             return _decision(previous, Reason.RESUBMITTED, prefer=request.previous_reviewer_id)
     level = Level(request.approval_level)
     if level == Level.TOWNSHIP:

@@ -296,7 +296,8 @@ def material_readable_by_case_reviewer(user, material: Material) -> bool:
 # --- Routing inputs -------------------------------------------------------------------------
 
 # The routing inputs of the candidate units in one statement: each unit left-joined to its reviewers, heads and
-# seal keepers, each person's open cases counted by a subquery (index case(assignee, status)). Plain SQL that
+# seal keepers, each person's open cases counted by a subquery (index case(assignee, status)), and whether the unit
+# has lost its seal (it has seals, none usable now: revoked or expired). Plain SQL that
 # PostgreSQL and SQLite both run: this is the hot read of every routing, and compiling the same query through
 # the ORM (an OR of four filters, a filtered relation, a subquery annotation) took more CPU than all the rest
 # of a routing (bench/routing.py: the worker is the bottleneck). A unit is a candidate when it is active and is
@@ -306,7 +307,10 @@ _CANDIDATES_SQL = """
 SELECT unit.id, unit.kind, county.code, township.code,
        staff.user_id, staff.is_reviewer, staff.is_head, staff.is_seal_keeper, staff.on_duty,
        (SELECT COUNT(*) FROM {case} AS open_case
-        WHERE open_case.assignee_id = staff.user_id AND open_case.status IN (%(assigned)s, %(in_review)s))
+        WHERE open_case.assignee_id = staff.user_id AND open_case.status IN (%(assigned)s, %(in_review)s)),
+       EXISTS (SELECT 1 FROM {seal} AS seal WHERE seal.unit_id = unit.id)
+       AND NOT EXISTS (SELECT 1 FROM {seal} AS seal WHERE seal.unit_id = unit.id AND seal.status = %(active)s
+                       AND seal.revoked_at IS NULL AND seal.valid_from <= %(now)s AND seal.valid_until > %(now)s)
 FROM {unit} AS unit
 LEFT JOIN {division} AS county ON county.id = unit.county_id
 LEFT JOIN {division} AS township ON township.id = unit.township_id
@@ -326,15 +330,18 @@ def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int]
     """Units that can seal a decision on `item_code`.
 
     A seal keeper must be appointed (StaffMembership.is_seal_keeper). Where sealing is required, the unit also
-    needs an active seal, and a township station a delegation covering the item.
+    needs a usable seal (active, not revoked, in its validity), and a township station a delegation covering the
+    item. (Where it is not, _candidates leaves out of `keepers` the units whose seals are all revoked or expired.)
     """
     if keepers is None:
         keepers = set(StaffMembership.objects.filter(unit_id__in=list(unit_ids), is_seal_keeper=True)
                       .values_list("unit_id", flat=True))
     if not settings.SEALING_REQUIRED:
         return keepers
-    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE).order_by()
-                 .values_list("unit_id", flat=True))
+    now = timezone.now()
+    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE, revoked_at__isnull=True,
+                                     valid_from__lte=now, valid_until__gt=now)
+                 .order_by().values_list("unit_id", flat=True))
     if item_code:
         for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
             if delegation_for(unit=station, item_code=item_code) is None:
@@ -346,25 +353,27 @@ def _candidates_sql() -> str:
     quote = connection.ops.quote_name
     return _CANDIDATES_SQL.format(case=quote(Case._meta.db_table), unit=quote(Unit._meta.db_table),
                                   division=quote(Division._meta.db_table),
-                                  membership=quote(StaffMembership._meta.db_table))
+                                  membership=quote(StaffMembership._meta.db_table), seal=quote(Seal._meta.db_table))
 
 
 def _candidates(*, department_id: int | None, county_id: int | None, township_id: int | None,
                 extra_unit: int | None, item_code: str, category: str) -> tuple[routing.UnitCandidate, ...]:
     """The candidate units as routing inputs: reviewers on duty and their open cases, seal, heads (one query,
-    plus the seal check of units_with_seal when sealing is required)."""
+    seal lost, plus the seal check of units_with_seal when sealing is required)."""
     params = {"assigned": CaseStatus.ASSIGNED, "in_review": CaseStatus.IN_REVIEW,
               "centre": Unit.Kind.CITY_CENTRE, "department": Unit.Kind.CITY_DEPARTMENT,
               "workstation": Unit.Kind.COUNTY_WORKSTATION, "station": Unit.Kind.TOWNSHIP_STATION,
               "department_id": department_id, "county_id": county_id, "township_id": township_id,
-              "extra_unit": extra_unit}
+              "extra_unit": extra_unit, "active": Seal.Status.ACTIVE,
+              "now": connection.ops.adapt_datetimefield_value(timezone.now())}
     with connection.cursor() as cursor:
         cursor.execute(_candidates_sql(), params)
         rows = cursor.fetchall()
     units: dict[int, dict] = {}
-    for unit_id, kind, county, township, user_id, is_reviewer, is_head, is_keeper, on_duty, open_count in rows:
+    for (unit_id, kind, county, township, user_id, is_reviewer, is_head, is_keeper, on_duty, open_count,
+         seal_lost) in rows:
         unit = units.setdefault(unit_id, {"kind": kind, "county": county, "township": township,
-                                          "reviewers": [], "heads": [], "keeper": False})
+                                          "reviewers": [], "heads": [], "keeper": False, "lost": bool(seal_lost)})
         if user_id is None:
             continue  # a unit without reviewers, heads or seal keepers
         if is_reviewer:
@@ -372,7 +381,9 @@ def _candidates(*, department_id: int | None, county_id: int | None, township_id
         if is_head:
             unit["heads"].append(user_id)
         unit["keeper"] = unit["keeper"] or bool(is_keeper)
-    keepers = {unit_id for unit_id, unit in units.items() if unit["keeper"]}
+    # A unit that lost its seal cannot seal the decisions it is asked to confirm, even where unsealed ones are
+    # allowed (signing would refuse at the last step, after the code was sent): no keeper counts there.
+    keepers = {unit_id for unit_id, unit in units.items() if unit["keeper"] and not unit["lost"]}
     sealed = units_with_seal(list(units), item_code=item_code, keepers=keepers)
     return tuple(routing.UnitCandidate(
         unit_id=unit_id, kind=unit["kind"], county=unit["county"], township=unit["township"],

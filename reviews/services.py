@@ -38,9 +38,12 @@ REASON_TEXT = {
     routing.Reason.COUNTY_WORKSTATION: gettext_lazy("县级事项，由参保人所在县区工作站审核"),
     routing.Reason.COUNTY_UNKNOWN: gettext_lazy("参保人县区未知，上交市中心业务科室"),
     routing.Reason.COUNTY_NO_WORKSTATION: gettext_lazy("县区无工作站，上交市中心业务科室"),
+    routing.Reason.COUNTY_NO_SEAL: gettext_lazy("县区工作站电子印章不可用，上交市中心业务科室"),
     routing.Reason.CITY_DEPARTMENT: gettext_lazy("市级事项，由主管业务科室审核"),
     routing.Reason.CITY_CENTRE: gettext_lazy("市级事项，无主管科室，由市医保中心审核"),
+    routing.Reason.CITY_NO_SEAL: gettext_lazy("主管业务科室电子印章不可用，由市医保中心审核"),
     routing.Reason.RESUBMITTED: gettext_lazy("补充材料后退回原审核机构"),
+    routing.Reason.RESUBMITTED_NO_SEAL: gettext_lazy("原审核机构电子印章不可用，补充材料后重新分派"),
     routing.Reason.ESCALATED: gettext_lazy("超过办理期限，升级至上一级"),
     routing.Reason.ESCALATED_TO_HEAD: gettext_lazy("超过办理期限，升级至单位负责人"),
 }

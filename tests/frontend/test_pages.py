@@ -218,3 +218,13 @@ def test_the_calls_strings_reach_the_scripts_in_both_languages(client, agent):
     assert "%(reason)s" in chinese["case_create_failed"]
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert set(strings()) == set(chinese)
+
+
+@pytest.mark.parametrize(("language", "heading"), [("zh-hans", "视频办理"), ("en", "Video session")])
+def test_the_call_page_has_one_h1_naming_it(client, resident, language, heading):
+    # Issue 18 §9 (axe page-has-heading-one): one h1, in the page's language.
+    client.force_login(resident)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    page = client.get(f"/call/{uuid.UUID(int=1)}/").content.decode()
+    headings = re.findall(r"<h1\b[^>]*>(.*?)</h1>", page, re.S)
+    assert [text.strip() for text in headings] == [heading]

@@ -47,6 +47,11 @@ ST_NOBODY = station(50, reviewers=[])
 ST_OTHER_TOWN = station(60, township=TOWN_B, reviewers=[Reviewer(61, ON, 0)])
 
 BASE = (CENTRE, DEPT_C01, DEPT_C11, WS, WS_EMPTY)
+WS_NO_SEAL = workstation(12, reviewers=[Reviewer(121, ON, 0)], seal=False)
+SEALLESS_WS = (CENTRE, DEPT_C01, DEPT_C11, WS_NO_SEAL)
+SEALED_CENTRE = UnitCandidate(unit_id=1, kind="city_centre", reviewers=(Reviewer(900),), has_seal=True)
+DEPT_C01_NO_SEAL = UnitCandidate(unit_id=2, kind="city_department", reviewers=(Reviewer(202),), has_seal=False,
+                                 categories=frozenset({"C01"}))
 
 
 def req(level, units, *, category="C01", county=COUNTY, township=TOWN, opened=None, prev_unit=None,
@@ -95,6 +100,21 @@ CASES = [
      req("township", BASE + (ST_OK,), prev_unit=10, prev_reviewer=101), (10, 101, "county", Reason.RESUBMITTED)),
     ("resubmitted: previous reviewer off duty -> least loaded of that unit",
      req("county", BASE, prev_unit=10, prev_reviewer=103), (10, 102, "county", Reason.RESUBMITTED)),
+    # Issue 18 §13: a unit that cannot seal is passed over for the next one that can.
+    ("county: workstation cannot seal -> owning department",
+     req("county", SEALLESS_WS), (2, 202, "city", Reason.COUNTY_NO_SEAL)),
+    ("county: nobody above can seal either -> stays at the workstation",
+     req("county", (CENTRE, WS_NO_SEAL)), (12, 121, "county", Reason.COUNTY_WORKSTATION)),
+    ("township: station and workstation cannot seal -> owning department",
+     req("township", SEALLESS_WS + (ST_NO_SEAL,)), (2, 202, "city", Reason.COUNTY_NO_SEAL)),
+    ("city: owning department cannot seal, the centre can -> centre",
+     req("city", (SEALED_CENTRE, DEPT_C01_NO_SEAL)), (1, 900, "city", Reason.CITY_NO_SEAL)),
+    ("city: neither can seal -> the owning department still",
+     req("city", (CENTRE, DEPT_C01_NO_SEAL)), (2, 202, "city", Reason.CITY_DEPARTMENT)),
+    ("resubmitted: previous unit lost its seal -> routed anew",
+     req("county", SEALLESS_WS, prev_unit=12, prev_reviewer=121), (2, 202, "city", Reason.RESUBMITTED_NO_SEAL)),
+    ("resubmitted: previous unit lost its seal, nobody else can seal -> back to it",
+     req("county", (CENTRE, WS_NO_SEAL), prev_unit=12, prev_reviewer=121), (12, 121, "county", Reason.RESUBMITTED)),
 ]
 
 

@@ -24,7 +24,9 @@ async function loadQueue() {
         el("div", {}, el("strong", {}, `#${row.id} ${row.item.name}`), " ", slaBadge(row.sla_state), el("br"),
           el("span", { class: "hint" }, [row.resident.name, row.opened_unit && row.opened_unit.name, row.status_label,
             row.due_at ? formatDateTime(row.due_at) : ""].filter(Boolean).join(" · "))),
-        el("button", { type: "button", class: "btn open-case", onclick: () => openCase(row.id) }, "›")));
+        // "›" alone is no name for a screen reader: the label says which case it opens.
+        el("button", { type: "button", class: "btn open-case", "aria-label": t("open_case", { id: row.id, item: row.item.name }),
+          onclick: () => openCase(row.id) }, el("span", { "aria-hidden": "true" }, "›"))));
     }
   } catch (error) {
     list.replaceChildren(el("li", { class: "status-bad" }, error.message));
