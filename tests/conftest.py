@@ -21,6 +21,14 @@ def _ensure_reference_data():
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _ensure_reference_data()
+    yield
+    # psycopg's pools keep their connections open: Django closes the default alias' pool before dropping the
+    # test database, not the replica's (a mirror of it), whose connections would then hold the database open.
+    from django.db import connections
+
+    for connection in connections.all():
+        if connection.vendor == "postgresql" and connection.settings_dict.get("OPTIONS", {}).get("pool"):
+            connection.close_pool()
 
 
 @pytest.fixture
