@@ -57,3 +57,62 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+# --- Bookings, cases and calls ----------------------------------------------------------------
+_slot_seq = itertools.count(1)
+
+
+def _past_start() -> datetime.datetime:
+    """Distinct past starts: the database refuses overlapping bookings of one resident."""
+    from django.utils import timezone
+
+    return timezone.now() - datetime.timedelta(days=2, hours=next(_slot_seq))
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A booking at the demo data's first township station (its call comes from calls' own hook)."""
+
+    class Meta:
+        model = "bookings.Booking"
+
+    unit = factory.LazyFunction(lambda: Unit.objects.get(code="371702001"))
+    item = factory.LazyFunction(lambda: _first_item("township"))
+    resident = factory.SubFactory(ResidentFactory)
+    booked_by = factory.SelfAttribute("resident")
+    starts_at = factory.LazyFunction(_past_start)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(minutes=o.item.session_minutes))
+    status = "completed"
+
+
+def _first_item(level: str):
+    from bookings.models import ServiceItem
+
+    return ServiceItem.objects.filter(approval_level=level, active=True).order_by("code").first()
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A draft case opened from a booking, as an agent of the booking's unit opens it."""
+
+    class Meta:
+        model = "reviews.Case"
+
+    booking = factory.SubFactory(BookingFactory)
+    item = factory.SelfAttribute("booking.item")
+    resident = factory.SelfAttribute("booking.resident")
+    opened_unit = factory.SelfAttribute("booking.unit")
+    opened_by = factory.LazyAttribute(lambda o: staff_at(o.booking.unit, is_agent=True))
+    county = factory.SelfAttribute("resident.home_county")
+    township = factory.SelfAttribute("resident.home_township")
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    """An ad hoc call started by an agent of the demo data's first township station."""
+
+    class Meta:
+        model = "calls.Call"
+
+    kind = "ad_hoc"
+    host_unit = factory.LazyFunction(lambda: Unit.objects.get(code="371702001"))
+    created_by = factory.LazyAttribute(lambda o: staff_at(o.host_unit, is_agent=True))
+    status = "ringing"
