@@ -69,13 +69,16 @@ def room_broadcast(call_id, now, payload, outbox, *, exclude=None, close=None, e
             outbox.to_channel(row.channel_name, [payload], call_id=call_id, close=close)
 
 
-def move_booking(call: Call, to_status, *, actor, reason):
+def move_booking(call: Call, to_status, *, actor, reason, outbox: Outbox):
+    """Move the call's booking along; the unit's consoles hear of it so their booking table follows the call."""
     booking = call.booking
     if booking is None:
         return
     booking.refresh_from_db(fields=["status"])
     if to_status in BOOKING_TRANSITIONS[BookingStatus(booking.status)]:
         booking_transition(booking=booking, to_status=to_status, actor=actor, reason=reason)
+        outbox.to_unit(booking.unit_id, {"type": "booking-status", "booking_id": booking.pk,
+                                         "call_id": str(call.pk), "status": str(to_status)})
 
 
 def room_full_error() -> ServiceError:

@@ -116,7 +116,7 @@ def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) ->
         if invitation is not None and invitation.status == CallInvitation.Status.RINGING:
             accept_invitation(call, invitation, user, now, outbox)
         if role in (Participant.Role.RESIDENT, Participant.Role.PROXY) and call.booking_id:
-            move_booking(call, BookingStatus.CHECKED_IN, actor=user, reason="joined the call room")
+            move_booking(call, BookingStatus.CHECKED_IN, actor=user, reason="joined the call room", outbox=outbox)
 
         me = participant_public(place)
         peers: list[Participant] = []
@@ -290,7 +290,7 @@ def participant_media_state(*, participant_id, channel_name: str, state: dict) -
                                      participant=place, at=now, detail=state)
         if state.get("connection") == "connected" and place.state == Participant.State.ADMITTED:
             activate_call(call, now)
-            move_booking(call, BookingStatus.IN_CALL, actor=place.user, reason="media connected")
+            move_booking(call, BookingStatus.IN_CALL, actor=place.user, reason="media connected", outbox=outbox)
         notice = {"type": "media-state", "from": str(place.pk), **state}
         for peer in admitted_present(call.pk, now, exclude=place.pk):
             outbox.to_channel(peer.channel_name, [notice], call_id=call.pk)
@@ -309,6 +309,6 @@ def call_hangup(*, call_id, actor) -> Call:
             return call
         end_call(call, now, outbox, status=Call.Status.ENDED, actor=actor, reason="hangup")
         if call.booking_id:
-            move_booking(call, BookingStatus.COMPLETED, actor=actor, reason="agent hung up")
+            move_booking(call, BookingStatus.COMPLETED, actor=actor, reason="agent hung up", outbox=outbox)
         outbox.commit()
     return call

@@ -142,6 +142,9 @@ async def test_waiting_room_console_sees_who_waits_and_admits(calls_org):
     await second_socket.join()
     behind = await second_socket.expect("waiting")
     assert behind["position"] == 2 and behind["estimated_wait_seconds"] == 15 * 60
+    # The console's list with both waiting (read here so the one after the admit is the next).
+    both = await console.expect("waiting-list")
+    assert [e["call_id"] for e in both["waiting"]] == [call_id, second_call]
 
     # Admit from the console (the agent has not joined the room yet).
     await console.send({"type": "admit", "call_id": call_id, "participant_id": joined["participant_id"]})
@@ -434,3 +437,17 @@ async def test_state_lives_in_the_database_not_the_process(calls_org):
     await back_resident.send({"type": "offer", "to": aj["participant_id"], "sdp": "again"})
     assert (await back_agent.expect("offer"))["sdp"] == "again"
     assert await adb(Booking.objects.filter(pk=booking.pk, status="checked_in").exists)()
+
+
+async def test_the_station_console_hears_each_move_of_the_booking(calls_org):
+    """The console's booking table follows the call: each booking move reaches the unit's station socket."""
+    desk = await adb(make_staff)(calls_org.station1a)
+    station = await open_socket(f"/ws/stations/{calls_org.station1a.pk}/", desk)
+    await station.expect("hello")
+    resident, agent, booking, call_id, rs, ags, rj, aj = await admitted_pair(calls_org)
+    assert (await station.expect("booking-status", status="checked_in"))["booking_id"] == booking.pk
+    await rs.send({"type": "media-state", "connection": "connected", "peer": aj["participant_id"]})
+    moved = await station.expect("booking-status", status="in_call")
+    assert moved["booking_id"] == booking.pk and moved["call_id"] == call_id
+    await ags.send({"type": "hangup"})
+    await station.expect("booking-status", status="completed", booking_id=booking.pk)

@@ -50,7 +50,7 @@ function connectConsole() {
     else if (message.type === "ringing" || message.type === "call-invite") showRinging(message);
     else if (message.type === "ringing-stopped") $("ringing").hidden = true;
     else if (message.type === "error") notice(message.detail, "error");
-    if (CALL_CHANGES.includes(message.type)) calls.refreshSoon();
+    if (CALL_CHANGES.includes(message.type)) { calls.refreshSoon(); loadTodaySoon(); }
   });
   const heartbeat = setInterval(() => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping", ts: Date.now() }));
@@ -95,6 +95,14 @@ async function loadToday() {
   } catch (error) {
     notice(error.message, "error");
   }
+}
+
+// A call that rings, is admitted or ends changes its booking's status: reload the day's bookings on the
+// socket event (once per burst of events) rather than waiting for the minute's refresh.
+let todayTimer = null;
+function loadTodaySoon(delay = 500) {
+  clearTimeout(todayTimer);
+  todayTimer = setTimeout(loadToday, delay);
 }
 
 // --- the open call --------------------------------------------------------------------------------
@@ -275,7 +283,7 @@ $("case-panel-submit").addEventListener("click", async () => {
 
 // --- the day's calls, reloaded when the console socket tells of a call that rang, was answered or ended ---
 // (a waiting list is published whenever a call of the unit ends)
-const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup", "waiting-list"];
+const CALL_CHANGES = ["ringing", "call-invite", "ringing-stopped", "call-status", "hangup", "waiting-list", "booking-status"];
 const callsSection = $("calls-today");
 const calls = mountCallsToday(callsSection, { caseHref: (id) => `/console/?unit=${unitId}&case=${id}`,
   openCase: openCasePanel });
