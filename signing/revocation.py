@@ -18,6 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from signing.merkle import merkle_leaf, merkle_verify_inclusion
+
 
 @dataclass(frozen=True)
 class TrustedTime:
@@ -83,30 +85,6 @@ def serial_status(*, serial: int, not_before: datetime.datetime, not_after: date
 
 
 # --- The ledger as a time source ----------------------------------------------------------------
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def merkle_inclusion_ok(*, leaf: bytes, index: int, tree_size: int, path: list[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2 (the same check as signing.crypto's, kept here so this module needs no Django)."""
-    if index >= tree_size:
-        return False
-    fn, sn, r = index, tree_size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            r = _node(p, r)
-            while fn % 2 == 0 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = _node(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
 def ledger_time(*, proof: dict, document_sha256: str, ca: x509.Certificate, canonical,
                 key: str = "letter_sha256") -> tuple[TrustedTime | None, str]:
     """The time of the bureau's ledger entry for this document, when a checkpoint signed by the CA includes it.
@@ -124,10 +102,10 @@ def ledger_time(*, proof: dict, document_sha256: str, ca: x509.Certificate, cano
         entry_hash = hashlib.sha256(canonical(entry)).hexdigest()
         if entry["payload"].get(key) != document_sha256:
             return None, "the ledger entry is about another document"
-        leaf = hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash)).digest()
-        if not merkle_inclusion_ok(leaf=leaf, index=entry["seq"] - 1, tree_size=signed["tree_size"],
-                                   path=[bytes.fromhex(p) for p in proof["inclusion_proof"]],
-                                   root=bytes.fromhex(signed["root_hash"])):
+        if not merkle_verify_inclusion(leaf=merkle_leaf(entry_hash), index=entry["seq"] - 1,
+                                       tree_size=signed["tree_size"],
+                                       path=[bytes.fromhex(p) for p in proof["inclusion_proof"]],
+                                       root=bytes.fromhex(signed["root_hash"])):
             return None, "the ledger entry is not in the signed checkpoint"
         at = datetime.datetime.fromisoformat(entry["created_at"].replace("Z", "+00:00"))
     except (KeyError, TypeError, ValueError, AttributeError):

@@ -3,17 +3,16 @@
 Each check claims its try in the database before the (slow) hash comparison, so at most five checks ever
 run per code, whatever the number of concurrent requests or addresses.
 """
-import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.db import OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import OneTimeCode
 from accounts.services import otp_verify
-from core.errors import ServiceError
+from tests.concurrency import all_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -24,30 +23,6 @@ pytestmark = [
 
 GUESSES = 13  # 12 wrong and the right one, all at once
 RIGHT = "246810"
-
-
-def all_at_once(attempts):
-    """Run every callable in its own thread, released together; each thread closes its connection."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes = [None] * len(attempts)
-
-    def worker(index):
-        try:
-            barrier.wait(timeout=60)
-            outcomes[index] = attempts[index]()
-        except ServiceError as exc:
-            outcomes[index] = exc.code
-        except OperationalError:
-            outcomes[index] = "no_connection"  # waited too long for the pool on a busy machine: never checked
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(attempts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    return outcomes
 
 
 def guesses(right: str) -> list[str]:

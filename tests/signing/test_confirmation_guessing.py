@@ -1,12 +1,11 @@
 """Parallel guesses of a sealing confirmation code: at most five checks, and a wrong guess seals nothing."""
-import threading
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
-from core.errors import ServiceError
 from signing.models import ConfirmationCode, SealedDecision
 from signing.services import MAX_CODE_ATTEMPTS, confirmation_issue, decision_seal
+from tests.concurrency import all_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -21,26 +20,12 @@ def test_parallel_confirmation_guesses_get_five_checks_at_most(seal, workstation
     right = confirmation_issue(user=keeper, case_id=record["case_id"], record=record)
     codes = [f"{(int(right) + step) % 10**6:06d}" for step in range(1, 13)]
     codes.insert(6, right)
-    barrier = threading.Barrier(len(codes))
-    outcomes = [None] * len(codes)
 
-    def guess(index):
-        try:
-            barrier.wait(timeout=60)
-            decision_seal(record=record, unit=workstation, user=keeper, confirmation_code=codes[index])
-            outcomes[index] = "sealed"
-        except ServiceError as exc:
-            outcomes[index] = exc.code
-        except OperationalError:
-            outcomes[index] = "no_connection"  # waited too long for the pool on a busy machine: never checked
-        finally:
-            connection.close()
+    def guess(code):
+        decision_seal(record=record, unit=workstation, user=keeper, confirmation_code=code)
+        return "sealed"
 
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(len(codes))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    outcomes = all_at_once([lambda code=code: guess(code) for code in codes])
 
     # After the right guess sealed, the rest hear "used": the code is gone, nothing was compared.
     assert set(outcomes) <= {"confirmation_invalid", "confirmation_locked", "confirmation_used", "sealed",
