@@ -31,6 +31,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
             connection.close_pool()
 
 
+@pytest.fixture(autouse=True)
+def checkpoint_store_dir(settings, tmp_path):
+    """Each test exports its ledger checkpoints to a directory of its own (a shared one would hold another
+    test's checkpoints, which verification compares with this test's ledger)."""
+    settings.STORAGES = {**settings.STORAGES, "signing_checkpoints": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "checkpoints")}}}
+    return tmp_path / "checkpoints"
+
+
 @pytest.fixture
 def org(db):
     """The organisation and catalog (reloaded if a transactional test flushed them)."""

@@ -8,15 +8,6 @@ from stations.models import Unit
 from tests.factories import ResidentFactory, staff_at
 
 
-@pytest.fixture(autouse=True)
-def checkpoint_store_dir(settings, tmp_path):
-    """Each test exports its checkpoints to a directory of its own."""
-    settings.STORAGES = {**settings.STORAGES, "signing_checkpoints": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "checkpoints")}}}
-    return tmp_path / "checkpoints"
-
-
 @pytest.fixture
 def ca(org):
     from signing.services import ca_create
