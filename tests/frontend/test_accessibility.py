@@ -8,6 +8,8 @@ import pytest
 
 from tests.frontend import axe_scan
 from tests.frontend.axe_scan import collect, report, scan_context, settle
+from tests.frontend.conftest import require_browser
+from tests.frontend.live import LiveSite
 from tests.frontend.test_browser import call_api
 from tests.frontend.test_notices import _notify
 from tests.frontend.test_resident_pages import book_first_free_slot, sign_in
@@ -19,24 +21,34 @@ MODES = list(axe_scan.MODES)
 
 
 @pytest.fixture(scope="module")
-def scene(chromium, live_site):
+def site():
+    """A live site of its own: the scan's cases, notices and sign-ins would change what the other browser tests
+    count on the shared one (the reviewer's unread notices, the desk's queue)."""
+    require_browser()
+    live = LiveSite("a11y").start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def scene(chromium, site):
     """One resident with a booking ahead, a decided case with its letter and a case under review; staff sessions."""
-    context = scan_context(chromium, live_site, "zh")
+    context = scan_context(chromium, site, "zh")
     page = context.new_page()
-    sign_in(page, live_site, PHONE_NUMBER)
-    upcoming = book_first_free_slot(page, live_site)
-    cases = axe_scan.cases_for(live_site, PHONE_NUMBER)
+    sign_in(page, site, PHONE_NUMBER)
+    upcoming = book_first_free_slot(page, site)
+    cases = axe_scan.cases_for(site, PHONE_NUMBER)
     letter = context.request.get(f"/api/v1/cases/{cases['decided_case']}/letter.pdf")
     assert letter.ok, letter.status
     letter_pdf = letter.body()
     resident = [c for c in context.cookies() if c["name"] in ("sessionid", "csrftoken")]
     context.close()
-    username = live_site.sql("SELECT username FROM accounts_user WHERE phone = %s AND role = 'resident'",
+    username = site.sql("SELECT username FROM accounts_user WHERE phone = %s AND role = 'resident'",
                              (PHONE_NUMBER,))[0][0]
     for who in (username, "e2e-agent", "e2e-reviewer"):
-        _notify(live_site, who, f"a11y:{who}", "case_assigned", "新案件待审核", "案件 1", "/")
-        _notify(live_site, who, f"a11y:{who}:code", "seal_confirmation", "用印确认码", "482913")
-    staff = {who: axe_scan.staff_session(chromium, live_site, f"e2e-{who}") for who in ("agent", "reviewer", "admin")}
+        _notify(site, who, f"a11y:{who}", "case_assigned", "新案件待审核", "案件 1", "/")
+        _notify(site, who, f"a11y:{who}:code", "seal_confirmation", "用印确认码", "482913")
+    staff = {who: axe_scan.staff_session(chromium, site, f"e2e-{who}") for who in ("agent", "reviewer", "admin")}
     return {"upcoming": upcoming, **cases, "letter": letter_pdf, "resident": resident, **staff}
 
 
@@ -62,10 +74,10 @@ def _verify_upload(page, pdf: bytes, found: dict, label: str):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_public_pages(chromium, live_site, scene, mode):
-    context, page = _page(chromium, live_site, mode)
+def test_public_pages(chromium, site, scene, mode):
+    context, page = _page(chromium, site, mode)
     found = {}
-    for path, ready in [("/", "details.category"), (f"/items/{live_site.info['item']}/", "#checklist li"),
+    for path, ready in [("/", "details.category"), (f"/items/{site.info['item']}/", "#checklist li"),
                         ("/login/", "#login-button"), ("/verify/", "#letter")]:
         page.goto(path)
         settle(page, ready)
@@ -84,8 +96,8 @@ def test_public_pages(chromium, live_site, scene, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_resident_pages(chromium, live_site, scene, mode):
-    context, page = _page(chromium, live_site, mode, scene["resident"])
+def test_resident_pages(chromium, site, scene, mode):
+    context, page = _page(chromium, site, mode, scene["resident"])
     found = {}
     upcoming = scene["upcoming"]
     pages = [("/", "details.category"), ("/me/bookings/", "article[data-booking]"),
@@ -102,7 +114,7 @@ def test_resident_pages(chromium, live_site, scene, mode):
     page.click("#notices-toggle")
     settle(page, "#notices-list li")
     collect(page, "notices open", found)
-    _booking_steps(page, live_site, found)
+    _booking_steps(page, site, found)
     page.goto(f"/call/{upcoming['call_id']}/")
     settle(page, "#call-panel[data-position]")
     collect(page, "call page (waiting room)", found)
@@ -128,9 +140,9 @@ def _booking_steps(page, site, found: dict):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_staff_pages(chromium, live_site, scene, mode):
+def test_staff_pages(chromium, site, scene, mode):
     found = {}
-    context, page = _page(chromium, live_site, mode, scene["agent"], staff=True)
+    context, page = _page(chromium, site, mode, scene["agent"], staff=True)
     page.goto("/console/")
     settle(page, "#calls-today[data-loaded]")
     collect(page, "console", found)
@@ -140,14 +152,14 @@ def test_staff_pages(chromium, live_site, scene, mode):
     page.goto(f"/console/?case={scene['waiting_case']}")
     settle(page, "#case-panel:not([hidden])")
     collect(page, "console: a case", found)
-    call = call_api(page, "/api/v1/calls/", {"unit_ids": [live_site.info["workstation"]], "topic": "无障碍"})
-    page.goto(f"/console/?unit={live_site.info['station']}&call={call['id']}")
+    call = call_api(page, "/api/v1/calls/", {"unit_ids": [site.info["workstation"]], "topic": "无障碍"})
+    page.goto(f"/console/?unit={site.info['station']}&call={call['id']}")
     settle(page, "#call-column:not([hidden]) #case-form")
     collect(page, "console: in a call", found)
     call_api(page, f"/api/v1/calls/{call['id']}/hangup/", {})
     context.close()
 
-    context, page = _page(chromium, live_site, mode, scene["reviewer"], staff=True)
+    context, page = _page(chromium, site, mode, scene["reviewer"], staff=True)
     page.goto("/desk/")
     settle(page, f".queue-entry[data-case='{scene['waiting_case']}']")
     collect(page, "desk", found)
@@ -159,7 +171,7 @@ def test_staff_pages(chromium, live_site, scene, mode):
     collect(page, "desk: a decided case", found)
     context.close()
 
-    context, page = _page(chromium, live_site, mode, scene["admin"], staff=True)
+    context, page = _page(chromium, site, mode, scene["admin"], staff=True)
     page.goto("/stats/")
     settle(page, "#chart-sla svg[role=img]")
     collect(page, "stats", found)
@@ -167,9 +179,9 @@ def test_staff_pages(chromium, live_site, scene, mode):
     assert not found, report(found)
 
 
-def test_the_scan_finds_a_nameless_button_and_a_missing_label(chromium, live_site):
+def test_the_scan_finds_a_nameless_button_and_a_missing_label(chromium, site):
     # The harness itself: axe is loaded and its rules run (a scan that found nothing because nothing ran passes).
-    context, page = _page(chromium, live_site, "zh")
+    context, page = _page(chromium, site, "zh")
     page.goto("/login/")
     page.evaluate("""() => document.querySelector('main').append(
       Object.assign(document.createElement('button'), {className: 'btn'}), document.createElement('select'))""")
