@@ -23,7 +23,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 	@echo "      packages installed."
 
-setup: $(STAMP)
+# axe-core for the accessibility browser tests, pinned by tests/frontend/axe/package-lock.json (npm ci checks its
+# integrity hash); the tests inject it from node_modules, never from a CDN.
+AXE_JS := tests/frontend/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS): tests/frontend/axe/package.json tests/frontend/axe/package-lock.json
+	@echo "      installing axe-core for the accessibility tests (npm ci)…"
+	npm ci --prefix tests/frontend/axe --no-audit --no-fund
+	@touch $(AXE_JS)
+
+setup: $(STAMP) $(AXE_JS)
 
 migrate: setup
 	@echo "[4/5] preparing the database: schema, organisation, catalog, demo accounts, demo seals…"

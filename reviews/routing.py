@@ -9,6 +9,8 @@ Inside the unit: the on-duty reviewer with the fewest open cases; none on duty l
 unit's queue (reviewer None), claimable by any of its reviewers.
 A unit that cannot seal (has_seal False) is passed over for the next one up the chain that can; only when none
 can does the case stay with the first (it waits in that unit's queue rather than nowhere).
+Escalation of an overdue case follows the same rule: it skips the units above that cannot seal, and when none of
+them can it goes to the head of its own unit rather than to a unit where the decision could not be sealed.
 """
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -36,7 +38,9 @@ class Reason(StrEnum):
     RESUBMITTED = "resubmitted"  # back to the unit (and reviewer) that asked for more
     RESUBMITTED_NO_SEAL = "resubmitted_no_seal"  # the unit that asked for more can no longer seal: routed anew
     ESCALATED = "escalated"
+    ESCALATED_NO_SEAL = "escalated_no_seal"  # the next unit up cannot seal: on to the one above it that can
     ESCALATED_TO_HEAD = "escalated_to_head"
+    ESCALATED_TO_HEAD_NO_SEAL = "escalated_to_head_no_seal"  # no unit above can seal: the own unit's head
 
 
 class UnitKind(StrEnum):
@@ -200,30 +204,43 @@ class EscalationRequest:
     current_reviewer_id: int | None = None
 
 
+def _units_above(current: UnitCandidate, units, category: str) -> list[UnitCandidate]:
+    """The units an overdue case may go up to, nearest first: the station's county workstation, then the city
+    unit of the category (chosen as route() chooses it)."""
+    kind = UnitKind(current.kind)
+    above = []
+    if kind == UnitKind.TOWNSHIP_STATION:
+        workstation = _workstation(units, current.county)
+        if workstation is not None:
+            above.append(workstation)
+    if kind in (UnitKind.TOWNSHIP_STATION, UnitKind.COUNTY_WORKSTATION):
+        try:
+            above.append(_city_unit(units, category)[0])
+        except NoRoute:
+            pass
+    return above
+
+
 def escalate(request: EscalationRequest) -> RoutingDecision | None:
     """The next holder of an overdue case; None when it already sits with the top unit's head.
 
     station → its county workstation → the city department owning the category → that unit's head.
+    Every decision that closes a case is sealed, so, as in route(), a unit above that cannot seal is skipped;
+    when none above can, the case goes to its own unit's head. Only a unit without a head still hands it to the
+    next unit up, sealing or not: an overdue case must reach someone.
     """
-    units = request.units
-    current = next(u for u in units if u.unit_id == request.current_unit_id)
-    kind = UnitKind(current.kind)
-    if request.current_tier != "head":
-        if kind == UnitKind.TOWNSHIP_STATION:
-            workstation = _workstation(units, current.county)
-            if workstation is not None:
-                return _decision(workstation, Reason.ESCALATED)
-            kind = UnitKind.COUNTY_WORKSTATION
-        if kind == UnitKind.COUNTY_WORKSTATION:
-            try:
-                unit, _reason = _city_unit(units, request.category)
-            except NoRoute:
-                unit = None
-            if unit is not None:
-                return _decision(unit, Reason.ESCALATED)
-        # The top: the unit's head (on duty or not: heads answer for overdue work).
-        heads = sorted(h for h in current.heads if h != request.current_reviewer_id) or sorted(current.heads)
-        if heads:
-            return RoutingDecision(unit_id=current.unit_id, reviewer_id=heads[0], tier="head",
-                                   reason=str(Reason.ESCALATED_TO_HEAD))
+    if request.current_tier == "head":
+        return None
+    current = next(u for u in request.units if u.unit_id == request.current_unit_id)
+    above = _units_above(current, request.units, request.category)
+    sealing = next((u for u in above if u.has_seal), None)
+    if sealing is not None:
+        return _decision(sealing, Reason.ESCALATED if sealing is above[0] else Reason.ESCALATED_NO_SEAL)
+    # The top, or nobody above can seal: the unit's head (on duty or not: heads answer for overdue work).
+    heads = sorted(h for h in current.heads if h != request.current_reviewer_id) or sorted(current.heads)
+    if heads:
+        return RoutingDecision(unit_id=current.unit_id, reviewer_id=heads[0], tier="head",
+                               reason=str(Reason.ESCALATED_TO_HEAD_NO_SEAL if above else Reason.ESCALATED_TO_HEAD))
+    if above:
+        return _decision(above[0], Reason.ESCALATED)
     return None

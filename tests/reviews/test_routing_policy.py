@@ -144,8 +144,8 @@ ESCALATIONS = [
      (10, 102, "county", Reason.ESCALATED)),
     ("workstation -> department owning the category", EscalationRequest(10, "C01", BASE, "county", 102),
      (2, 202, "city", Reason.ESCALATED)),
-    ("workstation -> city centre when no department owns it", EscalationRequest(10, "C99", BASE, "county", 102),
-     (1, 900, "city", Reason.ESCALATED)),
+    ("workstation -> city centre when no department owns it",
+     EscalationRequest(10, "C99", (SEALED_CENTRE, DEPT_C01, WS), "county", 102), (1, 900, "city", Reason.ESCALATED)),
     ("department at the top -> the unit's head", EscalationRequest(2, "C01", BASE, "city", 202),
      (2, 203, "head", Reason.ESCALATED_TO_HEAD)),
     ("station without workstation -> department", EscalationRequest(70, "C01", (
@@ -164,3 +164,49 @@ def test_escalate_stops_at_the_head():
 
 def test_escalate_top_without_head_has_nowhere_to_go():
     assert escalate(EscalationRequest(3, "C11", (department(3, {"C11"}),), "city", None)) is None
+
+
+# Issue 18 §13: escalation passes over units that cannot seal, as routing does.
+SEALLESS_CENTRE = UnitCandidate(unit_id=1, kind="city_centre", reviewers=(Reviewer(900),), heads=(901,))
+ESCALATIONS_WITH_SEALS = [
+    ("station -> department when its workstation cannot seal",
+     EscalationRequest(20, "C01", (CENTRE, DEPT_C01, WS_NO_SEAL, ST_OK), "township", 21),
+     (2, 202, "city", Reason.ESCALATED_NO_SEAL)),
+    ("station -> city centre when neither workstation nor department can seal",
+     EscalationRequest(20, "C01", (SEALED_CENTRE, DEPT_C01_NO_SEAL, WS_NO_SEAL, ST_OK), "township", 21),
+     (1, 900, "city", Reason.ESCALATED_NO_SEAL)),
+    ("station -> its own head when nothing above can seal",
+     EscalationRequest(20, "C01", (SEALLESS_CENTRE, DEPT_C01_NO_SEAL, WS_NO_SEAL, ST_OK), "township", 21),
+     (20, 23, "head", Reason.ESCALATED_TO_HEAD_NO_SEAL)),
+    ("workstation -> city centre when the department cannot seal",
+     EscalationRequest(10, "C01", (SEALED_CENTRE, DEPT_C01_NO_SEAL, WS), "county", 102),
+     (1, 900, "city", Reason.ESCALATED)),
+    ("workstation -> its own head when no city unit can seal",
+     EscalationRequest(10, "C99", (SEALLESS_CENTRE, DEPT_C01, WS), "county", 102),
+     (10, 104, "head", Reason.ESCALATED_TO_HEAD_NO_SEAL)),
+    ("a sealing workstation still takes it first",
+     EscalationRequest(20, "C01", (CENTRE, DEPT_C01, WS, ST_OK), "township", 21),
+     (10, 102, "county", Reason.ESCALATED)),
+    ("no head and nothing above can seal -> still up to the next unit",
+     EscalationRequest(30, "C01", (SEALLESS_CENTRE, DEPT_C01_NO_SEAL, WS_NO_SEAL, ST_NO_SEAL), "township", 31),
+     (12, 121, "county", Reason.ESCALATED)),
+]
+
+
+@pytest.mark.parametrize(("request_", "expected"), [c[1:] for c in ESCALATIONS_WITH_SEALS],
+                         ids=[c[0] for c in ESCALATIONS_WITH_SEALS])
+def test_escalate_skips_units_that_cannot_seal(request_, expected):
+    assert escalate(request_) == RoutingDecision(*expected[:3], reason=str(expected[3]))
+
+
+def test_every_escalation_reason_has_a_timeline_text_in_both_languages():
+    from django.utils import translation
+
+    from reviews.services import REASON_TEXT
+
+    for reason in (Reason.ESCALATED_NO_SEAL, Reason.ESCALATED_TO_HEAD_NO_SEAL):
+        with translation.override("zh-hans"):
+            chinese = str(REASON_TEXT[reason])
+        with translation.override("en"):
+            english = str(REASON_TEXT[reason])
+        assert "印章" in chinese and "seal" in english, reason
