@@ -24,6 +24,7 @@ TOOLS = {
     "openssl-sm2": Tool("OpenSSL with SM2", ("openssl",)),
     "redis-server": Tool("redis-server", ("redis-server",)),
     "netns": Tool("network namespaces (root, unshare, ip)", ("iproute2", "util-linux")),
+    "npm": Tool("Node.js with npm (axe-core for the accessibility tests)", ("nodejs", "npm")),
 }
 _REASON = re.compile(r"\[system:([\w-]+)\]")
 
@@ -51,6 +52,7 @@ def present(name: str) -> bool:
         "openssl-sm2": openssl_has_sm2,
         "redis-server": lambda: bool(shutil.which("redis-server")),
         "netns": lambda: bool(shutil.which("unshare") and shutil.which("ip")),
+        "npm": lambda: bool(shutil.which("npm")),
     }
     return checks[name]()
 

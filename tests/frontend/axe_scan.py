@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests import system_tools
 from tests.frontend.live import ROOT
 
 AXE_DIR = ROOT / "tests" / "frontend" / "axe"
@@ -28,6 +29,8 @@ RUN = """async (options) => {
 
 
 def require_axe() -> None:
+    if not system_tools.present("npm"):
+        pytest.skip(system_tools.reason("npm"))
     if not AXE_JS.exists():
         pytest.fail(f"axe-core is not installed: run `npm ci --prefix {AXE_DIR.relative_to(ROOT)}` "
                     "(the Makefile's setup does)")
