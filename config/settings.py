@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.env import env, env_bool, env_int, env_list
 from core.logging import build_logging_config
+from core.redis_options import channel_layer_host
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -159,9 +160,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # channels-redis' pub/sub layer, as documented: one PUBLISH per relayed message, pushed to the receiving
     # process. Delivery is at most once and there is no per-channel capacity; room state lives in the
-    # database, not in messages, and every socket is rate-limited (docs/signaling.md).
+    # database, not in messages, and every socket is rate-limited (docs/signaling.md). The host carries
+    # documented redis-py options (retry, health checks) so relaying resumes after a Redis restart.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
-        "hosts": [REDIS_URL], "prefix": env.str("CHANNEL_PREFIX", default="vc")}}}
+        "hosts": [channel_layer_host(REDIS_URL)], "prefix": env.str("CHANNEL_PREFIX", default="vc")}}}
     _cache_prefix = env.str("CACHE_PREFIX", default="vc")
     CACHES = {
         # Recomputable values only (slot answers, versions, checklists): django-redis's documented

@@ -56,7 +56,7 @@ def sm2_maker_ensure(*, ca: CertificateAuthority) -> CertificateAuthority:
 def seal_sm2_issue(*, seal: Seal) -> Seal:
     """The seal holder's SM2 certificate (over the seal's existing SM2 key) and the seal's SESeal, signed by the
     seal maker. Nothing to do when the seal has them."""
-    seal = Seal.objects.select_for_update().select_related("ca", "unit").get(pk=seal.pk)
+    seal = Seal.objects.select_for_update(of=("self",)).select_related("ca", "unit").get(pk=seal.pk)
     if seal.sm2_cert_pem and seal.seseal_der:
         return seal
     ca = sm2_maker_ensure(ca=seal.ca)

@@ -175,7 +175,7 @@ def unit_closure_create(unit: Unit, date: datetime.date, reason: str, actor: Use
     transaction.on_commit(selectors.slot_basis_invalidate)
     with transaction.atomic():
         closure, created = Closure.objects.get_or_create(unit=unit, date=date, defaults={"reason": reason[:120]})
-        affected = (Booking.objects.select_for_update()
+        affected = (Booking.objects.select_for_update(of=("self",))
                     .filter(unit=unit, status__in=[BookingStatus.BOOKED, BookingStatus.CHECKED_IN],
                             starts_at__gte=day_start, starts_at__lt=day_start + datetime.timedelta(days=1))
                     .select_related("unit", "item", "resident", "booked_by").order_by("starts_at", "pk"))

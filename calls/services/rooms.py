@@ -175,7 +175,7 @@ def call_room_leave(*, participant_id, channel_name: str) -> None:
         if place is None:
             return
         lock_call(place.call_id)
-        place = Participant.objects.select_for_update().select_related("call").get(pk=participant_id)
+        place = Participant.objects.select_for_update(of=("self",)).select_related("call").get(pk=participant_id)
         if place.channel_name != channel_name or place.state == Participant.State.LEFT:
             return
         mark_left(place, now, outbox, reason="left")

@@ -1,10 +1,12 @@
 """The channel layer in force: channels-redis' own pub/sub layer, configured as documented, carrying direct
 sends in order and group sends only to members, between two processes (two layer instances) over a real
-Redis. Skipped without REDIS_URL."""
+Redis, and carrying them again after its Redis connections were dropped. Skipped without REDIS_URL."""
 import asyncio
+import time
 import uuid
 
 import pytest
+import redis
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
@@ -53,3 +55,58 @@ async def test_group_send_reaches_members_of_other_processes_only_while_they_are
     await asyncio.sleep(0.2)
     assert not pending.done()
     pending.cancel()
+
+
+def named_layer(name: str, prefix: str) -> RedisPubSubChannelLayer:
+    """A layer as configured, whose Redis connections carry `name` (CLIENT SETNAME, a documented option)."""
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    hosts = [{**host, "client_name": name} for host in config["hosts"]]
+    return RedisPubSubChannelLayer(**{**config, "hosts": hosts, "prefix": prefix})
+
+
+def clients_named(admin: redis.Redis, name: str) -> list[dict]:
+    return [client for client in admin.client_list() if client.get("name") == name]
+
+
+def drop_connections(admin: redis.Redis, name: str) -> int:
+    """CLIENT KILL by id, for this test's own named connections only (never another client of the shared Redis)."""
+    return sum(admin.client_kill_filter(_id=client["id"]) for client in clients_named(admin, name))
+
+
+async def wait_until(predicate, what: str, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("dropped", ["both", "sender", "receiver"])
+async def test_the_layer_carries_messages_again_after_its_redis_connections_are_dropped(dropped):
+    if not getattr(settings, "REDIS_URL", ""):
+        pytest.skip("needs REDIS_URL")
+    tag = uuid.uuid4().hex[:8]
+    names = {"sender": f"vc-test-sender-{tag}", "receiver": f"vc-test-receiver-{tag}"}
+    sender, receiver = (named_layer(names[side], prefix=f"t{tag}") for side in ("sender", "receiver"))
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        channel = await receiver.new_channel()
+        await receiver.group_add("unit.9", channel)
+        await sender.send(channel, {"type": "room.relay", "n": 0})
+        assert (await asyncio.wait_for(receiver.receive(channel), 5))["n"] == 0
+        # What a Redis restart does to a process: the server closes every connection it had.
+        killed = sum(drop_connections(admin, names[side]) for side in names if dropped in (side, "both"))
+        assert killed >= 1
+        # The subscriber connects again and subscribes again by itself (pub/sub keeps nothing for the
+        # disconnected, so a message published before that would be lost, as after any restart).
+        await wait_until(lambda: any(int(c.get("sub", 0)) >= 2 for c in clients_named(admin, names["receiver"])),
+                         "the receiver did not subscribe again")
+        # The sender's next commands go out on a fresh connection: no error, nothing lost.
+        await sender.send(channel, {"type": "room.relay", "n": 1})
+        await sender.group_send("unit.9", {"type": "inbox.send", "n": 2})
+        got = [(await asyncio.wait_for(receiver.receive(channel), 5))["n"] for _ in range(2)]
+        assert got == [1, 2]
+    finally:
+        for layer in (sender, receiver):
+            await layer.flush()
+        admin.close()

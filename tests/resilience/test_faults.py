@@ -19,6 +19,9 @@ from tests.resilience.conftest import (
     world,
 )
 
+# The call page (frontend/static/frontend/js/call.js) stops for good on these; it reconnects on any other.
+FINAL_CLOSE_CODES = {1000, 4000, 4401, 4403, 4404, 4409, 4410}
+
 pytestmark = [pytest.mark.resilience, pytest.mark.timeout(600)]  # the first one also starts the profile
 
 
@@ -33,11 +36,11 @@ def db_rows(profile, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "channels-redis' stock RedisPubSubChannelLayer keeps the sockets open through a Redis restart but its receive "
-    "task does not subscribe again ('Unexpected exception in receive task', then silence): live calls stop "
-    "relaying until the page reloads. The patched layer that closed the sockets is gone (issue 20 §1); the "
-    "follow-up is a consumer-level liveness probe through the layer that closes the socket, or another layer."))
+@pytest.mark.xfail(strict=False, reason=(
+    "Issue 20, half done. The first PUBLISH after a restart no longer fails (retry / health checks on the layer's "
+    "host, core/redis_options.py; tests/calls/test_channel_layer.py), but with two Daphne processes relays "
+    "between them still stop now and then after Redis is back, although CLIENT LIST shows both processes "
+    "subscribed again to every channel: cause not found yet (a single-process reproduction recovers)."))
 async def test_one_call_on_two_processes_survives_a_redis_restart(profile):
     data = world(profile, residents=2, calls=1)
     call = data["calls"][0]
@@ -48,9 +51,9 @@ async def test_one_call_on_two_processes_survives_a_redis_restart(profile):
 
     profile.stop_redis()
     down_at = time.monotonic()
-    # channels-redis' own pub/sub layer keeps the sockets while Redis is away (redis-py subscribes again when it
-    # is back); a socket the server did close is reopened by its page below. Either way signaling flows after.
+    # Sockets that relay nothing while Redis is away stay open: the layer reconnects by itself afterwards.
     codes = await asyncio.gather(resident.closed_within(3), agent.closed_within(3))
+    assert codes == [None, None], codes
 
     # HTTP while Redis is down: what needs only the database works; what needs Redis says 503 clearly.
     ready = requests.get(f"{profile.base_url(0)}/readyz", timeout=10)
@@ -66,15 +69,22 @@ async def test_one_call_on_two_processes_survives_a_redis_restart(profile):
         assert during.json()["code"] == "redis_unavailable" and during.json()["detail"]
     statuses_down = {"readyz": ready.status_code, "booking": during.status_code}
 
+    # An offer relayed while Redis is down cannot be delivered: once the layer's retries are spent the server
+    # closes that socket with a code the call page answers by reconnecting (not one of its final codes).
+    await resident.send({"type": "offer", "to": agent.participant_id, "sdp": "v=0 while-down"})
+    relay_code = await resident.closed_within(20)
+    assert relay_code is not None and relay_code not in FINAL_CLOSE_CODES, relay_code
+
     profile.start_redis()
     back_after = time.monotonic() - down_at
     wait_http(f"{profile.base_url(0)}/readyz", 200)
-    # A page whose socket closed reconnects and rejoins its place (same participant id); then signaling flows.
-    for peer, web, code in ((agent, 1, codes[1]), (resident, 0, codes[0])):
-        if code is not None:
-            assert (await reopen(peer, web))["rejoined"] is True
-    await signal_flows(resident, agent, "v=0 after", timeout=20)
-    await signal_flows(agent, resident, "v=0 answer-after", timeout=20)
+    # The page rejoins its place (same participant id); the agent's socket never closed. Signaling flows
+    # both ways between the two processes again, through the restarted Redis.
+    rejoined = await reopen(resident, 0)
+    assert rejoined["rejoined"] is True
+    attempts = [await signal_flows_again(resident, agent, "v=0 after"),
+                await signal_flows_again(agent, resident, "v=0 answer-after")]
+    assert await agent.closed_within(1) is None
     await resident.close()
     await agent.close()
 
@@ -85,8 +95,25 @@ async def test_one_call_on_two_processes_survives_a_redis_restart(profile):
     assert rows[0][0] == 1
     assert db_rows(profile, f"SELECT status FROM bookings_booking WHERE id = {call['booking']}")[0][0] in (
         "booked", "checked_in", "in_call")
-    print(f"\nredis restart: socket close codes {codes} (None: kept open), while down {statuses_down}, "
-          f"redis back after {back_after:.1f}s, both peers rejoined and signaled again")
+    print(f"\nredis restart: idle sockets kept open, a relay while down closed its socket ({relay_code}), "
+          f"while down {statuses_down}, redis back after {back_after:.1f}s, the page rejoined, signaling flows "
+          f"again (offers sent until one arrived: {attempts})")
+
+
+async def signal_flows_again(sender, receiver, sdp: str, within: float = 20) -> int:
+    """Offers, sent again while none arrives (as a page's ICE restart does), until one reaches the other process.
+    Pub/sub keeps nothing for a subscriber that is still reconnecting, so the first may be lost; every send must
+    succeed, though, and one must arrive. Returns how many were sent."""
+    deadline = time.monotonic() + within
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await signal_flows(sender, receiver, f"{sdp} #{attempt}", timeout=2)
+            return attempt
+        except TimeoutError:
+            if time.monotonic() > deadline:
+                raise
 
 
 def _submitted_case(profile) -> dict:
