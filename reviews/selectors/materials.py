@@ -1,0 +1,45 @@
+"""A case's materials: the booking's and the attached ones, what is missing, what was asked for."""
+import datetime
+
+from django.db.models import Q
+
+from bookings import selectors as booking_selectors
+from bookings.models import Material, MaterialRequirement
+from reviews.models import Case
+
+
+def _case_materials_q(case: Case) -> Q:
+    where = Q(case_links__case=case)
+    if case.booking_id:
+        where |= Q(booking_id=case.booking_id)
+    return where
+
+
+def case_materials(*, case: Case) -> list[Material]:
+    """The booking's materials plus those attached to the case, oldest first."""
+    return list(Material.objects.filter(_case_materials_q(case)).distinct().select_related("requirement")
+                .order_by("uploaded_at", "pk"))
+
+
+def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None) -> list[MaterialRequirement]:
+    materials = case_materials(case=case) if materials is None else materials
+    return missing_mandatory(materials=materials,
+                             requirements=case.item.requirements.filter(mandatory=True).order_by("sort"))
+
+
+def missing_mandatory(*, materials, requirements) -> list[MaterialRequirement]:
+    """The mandatory ones of `requirements` that none of `materials` answers (the bookings rule)."""
+    return booking_selectors.missing_mandatory(requirements=requirements, materials=materials)
+
+
+def case_missing_requested(*, case: Case, since: datetime.datetime) -> list[MaterialRequirement]:
+    """Materials the reviewer asked for that have not arrived since they were asked for."""
+    codes = list(case.requested_materials or [])
+    if not codes:
+        return []
+    where = Q(case_links__case=case, case_links__added_at__gte=since)
+    if case.booking_id:
+        where |= Q(booking_id=case.booking_id, uploaded_at__gte=since)
+    arrived = set(Material.objects.filter(where, requirement__code__in=codes)
+                  .values_list("requirement__code", flat=True))
+    return list(case.item.requirements.filter(code__in=[c for c in codes if c not in arrived]).order_by("sort"))
