@@ -170,7 +170,7 @@ def test_the_signed_revocation_list_is_consulted_not_only_the_seal_register(seal
 @pytest.mark.parametrize("key", ["letter_sha256", "record_hash"])
 def test_the_joined_verification_read_gives_what_the_orm_gives(sealed, key):
     from signing.models import Checkpoint, LedgerEntry, SealedDecision, SealKeeper
-    from signing.selectors import _sealed_for_verification
+    from signing.selectors.rows import _sealed_for_verification
     from signing.services import checkpoint_create
 
     assert _sealed_for_verification(key=key, value=getattr(sealed, key)).checkpoint is None
@@ -205,7 +205,7 @@ def test_a_letter_newer_than_the_latest_checkpoint_is_checked_along_the_chain(se
 
 
 def test_the_embedded_record_bytes_are_used_only_when_they_are_the_canonical_ones():
-    from signing.selectors import _canonical_record
+    from signing.selectors.verification import _canonical_record
 
     record = {"b": 1, "a": "审批"}
     canonical = crypto.canonical(record)
