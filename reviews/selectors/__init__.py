@@ -20,7 +20,6 @@ from reviews.selectors.materials import (
     case_materials,
     case_missing_mandatory,
     case_missing_requested,
-    missing_mandatory,
 )
 from reviews.selectors.queue import case_sla_state, review_queue, sla_state_expression
 from reviews.selectors.routing_inputs import (
@@ -60,7 +59,6 @@ __all__ = [
     "is_agent_of",
     "is_reviewer_of",
     "material_readable_by_case_reviewer",
-    "missing_mandatory",
     "review_queue",
     "routing_request_for",
     "sla_state_expression",

@@ -51,8 +51,8 @@ CASE_DETAIL_RELATED = ("item__category", "unit", "opened_unit", "assignee", "res
 
 def _only_row(queryset: QuerySet):
     """The one row of a primary-key read, or None. Not .get() or .first(): their LIMIT has PostgreSQL plan the
-    ten joins of the detail's select_related for a fraction of the rows as well, about 8 ms of planning per
-    read instead of 1.7 (every case API call reads the case so)."""
+    ten joins of the detail's select_related for a fraction of the rows as well, several times the planning of the
+    plain read (every case API call reads the case so)."""
     rows = list(queryset)
     return rows[0] if rows else None
 

@@ -3,7 +3,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db.models import Q
 
 from reviews import sla
 from stations.models import Closure
@@ -13,20 +13,10 @@ def bureau_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-# Plain SQL: read at every routing (the deadline), where the ORM's compiling cost more than the query.
-_CLOSED_DAYS_SQL = """
-SELECT closure.date FROM {closure} AS closure
-WHERE (closure.unit_id IS NULL OR closure.unit_id = %(unit_id)s) AND closure.date BETWEEN %(first)s AND %(last)s
-"""
-
-
 def closed_days(*, unit_id: int | None, date_from: datetime.date, date_to: datetime.date) -> set[datetime.date]:
     """Public holidays and the unit's own closures in the range."""
-    sql = _CLOSED_DAYS_SQL.format(closure=connection.ops.quote_name(Closure._meta.db_table))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"unit_id": unit_id, "first": date_from, "last": date_to})
-        return {day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day)
-                for (day,) in cursor.fetchall()}
+    unit = Q(unit__isnull=True) | Q(unit_id=unit_id) if unit_id is not None else Q(unit__isnull=True)
+    return set(Closure.objects.filter(unit, date__range=(date_from, date_to)).values_list("date", flat=True))
 
 
 def deadline_for(*, unit_id: int, start: datetime.datetime, days: int) -> tuple[datetime.datetime, datetime.datetime]:

@@ -21,14 +21,12 @@ def case_materials(*, case: Case) -> list[Material]:
                 .order_by("uploaded_at", "pk"))
 
 
-def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None) -> list[MaterialRequirement]:
+def case_missing_mandatory(*, case: Case, materials: list[Material] | None = None,
+                           requirements: list[MaterialRequirement] | None = None) -> list[MaterialRequirement]:
+    """The item's mandatory materials that none of the case's materials answers: bookings' rule
+    (missing_mandatory), over what the caller has read already or reads here."""
     materials = case_materials(case=case) if materials is None else materials
-    return missing_mandatory(materials=materials,
-                             requirements=case.item.requirements.filter(mandatory=True).order_by("sort"))
-
-
-def missing_mandatory(*, materials, requirements) -> list[MaterialRequirement]:
-    """The mandatory ones of `requirements` that none of `materials` answers (the bookings rule)."""
+    requirements = case.item.requirements.all() if requirements is None else requirements
     return booking_selectors.missing_mandatory(requirements=requirements, materials=materials)
 
 

@@ -1,46 +1,23 @@
 """What routing and escalation read: the case waiting for routing and the candidate units."""
+import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bookings.models import Category, ServiceItem
 from reviews import routing
-from reviews.models import Case, CaseStatus
+from reviews.models import OPEN_REVIEW_STATUSES, ROUTABLE_STATUSES, Case, CaseStatus
 from signing.models import Seal
 from signing.services import delegation_for
-from stations.models import Division, StaffMembership, Unit
+from stations.models import StaffMembership, Unit
 
-# The routing inputs of the candidate units in one statement: each unit left-joined to its reviewers, heads and
-# seal keepers, each person's open cases counted by a subquery (index case(assignee, status)), and whether the unit
-# has lost its seal (it has seals, none usable now: revoked or expired). Plain SQL that
-# PostgreSQL and SQLite both run: this is the hot read of every routing, and compiling the same query through
-# the ORM (an OR of four filters, a filtered relation, a subquery annotation) took more CPU than all the rest
-# of a routing (bench/routing.py: the worker is the bottleneck). A unit is a candidate when it is active and is
-# the city centre, the department owning the category, the county's workstation, a station of the township, or
-# the unit named by `extra_unit` (a NULL matches none).
-_CANDIDATES_SQL = """
-SELECT unit.id, unit.kind, county.code, township.code,
-       staff.user_id, staff.is_reviewer, staff.is_head, staff.is_seal_keeper, staff.on_duty,
-       (SELECT COUNT(*) FROM {case} AS open_case
-        WHERE open_case.assignee_id = staff.user_id AND open_case.status IN (%(assigned)s, %(in_review)s)),
-       EXISTS (SELECT 1 FROM {seal} AS seal WHERE seal.unit_id = unit.id)
-       AND NOT EXISTS (SELECT 1 FROM {seal} AS seal WHERE seal.unit_id = unit.id AND seal.status = %(active)s
-                       AND seal.revoked_at IS NULL AND seal.valid_from <= %(now)s AND seal.valid_until > %(now)s)
-FROM {unit} AS unit
-LEFT JOIN {division} AS county ON county.id = unit.county_id
-LEFT JOIN {division} AS township ON township.id = unit.township_id
-LEFT JOIN {membership} AS staff
-       ON staff.unit_id = unit.id AND (staff.is_reviewer OR staff.is_head OR staff.is_seal_keeper)
-WHERE unit.active
-  AND (unit.kind = %(centre)s
-       OR (unit.kind = %(department)s AND unit.id = %(department_id)s)
-       OR (unit.kind = %(workstation)s AND unit.county_id = %(county_id)s)
-       OR (unit.kind = %(station)s AND unit.township_id = %(township_id)s)
-       OR unit.id = %(extra_unit)s)
-ORDER BY unit.id, staff.user_id
-"""
+
+def _usable_seals(now: datetime.datetime) -> QuerySet[Seal]:
+    """Seals that may seal at `now`: active, not revoked, within their validity."""
+    return Seal.objects.filter(status=Seal.Status.ACTIVE, revoked_at__isnull=True, valid_from__lte=now,
+                               valid_until__gt=now)
 
 
 def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int] | None = None) -> set[int]:
@@ -56,9 +33,7 @@ def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int]
     if not settings.SEALING_REQUIRED:
         return keepers
     now = timezone.now()
-    sealed = set(Seal.objects.filter(unit_id__in=keepers, status=Seal.Status.ACTIVE, revoked_at__isnull=True,
-                                     valid_from__lte=now, valid_until__gt=now)
-                 .order_by().values_list("unit_id", flat=True))
+    sealed = set(_usable_seals(now).filter(unit_id__in=keepers).order_by().values_list("unit_id", flat=True))
     if item_code:
         for station in Unit.objects.filter(pk__in=sealed, kind=Unit.Kind.TOWNSHIP_STATION):
             if delegation_for(unit=station, item_code=item_code) is None:
@@ -66,48 +41,58 @@ def units_with_seal(unit_ids, *, item_code: str | None = None, keepers: set[int]
     return sealed
 
 
-def _candidates_sql() -> str:
-    quote = connection.ops.quote_name
-    return _CANDIDATES_SQL.format(case=quote(Case._meta.db_table), unit=quote(Unit._meta.db_table),
-                                  division=quote(Division._meta.db_table),
-                                  membership=quote(StaffMembership._meta.db_table), seal=quote(Seal._meta.db_table))
+def _candidate_units_q(*, department_id: int | None, county_id: int | None, township_id: int | None,
+                       extra_unit: int | None) -> Q:
+    """A candidate is the city centre, the department owning the category, the county's workstation, a station of
+    the township, or `extra_unit`; a None names none (never "the units without a county")."""
+    where = Q(kind=Unit.Kind.CITY_CENTRE)
+    for kind, field, value in ((Unit.Kind.CITY_DEPARTMENT, "pk", department_id),
+                               (Unit.Kind.COUNTY_WORKSTATION, "county_id", county_id),
+                               (Unit.Kind.TOWNSHIP_STATION, "township_id", township_id)):
+        if value is not None:
+            where |= Q(kind=kind, **{field: value})
+    if extra_unit is not None:
+        where |= Q(pk=extra_unit)
+    return where
+
+
+def _candidate_units(where: Q) -> list[Unit]:
+    """The active units matching `where`, with their division codes, whether they have seals and a usable one, and
+    in `routing_staff` their reviewers, heads and seal keepers, each with `open_cases` (index case(assignee,
+    status)): two queries."""
+    open_cases = (Case.objects.filter(assignee_id=OuterRef("user_id"), status__in=OPEN_REVIEW_STATUSES).order_by()
+                  .values("assignee_id").annotate(count=Count("pk")).values("count"))
+    staff = (StaffMembership.objects.filter(Q(is_reviewer=True) | Q(is_head=True) | Q(is_seal_keeper=True))
+             .annotate(open_cases=Coalesce(Subquery(open_cases), 0)).order_by("user_id"))
+    now = timezone.now()
+    return list(Unit.objects.filter(where, active=True)
+                .annotate(county_code=F("county__code"), township_code=F("township__code"),
+                          has_seals=Exists(Seal.objects.filter(unit=OuterRef("pk"))),
+                          has_usable_seal=Exists(_usable_seals(now).filter(unit=OuterRef("pk"))))
+                .prefetch_related(Prefetch("memberships", queryset=staff, to_attr="routing_staff"))
+                .order_by("pk"))
 
 
 def _candidates(*, department_id: int | None, county_id: int | None, township_id: int | None,
                 extra_unit: int | None, item_code: str, category: str) -> tuple[routing.UnitCandidate, ...]:
-    """The candidate units as routing inputs: reviewers on duty and their open cases, seal, heads (one query,
-    seal lost, plus the seal check of units_with_seal when sealing is required)."""
-    params = {"assigned": CaseStatus.ASSIGNED, "in_review": CaseStatus.IN_REVIEW,
-              "centre": Unit.Kind.CITY_CENTRE, "department": Unit.Kind.CITY_DEPARTMENT,
-              "workstation": Unit.Kind.COUNTY_WORKSTATION, "station": Unit.Kind.TOWNSHIP_STATION,
-              "department_id": department_id, "county_id": county_id, "township_id": township_id,
-              "extra_unit": extra_unit, "active": Seal.Status.ACTIVE,
-              "now": connection.ops.adapt_datetimefield_value(timezone.now())}
-    with connection.cursor() as cursor:
-        cursor.execute(_candidates_sql(), params)
-        rows = cursor.fetchall()
-    units: dict[int, dict] = {}
-    for (unit_id, kind, county, township, user_id, is_reviewer, is_head, is_keeper, on_duty, open_count,
-         seal_lost) in rows:
-        unit = units.setdefault(unit_id, {"kind": kind, "county": county, "township": township,
-                                          "reviewers": [], "heads": [], "keeper": False, "lost": bool(seal_lost)})
-        if user_id is None:
-            continue  # a unit without reviewers, heads or seal keepers
-        if is_reviewer:
-            unit["reviewers"].append(routing.Reviewer(user_id=user_id, on_duty=bool(on_duty), open_cases=open_count))
-        if is_head:
-            unit["heads"].append(user_id)
-        unit["keeper"] = unit["keeper"] or bool(is_keeper)
-    # A unit that lost its seal cannot seal the decisions it is asked to confirm, even where unsealed ones are
-    # allowed (signing would refuse at the last step, after the code was sent): no keeper counts there.
-    keepers = {unit_id for unit_id, unit in units.items() if unit["keeper"] and not unit["lost"]}
-    sealed = units_with_seal(list(units), item_code=item_code, keepers=keepers)
+    """The candidate units as routing inputs: reviewers on duty and their open cases, seal, heads."""
+    units = _candidate_units(_candidate_units_q(department_id=department_id, county_id=county_id,
+                                                township_id=township_id, extra_unit=extra_unit))
+    # A unit that lost its seal (it has seals, none usable now) cannot seal the decisions it is asked to confirm,
+    # even where unsealed ones are allowed (signing would refuse at the last step, after the code was sent): no
+    # keeper counts there.
+    keepers = {unit.pk for unit in units if any(member.is_seal_keeper for member in unit.routing_staff)
+               and not (unit.has_seals and not unit.has_usable_seal)}
+    sealed = units_with_seal([unit.pk for unit in units], item_code=item_code, keepers=keepers)
     return tuple(routing.UnitCandidate(
-        unit_id=unit_id, kind=unit["kind"], county=unit["county"], township=unit["township"],
-        reviewers=tuple(unit["reviewers"]), has_seal=unit_id in sealed,
+        unit_id=unit.pk, kind=unit.kind, county=unit.county_code, township=unit.township_code,
+        reviewers=tuple(routing.Reviewer(user_id=member.user_id, on_duty=member.on_duty,
+                                         open_cases=member.open_cases)
+                        for member in unit.routing_staff if member.is_reviewer),
+        has_seal=unit.pk in sealed,
         # Only the department owning the case's category is a candidate.
-        categories=frozenset([category]) if unit["kind"] == Unit.Kind.CITY_DEPARTMENT else frozenset(),
-        heads=tuple(unit["heads"])) for unit_id, unit in units.items())
+        categories=frozenset([category]) if unit.kind == Unit.Kind.CITY_DEPARTMENT else frozenset(),
+        heads=tuple(member.user_id for member in unit.routing_staff if member.is_head)) for unit in units)
 
 
 @dataclass(frozen=True)
@@ -132,29 +117,18 @@ class CaseToRoute:
     department_id: int | None  # the city department owning the category
 
 
-_CASE_TO_ROUTE_SQL = """
-SELECT c.id, c.status, c.submission_round, c.opened_unit_id, c.unit_id, c.assignee_id,
-       c.county_id, county.code, c.township_id, township.code,
-       item.code, item.name, item.approval_level, item.time_limit_days, category.code, category.owner_department_id
-FROM {case} AS c
-JOIN {item} AS item ON item.id = c.item_id
-JOIN {category} AS category ON category.id = item.category_id
-LEFT JOIN {division} AS county ON county.id = c.county_id
-LEFT JOIN {division} AS township ON township.id = c.township_id
-WHERE c.id = %(case_id)s AND c.submission_round = %(round)s AND c.status IN (%(submitted)s, %(resubmitted)s)
-"""
+# CaseToRoute's fields in order, as the ORM names them.
+_TO_ROUTE_FIELDS = ("pk", "status", "submission_round", "opened_unit_id", "unit_id", "assignee_id",
+                    "county_id", "county__code", "township_id", "township__code",
+                    "item__code", "item__name", "item__approval_level", "item__time_limit_days",
+                    "item__category__code", "item__category__owner_department_id")
 
 
 def case_to_route(*, case_id: int, submission_round: int) -> CaseToRoute | None:
-    """The case if it still waits for routing in this round, else None (one statement: see _CANDIDATES_SQL)."""
-    quote = connection.ops.quote_name
-    sql = _CASE_TO_ROUTE_SQL.format(case=quote(Case._meta.db_table), item=quote(ServiceItem._meta.db_table),
-                                    category=quote(Category._meta.db_table), division=quote(Division._meta.db_table))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"case_id": case_id, "round": submission_round, "submitted": CaseStatus.SUBMITTED,
-                             "resubmitted": CaseStatus.RESUBMITTED})
-        row = cursor.fetchone()
-    return CaseToRoute(*row) if row else None
+    """The case if it still waits for routing in this round, else None (one query)."""
+    rows = list(Case.objects.filter(pk=case_id, submission_round=submission_round, status__in=ROUTABLE_STATUSES)
+                .values_list(*_TO_ROUTE_FIELDS))
+    return CaseToRoute(*rows[0]) if rows else None
 
 
 def routing_request_for(*, case: CaseToRoute) -> routing.RoutingRequest:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from bookings.models import MaterialRequirement
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
 from reviews import selectors
 from reviews.models import Case, CaseEvent, CaseStatus
@@ -26,9 +27,8 @@ def _may_submit(case: selectors.CaseToSubmit, actor: User) -> bool:
     return case.actor_is_agent
 
 
-def _missing_mandatory(case_id: int) -> ServiceError:
-    """The error naming the mandatory materials missing (read only when some are: a refused submission)."""
-    missing = selectors.case_missing_mandatory(case=Case.objects.select_related("item").get(pk=case_id))
+def _missing_mandatory(missing: list[MaterialRequirement]) -> ServiceError:
+    """The error naming the mandatory materials missing."""
     return ServiceError(_("缺少必需材料：%(names)s") % {"names": "、".join(r.name for r in missing)},
                         code="missing_materials", extra={"missing": [r.code for r in missing]})
 
@@ -59,7 +59,7 @@ def case_submit(*, case: Case, actor: User) -> Case:
             raise Forbidden(_("现场受理的案件需要参保人授权后才能提交。"), code="consent_required")
         case_form_clean(form_fields=facts.form_fields, form_data=facts.form_data, require_all=True)
         if facts.mandatory_missing:
-            raise _missing_mandatory(case.pk)
+            raise _missing_mandatory(facts.mandatory_missing)
         if facts.status == CaseStatus.NEEDS_MORE_INFO:
             _check_requested_arrived(case.pk)
         now = timezone.now()
