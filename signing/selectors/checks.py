@@ -43,8 +43,7 @@ def _pdf_checks(verdict) -> list[dict]:
 
 
 def signer_checks(*, sealed: SealedDecision, at: datetime.datetime) -> dict:
-    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at,
-                          rights=getattr(sealed, "keeper_rights", None)):
+    if not keeper_allowed(seal=sealed.seal, user=sealed.sealed_by_id, at=at):
         return _check("signer", False, _("用印人当时不在该印章的授权名单中。"))
     if sealed.seal.unit.kind == "township_station":
         problem = delegation_problem(record=sealed.record, unit=sealed.seal.unit, at=at)

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 
 from signing import checkpoint_store, crypto
 from signing.models import Checkpoint, LedgerEntry
-from signing.selectors.rows import _rows
 from signing.selectors.trust import bureau_signed, ca_cert_pem, trust_context
 
 
@@ -80,28 +79,19 @@ def _audit_path(root_hash: str, tree_size: int, index: int) -> list[bytes]:
     return crypto.merkle_audit_path(index, list(_checkpoint_leaves(root_hash, tree_size)))
 
 
-_UNREAD = object()
 
-
-def ledger_entry_check(entry: LedgerEntry, *, trust=None, previous_hash=_UNREAD,
-                       checkpoint=_UNREAD) -> tuple[bool, str, dict]:
-    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint. What the
-    caller has read already: `trust`, the trust context; `previous_hash`, the previous entry's hash (None if there
-    is no previous entry); `checkpoint`, the latest checkpoint if it covers the entry (None if none does)."""
+def ledger_entry_check(entry: LedgerEntry, *, trust=None) -> tuple[bool, str, dict]:
+    """This entry's hash, its link to the previous one, and its inclusion in the latest signed checkpoint.
+    `trust`: the trust context when the caller has it."""
     if entry_hash_of(entry) != entry.entry_hash:
         return False, _("账本记录 #%(seq)d 的内容与其哈希不符（已被篡改）。") % {"seq": entry.seq}, {}
-    if previous_hash is _UNREAD:
-        previous = _rows(f"SELECT entry_hash FROM {LedgerEntry._meta.db_table} WHERE seq = %s", [entry.seq - 1])
-        previous_hash = previous[0][0] if previous else None
+    previous_hash = LedgerEntry.objects.filter(seq=entry.seq - 1).values_list("entry_hash", flat=True).first()
     if entry.seq > 1 and previous_hash != entry.prev_hash:
         return False, _("账本记录 #%(seq)d 与前一条记录的链接断开。") % {"seq": entry.seq}, {}
     # The entry itself goes with its proof: with the signed checkpoint it is a signing time the signer cannot choose
     # (signing/revocation.py: ledger_time, the offline verifier's --proof).
     info = {"seq": entry.seq, "entry_hash": entry.entry_hash, "entry": entry.hashed_content()}
-    if checkpoint is _UNREAD:
-        checkpoint = next(iter(Checkpoint.objects.raw(
-            f"SELECT * FROM {Checkpoint._meta.db_table} WHERE tree_size >= %s ORDER BY tree_size DESC LIMIT 1",
-            [entry.seq])), None)
+    checkpoint = Checkpoint.objects.filter(tree_size__gte=entry.seq).order_by("-tree_size").first()
     if checkpoint is None:
         following = list(LedgerEntry.objects.filter(seq__gt=entry.seq).order_by("seq")[:1000])
         link = entry.entry_hash

@@ -4,7 +4,6 @@ from functools import lru_cache
 
 from signing import crypto
 from signing.models import CertificateAuthority
-from signing.selectors.rows import _rows
 
 
 def bureau_signed(ca_pem: str, payload: dict, signature: str) -> bool:
@@ -34,7 +33,7 @@ def trust_context(*, seal_ca: tuple | None = None):
     global _trust
     if seal_ca is not None and _trust is not None and seal_ca in _trust.version:
         return _trust
-    version = tuple(_rows(f"SELECT id, fingerprint, crl_number FROM {CertificateAuthority._meta.db_table} ORDER BY id"))
+    version = tuple(CertificateAuthority.objects.order_by("pk").values_list("pk", "fingerprint", "crl_number"))
     if _trust is None or _trust.version != version:
         _trust = pades.TrustContext.build(CertificateAuthority.objects.order_by("pk").values_list(
             "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"))

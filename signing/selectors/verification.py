@@ -19,7 +19,6 @@ from signing.selectors.checks import (
 )
 from signing.selectors.decisions import _verification_code, decision_public_summary
 from signing.selectors.ledger import _audit_path, _checkpoint_leaves, _exported_seen, ledger_entry_check
-from signing.selectors.rows import _sealed_for_verification
 from signing.selectors.trust import _bureau_signature_ok, trust_context, trust_forget
 
 
@@ -30,6 +29,20 @@ def verification_caches_clear() -> None:
     for cached in (_checkpoint_leaves, _bureau_signature_ok, _audit_path, crypto.cert_from_pem):
         cached.cache_clear()
 
+
+
+def _sealed_for_verification(*, key: str, value: str) -> SealedDecision | None:
+    """The decision registered under `key` (letter_sha256 or record_hash) with its seal, the seal's unit and CA,
+    and its ledger entry, without the letters' bytes; in `ca_version` the seal's CA as trust_context versions it."""
+    rows = list(SealedDecision.objects.filter(**{key: value})
+                .select_related("seal__unit", "seal__ca", "ledger_entry")
+                .defer("letter_pdf", "letter_ofd", "seal__picture_png")[:1])
+    if not rows:
+        return None
+    sealed = rows[0]
+    ca = sealed.seal.ca
+    sealed.ca_version = (ca.pk, ca.fingerprint, ca.crl_number)
+    return sealed
 
 def _json_attachment(attachments: dict[str, bytes], name: str):
     try:
@@ -110,8 +123,7 @@ def letter_verify(*, pdf: bytes) -> dict:
         return verification_result(checks, None, None)
     entry = sealed.ledger_entry
     checks.append(signer_checks(sealed=sealed, at=_at(entry, at)))  # the rights when the ledger says it was sealed
-    ok, detail, ledger = ledger_entry_check(entry, trust=trust, previous_hash=sealed.previous_entry_hash,
-                                           checkpoint=sealed.checkpoint)
+    ok, detail, ledger = ledger_entry_check(entry, trust=trust)
     if ok and (entry.payload.get("letter_sha256") != sealed.letter_sha256
                or entry.payload.get("record_sha256") != sealed.record_hash):
         ok, detail = False, _("账本记录与决定书不一致。")

@@ -12,12 +12,13 @@ LEDGER_LOCK_KEY = 0x5E41_1ED6  # pg_advisory_xact_lock key serialising ledger ap
 def ledger_append(*, kind: str, subject: str, payload: dict) -> LedgerEntry:
     """Append one hash-chained entry. Appends are serialised (advisory lock on PostgreSQL, IMMEDIATE on SQLite).
     Inside a caller's transaction no savepoint: a failed append fails that transaction."""
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
-        # Plain SQL: the ORM query for these two columns cost more client time than its round trip.
-        cursor.execute(f"SELECT seq, entry_hash FROM {LedgerEntry._meta.db_table} ORDER BY seq DESC LIMIT 1")
-        last_seq, last_hash = cursor.fetchone() or (0, "0" * 64)
+            with connection.cursor() as cursor:
+                # Raw SQL: the ORM has no advisory locks.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+        last_seq, last_hash = (LedgerEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+                               or (0, "0" * 64))
         entry = LedgerEntry(seq=last_seq + 1, kind=kind, subject=subject, payload=payload,
                             created_at=_iso(timezone.now()), prev_hash=last_hash)
         entry.entry_hash = crypto.sha256_hex(crypto.canonical(entry.hashed_content()))
