@@ -71,6 +71,54 @@ def case_decision_confirmation(*, case: Case, reviewer: User, decision: str, rea
     return {"decision": decision, "summary": pending["summary"], "sent_to": pending["sent_to"]}
 
 
+def _sealed_decision(*, case: Case, reviewer: User, decision: str, reason: str,
+                     confirmation_code: str) -> tuple[str, str]:
+    """Seal an approval or rejection; returns the seal reference and the reason sealed (with a code, the one given
+    when the code was asked for, unless another is given: then the code is stale). Sealed in signing's own
+    transaction, before the case is locked: a wrong code counts as a failed attempt even though the decision is
+    refused. signing seals a case at most once."""
+    case = Case.objects.select_related("item", "unit", "resident").get(pk=case.pk)
+    _open_case_for_decision(case, reviewer)
+    pending = case.pending_decision or {}
+    if confirmation_code and pending.get("record"):
+        reason = reason or pending.get("reason", "")
+        if reason != pending.get("reason", ""):
+            raise ServiceError(_("决定内容与获取确认码时不一致，请重新获取确认码。"), code="confirmation_stale")
+    if decision == Decision.REJECT and not reason:
+        raise ServiceError(_("不予批准时请填写理由。"), code="reason_required")
+    return sealing.seal_decision(case=case, reviewer=reviewer, decision=decision,
+                                 confirmation_code=confirmation_code), reason
+
+
+def _request_more(case: Case, *, materials: list[str] | None, reason: str) -> str:
+    """Ask for more materials (codes of the item's checklist); returns the timeline comment."""
+    codes = list(dict.fromkeys(materials or []))
+    if not codes:
+        raise ServiceError(_("请指明需要补充的材料。"), code="invalid")
+    known = dict(case.item.requirements.values_list("code", "name"))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ServiceError(_("材料编码不属于该事项：%(codes)s") % {"codes": "、".join(unknown)}, code="invalid")
+    case.status = CaseStatus.NEEDS_MORE_INFO
+    case.requested_materials = codes
+    case.decision_reason = reason
+    comment = _("请补充：%(names)s") % {"names": "、".join(known[c] for c in codes)}
+    return f"{comment}。{reason}" if reason else comment
+
+
+def _decide(case: Case, *, reviewer: User, decision: str, reason: str, seal_reference: str) -> None:
+    """Approve or reject: the decision, its time taken in working days and whether it met the promise."""
+    now = timezone.now()
+    case.status = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.REJECTED
+    case.decision_reason = reason
+    case.decided_at = now
+    case.decided_by = reviewer
+    case.processing_days = round(selectors.working_days_between(
+        unit_id=case.unit_id, start=case.submitted_at or case.created_at, end=now), 4)
+    case.met_deadline = case.promised_due_at is None or now <= case.promised_due_at
+    case.seal_reference = seal_reference
+
+
 def case_decide(*, case: Case, reviewer: User, decision: str, reason: str = "",
                 materials: list[str] | None = None, confirmation_code: str = "") -> Case:
     """Approve, reject (with a reason) or ask for more materials (naming which). Approvals and rejections are
@@ -81,54 +129,21 @@ def case_decide(*, case: Case, reviewer: User, decision: str, reason: str = "",
     _require_reviewer(case, reviewer)
     seal_reference = ""
     if decision in (Decision.APPROVE, Decision.REJECT):
-        case = Case.objects.select_related("item", "unit", "resident").get(pk=case.pk)
-        _open_case_for_decision(case, reviewer)
-        pending = case.pending_decision or {}
-        if confirmation_code and pending.get("record"):
-            reason = reason or pending.get("reason", "")
-            if reason != pending.get("reason", ""):
-                raise ServiceError(_("决定内容与获取确认码时不一致，请重新获取确认码。"), code="confirmation_stale")
-        if decision == Decision.REJECT and not reason:
-            raise ServiceError(_("不予批准时请填写理由。"), code="reason_required")
-        # Sealed in signing's own transaction, before the case is locked: a wrong code counts as a failed
-        # attempt even though the decision is refused. signing seals a case at most once.
-        seal_reference = sealing.seal_decision(case=case, reviewer=reviewer, decision=decision,
-                                               confirmation_code=confirmation_code)
+        seal_reference, reason = _sealed_decision(case=case, reviewer=reviewer, decision=decision, reason=reason,
+                                                  confirmation_code=confirmation_code)
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("item", "unit").get(pk=case.pk)
         if not seal_reference:
             _open_case_for_decision(case, reviewer)
         elif case.status not in OPEN_REVIEW_STATUSES:
             raise Conflict(_("案件已办结。"), code="invalid_transition")
-        now = timezone.now()
         from_status = case.status
         case.assignee = reviewer
         if decision == Decision.REQUEST_MORE:
-            codes = list(dict.fromkeys(materials or []))
-            if not codes:
-                raise ServiceError(_("请指明需要补充的材料。"), code="invalid")
-            known = dict(case.item.requirements.values_list("code", "name"))
-            unknown = [c for c in codes if c not in known]
-            if unknown:
-                raise ServiceError(_("材料编码不属于该事项：%(codes)s") % {"codes": "、".join(unknown)}, code="invalid")
-            case.status = CaseStatus.NEEDS_MORE_INFO
-            case.requested_materials = codes
-            case.decision_reason = reason
-            comment = _("请补充：%(names)s") % {"names": "、".join(known[c] for c in codes)}
-            if reason:
-                comment = f"{comment}。{reason}"
-            action = CaseEvent.Action.REQUESTED_MORE
+            comment, action = _request_more(case, materials=materials, reason=reason), CaseEvent.Action.REQUESTED_MORE
         else:
-            case.status = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.REJECTED
-            case.decision_reason = reason
-            case.decided_at = now
-            case.decided_by = reviewer
-            case.processing_days = round(selectors.working_days_between(
-                unit_id=case.unit_id, start=case.submitted_at or case.created_at, end=now), 4)
-            case.met_deadline = case.promised_due_at is None or now <= case.promised_due_at
-            case.seal_reference = seal_reference
-            comment = reason
-            action = CaseEvent.Action.DECIDED
+            _decide(case, reviewer=reviewer, decision=decision, reason=reason, seal_reference=seal_reference)
+            comment, action = reason, CaseEvent.Action.DECIDED
         case.pending_decision = {}
         case.save()
         _record(case_id=case.pk, action=action, from_status=from_status, to_status=case.status, actor=reviewer,

@@ -68,6 +68,41 @@ def decision_seal(*, record: dict, unit, user, confirmation_code: str,
                           resident_name=resident_name, claimed=claimed)
 
 
+def _seal_and_delegation(*, record: dict, unit, user, case_id: int, at) -> tuple[Seal, Delegation | None]:
+    """The seal to seal with at `at` and, for a township station, the delegation covering the record; refuses a
+    case sealed already, an unusable seal, a user not on its list, a missing or wrong delegation."""
+    active = seal_for_sealing(unit=unit, user=user, case_id=case_id, at=at)
+    if (active.case_sealed if active is not None else SealedDecision.objects.filter(case_id=case_id).exists()):
+        raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
+    seal = seal_usable(unit=unit, at=at, seal=active)
+    if not (seal.keeper_right and seal.unit_seal_keeper):
+        raise Forbidden(_("您不在本单位电子印章的授权用印人员名单中。"), code="not_seal_keeper")
+    if unit.kind != "township_station":
+        return seal, None
+    problem = delegation_problem(record=record, unit=unit, at=at)
+    if problem:
+        raise Forbidden(problem, code="delegation_invalid")
+    return seal, Delegation.objects.get(serial=record["delegation"]["serial"])
+
+
+def _letter_pdf(*, seal: Seal, record: dict, unit, canonical: bytes, signature_doc: dict, code: str,
+                resident_name: str | None) -> bytes:
+    """The decision letter, rendered and PAdES-signed with the seal, the record and seal signature attached."""
+    from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
+
+    rendered = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
+                             verification_code=code, verification_url=verification_url(code),
+                             bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial,
+                             record_sha256=crypto.sha256_hex(canonical))
+    return letter_sign(
+        letter=rendered, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
+        attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},
+        reason=f"{'准予' if record['decision'] == 'approve' else '不予'}：{record['item']['name']}",
+        location=unit.name, signer_name=seal.name,
+        bytes_reserved=PKCS11_BYTES_RESERVED if seal.key_backend == "pkcs11" else SIGNATURE_BYTES_RESERVED,
+    )
+
+
 @transaction.atomic
 def _decision_seal(*, record, unit, user, confirmation_code, resident_name, claimed) -> SealedDecision:
     _record_check(record)
@@ -79,37 +114,15 @@ def _decision_seal(*, record, unit, user, confirmation_code, resident_name, clai
     # The step-up code is checked first: a reused code is reported as reused, whatever else is wrong.
     _confirmation_consume(user=user, case_id=case_id, digest=digest, code=confirmation_code, claimed=claimed)
     now = timezone.now()
-    active = seal_for_sealing(unit=unit, user=user, case_id=case_id, at=now)
-    if (active.case_sealed if active is not None else SealedDecision.objects.filter(case_id=case_id).exists()):
-        raise Conflict(_("该案件的决定已经加盖电子印章。"), code="already_sealed")
-    seal = seal_usable(unit=unit, at=now, seal=active)
-    if not (seal.keeper_right and seal.unit_seal_keeper):
-        raise Forbidden(_("您不在本单位电子印章的授权用印人员名单中。"), code="not_seal_keeper")
-    delegation = None
-    if unit.kind == "township_station":
-        problem = delegation_problem(record=record, unit=unit, at=now)
-        if problem:
-            raise Forbidden(problem, code="delegation_invalid")
-        delegation = Delegation.objects.get(serial=record["delegation"]["serial"])
-
+    seal, delegation = _seal_and_delegation(record=record, unit=unit, user=user, case_id=case_id, at=now)
     sm2_signature = crypto.sm2_sign(keys.seal_sm2_private_key(seal), bytes.fromhex(seal.sm2_public_key[2:]), canonical)
     code = base64.b32encode(secrets.token_bytes(10)).decode("ascii")
     signed_at = _iso(now)
     signature_doc = seal_signature_document(seal=seal, record=record, signature=sm2_signature, signed_at=signed_at,
                                             code=code, canonical_record=canonical)
-    from signing.letter import PKCS11_BYTES_RESERVED, SIGNATURE_BYTES_RESERVED, letter_render, letter_sign
-
     ca = seal.ca
-    rendered = letter_render(record=record, resident_name=resident_name or record["resident"]["name_masked"],
-                             verification_code=code, verification_url=verification_url(code),
-                             bureau_name=settings.SIGNING_BUREAU_NAME, seal_serial=seal.serial, record_sha256=digest)
-    letter = letter_sign(
-        letter=rendered, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
-        attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(signature_doc)},
-        reason=f"{'准予' if record['decision'] == 'approve' else '不予'}：{record['item']['name']}",
-        location=unit.name, signer_name=seal.name,
-        bytes_reserved=PKCS11_BYTES_RESERVED if seal.key_backend == "pkcs11" else SIGNATURE_BYTES_RESERVED,
-    )
+    letter = _letter_pdf(seal=seal, record=record, unit=unit, canonical=canonical, signature_doc=signature_doc,
+                         code=code, resident_name=resident_name)
     letter_sha = crypto.sha256_hex(letter)
     ses_signature = sm2_services.letter_ses_signature(seal=seal, letter=letter, at=now)
     letter_ofd = ofd_letter.letter_ofd(seal=seal, record=record, at=now, verification_code=code,
