@@ -20,6 +20,7 @@ from reviews.selectors.materials import (
     case_materials,
     case_missing_mandatory,
     case_missing_requested,
+    material_to_attach,
 )
 from reviews.selectors.queue import case_sla_state, review_queue, sla_state_expression
 from reviews.selectors.routing_inputs import (
@@ -58,6 +59,7 @@ __all__ = [
     "in_live_call_together",
     "is_agent_of",
     "is_reviewer_of",
+    "material_to_attach",
     "material_readable_by_case_reviewer",
     "review_queue",
     "routing_request_for",

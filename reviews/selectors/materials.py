@@ -2,9 +2,11 @@
 import datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bookings import selectors as booking_selectors
 from bookings.models import Material, MaterialRequirement
+from core.errors import NotFound
 from reviews.models import Case
 
 
@@ -13,6 +15,14 @@ def _case_materials_q(case: Case) -> Q:
     if case.booking_id:
         where |= Q(booking_id=case.booking_id)
     return where
+
+
+def material_to_attach(*, material_id: int) -> Material:
+    """A material a case may be given, with its booking and requirement (case_material_attach checks whose)."""
+    material = Material.objects.select_related("booking", "requirement").filter(pk=material_id).first()
+    if material is None:
+        raise NotFound(_("找不到该材料。"))
+    return material
 
 
 def case_materials(*, case: Case) -> list[Material]:

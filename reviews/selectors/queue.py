@@ -4,9 +4,13 @@ import datetime
 from django.db.models import Case as Switch
 from django.db.models import CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from reviews.models import OPEN_REVIEW_STATUSES, Case
 from stations.selectors import user_unit_ids
+
+SLA_STATES = ("on_time", "due_soon", "overdue")
 
 
 def sla_state_expression(now: datetime.datetime):
@@ -22,6 +26,8 @@ def sla_state_expression(now: datetime.datetime):
 def review_queue(*, user, status: str | None = None, sla_state: str | None = None,
                  scope: str | None = None) -> QuerySet[Case]:
     """The reviewer's desk: cases assigned to me and my units' unassigned ones, soonest deadline first."""
+    if sla_state and sla_state not in SLA_STATES:
+        raise ServiceError(_("sla_state 只能是 on_time、due_soon 或 overdue。"), code="invalid")
     now = timezone.now()
     units = user_unit_ids(user=user, reviewer=True)
     mine = Q(assignee=user)
