@@ -10,7 +10,7 @@ from django.utils import timezone
 from reviews import routing
 from reviews.models import OPEN_REVIEW_STATUSES, ROUTABLE_STATUSES, Case, CaseStatus
 from signing.models import Seal
-from signing.services import delegation_for
+from signing.selectors import delegation_for
 from stations.models import StaffMembership, Unit
 
 

@@ -19,7 +19,7 @@ from signing.selectors.decisions import (
     trust_bundle,
 )
 from signing.selectors.ledger import entry_hash_of, ledger_entry_check, ledger_verify
-from signing.selectors.rules import delegation_problem, keeper_allowed, seal_for_sealing
+from signing.selectors.rules import delegation_for, delegation_problem, keeper_allowed, seal_for_sealing
 from signing.selectors.trust import bureau_signed, ca_cert_pem, trust_context, trust_forget
 from signing.selectors.verification import (
     letter_verify,
@@ -34,6 +34,7 @@ __all__ = [
     "ca_cert_pem",
     "certificate_passed",
     "decision_public_summary",
+    "delegation_for",
     "delegation_problem",
     "entry_hash_of",
     "keeper_allowed",

@@ -2,6 +2,7 @@
 import datetime
 
 from django.db.models import Exists, Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signing import crypto
@@ -34,6 +35,16 @@ def keeper_allowed(*, seal: Seal, user, at: datetime.datetime, rights=None) -> b
     if rights is None:
         rights = SealKeeper.objects.filter(seal_id=seal.pk, user_id=getattr(user, "pk", user))
     return any(right.granted_at <= at and (right.removed_at is None or right.removed_at > at) for right in rights)
+
+
+def delegation_for(*, unit, item_code: str, at: datetime.datetime | None = None) -> Delegation | None:
+    """The unit's delegation covering `item_code` at `at` (now), the one valid longest; None when none does."""
+    at = at or timezone.now()
+    for delegation in Delegation.objects.filter(unit=unit, revoked_at__isnull=True, valid_from__lte=at,
+                                                valid_until__gt=at).order_by("-valid_until"):
+        if item_code in delegation.item_codes:
+            return delegation
+    return None
 
 
 def delegation_problem(*, record: dict, unit, at: datetime.datetime) -> str | None:

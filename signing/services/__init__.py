@@ -5,7 +5,7 @@ One module per sub-domain; the public names are gathered here, so `signing.servi
 from signing.services.authority import ca_create, crl_refresh
 from signing.services.common import DECISIONS, RECORD_TYPE, SEAL_SIGNATURE_FORMAT, ca_active, ca_private_key, mask_name
 from signing.services.confirmation import MAX_CODE_ATTEMPTS, confirmation_issue
-from signing.services.delegations import delegation_for, delegation_grant, delegation_revoke
+from signing.services.delegations import delegation_grant, delegation_revoke
 from signing.services.ledger import LEDGER_LOCK_KEY, checkpoint_create, ledger_append
 from signing.services.records import approval_record_build, confirmation_summary
 from signing.services.sealing import (
@@ -40,7 +40,6 @@ __all__ = [
     "crl_refresh",
     "decision_record_ledger",
     "decision_seal",
-    "delegation_for",
     "delegation_grant",
     "delegation_revoke",
     "ledger_append",

@@ -43,12 +43,3 @@ def delegation_revoke(*, delegation: Delegation) -> None:
     if Delegation.objects.filter(pk=delegation.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
         ledger_append(kind=LedgerEntry.Kind.DELEGATION_REVOKED, subject=delegation.serial,
                       payload={"serial": delegation.serial})
-
-
-def delegation_for(*, unit, item_code: str, at: datetime.datetime | None = None) -> Delegation | None:
-    at = at or timezone.now()
-    for delegation in Delegation.objects.filter(unit=unit, revoked_at__isnull=True, valid_from__lte=at,
-                                                valid_until__gt=at).order_by("-valid_until"):
-        if item_code in delegation.item_codes:
-            return delegation
-    return None

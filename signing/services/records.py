@@ -8,8 +8,8 @@ from accounts.validators import mask_id_number
 from core.errors import ServiceError
 from signing import crypto
 from signing.models import Delegation
+from signing.selectors import delegation_for
 from signing.services.common import DECISIONS, RECORD_TYPE, mask_name
-from signing.services.delegations import delegation_for
 
 
 def approval_record_build(*, case_id: int, item_code: str, item_name: str, decision: str, reason: str, reviewer,
