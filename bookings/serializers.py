@@ -202,11 +202,12 @@ class BookingDetailOut(BookingOut):
     @extend_schema_field(ChecklistEntryOut(many=True))
     def get_checklist(self, booking) -> list[dict]:
         materials = list(booking.materials.all())
+        missing = {requirement.pk for requirement in selectors.booking_missing_mandatory(booking)}
         checklist = []
         for requirement in booking.item.requirements.all():
             uploaded = [m for m in materials if m.requirement_id == requirement.pk]
             checklist.append({**RequirementOut(requirement).data, "uploaded": MaterialOut(uploaded, many=True).data,
-                              "missing": requirement.mandatory and not uploaded})
+                              "missing": requirement.pk in missing})
         extra = [m for m in materials if m.requirement_id is None]
         if extra:
             checklist.append({"id": None, "code": "", "name": str(_("其他材料")), "mandatory": False,

@@ -11,8 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdministrator, IsStaffMember
-from bookings.models import Material
-from core.errors import NotFound, ServiceError
+from core.errors import ServiceError
 from reviews import selectors, services
 from reviews.serializers import (
     CaseCreateIn,
@@ -105,10 +104,7 @@ class CaseMaterialAttachApi(GenericAPIView):
         case = selectors.case_get_for_user(user=request.user, case_id=pk)
         data = MaterialAttachIn(data=request.data)
         data.is_valid(raise_exception=True)
-        material = Material.objects.select_related("booking", "requirement").filter(
-            pk=data.validated_data["material_id"]).first()
-        if material is None:
-            raise NotFound(_("找不到该材料。"))
+        material = selectors.material_to_attach(material_id=data.validated_data["material_id"])
         services.case_material_attach(case=case, actor=request.user, material=material)
         return _detail(case, status.HTTP_201_CREATED)
 
@@ -192,11 +188,8 @@ class ReviewQueueApi(GenericAPIView):
     ], responses=CaseOut(many=True))
     def get(self, request):
         params = request.query_params
-        sla_state = params.get("sla_state")
-        if sla_state and sla_state not in ("on_time", "due_soon", "overdue"):
-            raise ServiceError(_("sla_state 只能是 on_time、due_soon 或 overdue。"), code="invalid")
-        cases = selectors.review_queue(user=request.user, status=params.get("status"), sla_state=sla_state,
-                                       scope=params.get("scope"))
+        cases = selectors.review_queue(user=request.user, status=params.get("status"),
+                                       sla_state=params.get("sla_state"), scope=params.get("scope"))
         page = self.paginate_queryset(cases)
         return self.get_paginated_response(CaseOut(page, many=True).data)
 

@@ -169,8 +169,8 @@ class CaseDetailOut(CaseOut):
 
     def get_missing_materials(self, case) -> list[dict]:
         materials, checklist = self._read(case)
-        return RequirementOut(selectors.missing_mandatory(materials=materials, requirements=checklist),
-                              many=True).data
+        return RequirementOut(selectors.case_missing_mandatory(case=case, materials=materials,
+                                                               requirements=checklist), many=True).data
 
     def get_timeline(self, case) -> list[dict]:
         return EventOut(case.events.select_related("actor", "unit").order_by("at", "pk"), many=True).data

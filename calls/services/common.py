@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from accounts.validators import mask_name
 from bookings.models import BookingStatus
 from bookings.services import BOOKING_TRANSITIONS, booking_transition
 from calls import conf, selectors
@@ -110,7 +111,7 @@ def invitation_public(invitation: CallInvitation) -> dict:
     return {
         "unit_id": invitation.unit_id,
         "unit": invitation.unit.name if invitation.unit_id else None,
-        "user": (selectors.mask_name(user.real_name) if user.is_resident else user.real_name) if user else None,
+        "user": (mask_name(user.real_name) if user.is_resident else user.real_name) if user else None,
         "status": invitation.status,
         "purpose": invitation.purpose,
     }

@@ -63,24 +63,77 @@ def call_room_join(*, call_id, user, channel_name: str, participant_id=None) -> 
         raise room_full_error()
 
 
+def _room_entry(call: Call, user, participant_id, now) -> tuple[str, CallInvitation | None, Participant | None]:
+    """Who may enter a call's room: (role, the user's invitation, the user's place if any, locked), or refused."""
+    invitation = selectors.invitation_for(call=call, user=user)
+    role = selectors.call_room_role(call=call, user=user, invitation=invitation)
+    if role is None:
+        raise Forbidden(_("您无权进入此通话。"))
+    if call.is_over or (call.booking_id and not call.booking.is_active):
+        raise CallOver(_("此通话已结束。"))
+    place = Participant.objects.select_for_update().filter(call=call, user=user).first()
+    if participant_id and (place is None or str(place.pk) != str(participant_id)):
+        raise ServiceError(_("参与者编号无效，请不带编号重新加入。"), code="bad_participant")
+    return role, invitation, place
+
+
+def _is_rejoin(place: Participant | None, now) -> bool:
+    """Taking back one's place: still connected elsewhere, or dropped within the grace period."""
+    grace_cutoff = now - timedelta(seconds=conf.reconnect_grace_seconds())
+    return place is not None and place.state != Participant.State.LEFT and (
+        place.channel_name is not None or bool(place.disconnected_at and place.disconnected_at > grace_cutoff))
+
+
+def _new_place(call: Call, user, role: str, place: Participant | None, now) -> tuple[Participant, list[str]]:
+    """A fresh place in the room (refused when it is full): residents of a booked call wait to be admitted."""
+    others = selectors.present_participants(call_id=call.pk, now=now).exclude(user=user).count()
+    if others >= conf.max_participants():
+        raise _RoomFull()
+    waits = call.kind == Call.Kind.BOOKED and role in (Participant.Role.RESIDENT, Participant.Role.PROXY)
+    if place is None:
+        place = Participant(call=call, user=user)
+    place.role = role
+    place.state = Participant.State.WAITING if waits else Participant.State.ADMITTED
+    place.joined_at = now
+    place.waiting_since = now if waits else None
+    place.admitted_at = None if waits else now
+    place.left_at = None
+    place.media_state = {}
+    return place, [CallEvent.Kind.JOINED, CallEvent.Kind.WAITING if waits else CallEvent.Kind.ADMITTED]
+
+
+def _announce(call: Call, place: Participant, *, rejoin: bool, old_channel: str | None, channel_name: str, now,
+              outbox: Outbox) -> tuple[dict, list[Participant], dict | None]:
+    """Tell the admitted peers (or the unit's waiting list) and a replaced socket; returns (me, peers, queue)."""
+    me = participant_public(place)
+    peers: list[Participant] = []
+    if place.state == Participant.State.ADMITTED:
+        peers = admitted_present(call.pk, now, exclude=place.pk)
+        if call.status == Call.Status.SCHEDULED and peers:
+            activate_call(call, now)
+        notice = {"type": "peer-rejoined" if rejoin else "peer-joined", "peer": me}
+        for peer in peers:
+            outbox.to_channel(peer.channel_name, [notice], call_id=call.pk, peers={me["participant_id"]:
+                                                                                      channel_name})
+    if old_channel and old_channel != channel_name:
+        outbox.to_channel(old_channel, [{"type": "error", "code": "replaced",
+                                         "detail": _("您已在其他窗口或设备上重新进入此通话。")}],
+                          call_id=call.pk, close=4000)
+    queue = None
+    if place.state == Participant.State.WAITING:
+        publish_waiting(call.host_unit_id, now, outbox, exclude=place.pk)  # the joiner hears it in `joined`
+        queue = selectors.queue_status(participant=place, now=now)
+    return me, peers, queue
+
+
 def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) -> dict:
     now = timezone.now()
     outbox = Outbox()
     with transaction.atomic():
         call = lock_call(call_id)
         expire_call(call, now, outbox)
-        invitation = selectors.invitation_for(call=call, user=user)
-        role = selectors.call_room_role(call=call, user=user, invitation=invitation)
-        if role is None:
-            raise Forbidden(_("您无权进入此通话。"))
-        if call.is_over or (call.booking_id and not call.booking.is_active):
-            raise CallOver(_("此通话已结束。"))
-        place = Participant.objects.select_for_update().filter(call=call, user=user).first()
-        if participant_id and (place is None or str(place.pk) != str(participant_id)):
-            raise ServiceError(_("参与者编号无效，请不带编号重新加入。"), code="bad_participant")
-        grace_cutoff = now - timedelta(seconds=conf.reconnect_grace_seconds())
-        rejoin = place is not None and place.state != Participant.State.LEFT and (
-            place.channel_name is not None or (place.disconnected_at and place.disconnected_at > grace_cutoff))
+        role, invitation, place = _room_entry(call, user, participant_id, now)
+        rejoin = _is_rejoin(place, now)
         old_channel = None
         if rejoin:
             old_channel = place.channel_name
@@ -89,21 +142,7 @@ def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) ->
                 place.admitted_at = now
             events = [CallEvent.Kind.REJOINED]
         else:
-            others = selectors.present_participants(call_id=call.pk, now=now).exclude(user=user).count()
-            if others >= conf.max_participants():
-                raise _RoomFull()
-            waits = call.kind == Call.Kind.BOOKED and role in (Participant.Role.RESIDENT, Participant.Role.PROXY)
-            state = Participant.State.WAITING if waits else Participant.State.ADMITTED
-            if place is None:
-                place = Participant(call=call, user=user)
-            place.role = role
-            place.state = state
-            place.joined_at = now
-            place.waiting_since = now if waits else None
-            place.admitted_at = None if waits else now
-            place.left_at = None
-            place.media_state = {}
-            events = [CallEvent.Kind.JOINED, CallEvent.Kind.WAITING if waits else CallEvent.Kind.ADMITTED]
+            place, events = _new_place(call, user, role, place, now)
         place.channel_name = channel_name
         place.disconnected_at = None
         place.last_seen_at = now
@@ -112,30 +151,12 @@ def _call_room_join(*, call_id, user, channel_name: str, participant_id=None) ->
             CallEvent(call=call, kind=kind, user=user, participant=place, at=now,
                       detail={"role": role} if kind == CallEvent.Kind.JOINED else {})
             for kind in events])
-
         if invitation is not None and invitation.status == CallInvitation.Status.RINGING:
             accept_invitation(call, invitation, user, now, outbox)
         if role in (Participant.Role.RESIDENT, Participant.Role.PROXY) and call.booking_id:
             move_booking(call, BookingStatus.CHECKED_IN, actor=user, reason="joined the call room", outbox=outbox)
-
-        me = participant_public(place)
-        peers: list[Participant] = []
-        if place.state == Participant.State.ADMITTED:
-            peers = admitted_present(call.pk, now, exclude=place.pk)
-            if call.status == Call.Status.SCHEDULED and peers:
-                activate_call(call, now)
-            notice = {"type": "peer-rejoined" if rejoin else "peer-joined", "peer": me}
-            for peer in peers:
-                outbox.to_channel(peer.channel_name, [notice], call_id=call.pk, peers={me["participant_id"]:
-                                                                                          channel_name})
-        if old_channel and old_channel != channel_name:
-            outbox.to_channel(old_channel, [{"type": "error", "code": "replaced",
-                                             "detail": _("您已在其他窗口或设备上重新进入此通话。")}],
-                              call_id=call.pk, close=4000)
-        queue = None
-        if place.state == Participant.State.WAITING:
-            publish_waiting(call.host_unit_id, now, outbox, exclude=place.pk)  # the joiner hears it in `joined`
-            queue = selectors.queue_status(participant=place, now=now)
+        me, peers, queue = _announce(call, place, rejoin=rejoin, old_channel=old_channel, channel_name=channel_name,
+                                     now=now, outbox=outbox)
         outbox.commit()
     return {
         "participant_id": str(place.pk),

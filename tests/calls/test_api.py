@@ -12,9 +12,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.validators import mask_name
 from calls import services
 from calls.models import Call, CallEvent, Participant
-from calls.selectors import mask_name
 from config.celery import app as celery_app
 from tests.calls.conftest import make_booking, make_resident, make_staff
 from tests.factories import client_for

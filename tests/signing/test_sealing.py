@@ -264,7 +264,7 @@ def test_a_case_is_sealed_once(sealed, workstation, keeper, make_record):
 
 
 def test_sealing_read_matches_the_orm(sealed, seal, workstation, keeper, make_record):
-    """seal_for_sealing's one plain statement: the same seal, CA and unit as the ORM reads, and the right flags."""
+    """seal_for_sealing: the same seal, CA and unit as a plain read, and the right flags."""
     from signing.models import Seal
     from signing.selectors import seal_for_sealing
 

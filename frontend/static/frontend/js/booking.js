@@ -70,8 +70,8 @@ function renderChecklist() {
     node.querySelector(".m-hint").hidden = !hint || !open;
     const state = node.querySelector(".m-state");
     const done = entry.uploaded.length > 0;
-    state.textContent = done ? t("uploaded") : entry.mandatory ? t("missing") : "";
-    state.className = "badge m-state " + (done ? "badge-ok" : entry.mandatory ? "badge-need" : "");
+    state.textContent = done ? t("uploaded") : entry.missing ? t("missing") : "";
+    state.className = "badge m-state " + (done ? "badge-ok" : entry.missing ? "badge-need" : "");
     const files = node.querySelector(".m-files");
     entry.uploaded.forEach((material, index) => {
       files.append(el("li", {}, "✓ ", el("a", { href: material.download_url }, `${loc(entry, "name")} ${index + 1} (${material.file_type.toUpperCase()}, ${Math.ceil(material.size / 1024)} KB)`)));

@@ -1,0 +1,32 @@
+"""Writes to cases: open, submit, route, claim, release, decide, warn and escalate. One transaction each.
+
+One module per sub-domain; the public names are gathered here, so `reviews.services.<name>` is the API.
+"""
+from reviews.services.assignment import case_route
+from reviews.services.common import REASON_TEXT, Decision
+from reviews.services.deadlines import ROUTING_GRACE_SECONDS, case_escalate, case_sla_warn, sla_sweep
+from reviews.services.desk import case_claim, case_decide, case_decision_confirmation, case_release
+from reviews.services.forms import case_form_clean
+from reviews.services.opening import case_consent_grant, case_create, case_form_update, case_material_attach, case_open
+from reviews.services.submission import case_submit
+
+__all__ = [
+    "Decision",
+    "REASON_TEXT",
+    "ROUTING_GRACE_SECONDS",
+    "case_claim",
+    "case_consent_grant",
+    "case_create",
+    "case_decide",
+    "case_decision_confirmation",
+    "case_escalate",
+    "case_form_clean",
+    "case_form_update",
+    "case_material_attach",
+    "case_open",
+    "case_release",
+    "case_route",
+    "case_sla_warn",
+    "case_submit",
+    "sla_sweep",
+]
