@@ -158,10 +158,8 @@ if DATABASE_REPLICA_URL:
 # --- Redis: channel layer, Celery broker, cache ----------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    # channels-redis' pub/sub layer, as documented: one PUBLISH per relayed message, pushed to the receiving
-    # process. Delivery is at most once and there is no per-channel capacity; room state lives in the
-    # database, not in messages, and every socket is rate-limited (docs/signaling.md). The host carries
-    # documented redis-py options (retry, health checks) so relaying resumes after a Redis restart.
+    # channels-redis' pub/sub layer: at-most-once delivery, so room state lives in the database, not in messages
+    # (docs/signaling.md). The host carries documented redis-py options so relaying resumes after a restart.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
         "hosts": [channel_layer_host(REDIS_URL)], "prefix": env.str("CHANNEL_PREFIX", default="vc")}}}
     _cache_prefix = env.str("CACHE_PREFIX", default="vc")

@@ -27,7 +27,9 @@ REASON_TEXT = {
     routing.Reason.RESUBMITTED: gettext_lazy("补充材料后退回原审核机构"),
     routing.Reason.RESUBMITTED_NO_SEAL: gettext_lazy("原审核机构电子印章不可用，补充材料后重新分派"),
     routing.Reason.ESCALATED: gettext_lazy("超过办理期限，升级至上一级"),
+    routing.Reason.ESCALATED_NO_SEAL: gettext_lazy("超过办理期限，上一级电子印章不可用，升级至再上一级"),
     routing.Reason.ESCALATED_TO_HEAD: gettext_lazy("超过办理期限，升级至单位负责人"),
+    routing.Reason.ESCALATED_TO_HEAD_NO_SEAL: gettext_lazy("超过办理期限，上级单位电子印章均不可用，升级至单位负责人"),
 }
 
 
