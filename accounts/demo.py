@@ -14,7 +14,8 @@ from stations.services import membership_grant
 DEMO_STATION_CODE = "DEMO-24H"
 DEMO_STATION_TOWNSHIP = "371702001"
 DEMO_AGENT = "demo-agent"
-# Open every day from midnight to the last minute (a TimeField interval cannot end at 24:00).
+# Open every day from midnight to midnight: slots take a closing time of 23:59 as midnight (a TimeField cannot
+# hold 24:00), so the slot of 23:40 is there for a newcomer who starts at 23:30.
 DEMO_STATION_HOURS = (datetime.time(0, 0), datetime.time(23, 59))
 # Staff receive codes (the seal confirmation) by SMS, as residents do: in the embedded profile the console
 # backend prints every SMS, so all demo codes show in the same place. 166 + 8 digits, apart from the residents'.
