@@ -15,7 +15,6 @@ from bookings.selectors.rules import unit_bookable
 from stations.models import OpeningHours, Unit
 from stations.selectors import closed_dates
 
-
 # An opening interval that closes at this time or later runs until midnight (see _interval_end).
 CLOSES_AT_MIDNIGHT = datetime.time(23, 59)
 
