@@ -134,8 +134,10 @@ The demo journey (about ten minutes, at any hour): every code is printed on this
      waiting list; in the call, invites the unit 牡丹区医疗保障工作站 (its reviewer is ws371702-reviewer).
   Window C, another browser or profile ({base_url}/desk/): ws371702-reviewer / {password} answers the ring
      and joins the same call.
-  Window B: the agent fills in the case form and submits; the case is routed to the demo station. On
-     {base_url}/desk/ the same agent (also its reviewer and seal keeper) approves: "Get code", the code
-     appears on this console, then "Seal". Window A: the resident downloads the sealed letter;
-     {base_url}/verify/ checks it. Notices (codes, new cases) also show under "通知" on each page.
+  Window B: the agent takes her ID card from the video (采集材料 → 拍下并保存为材料: the item needs it), fills in
+     the case form and submits (建立案件并提交审核); the case is routed to the demo station. On
+     {base_url}/desk/ the same agent (also its reviewer and seal keeper) opens it and approves: 获取确认码
+     (Get confirmation code), the code appears on this console, then 提交决定 (Submit decision) seals it.
+     Window A: the resident downloads the sealed letter from her booking; {base_url}/verify/ checks it.
+     Notices (codes, new cases) also show under "通知" on each page.
 """
