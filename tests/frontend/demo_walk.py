@@ -193,12 +193,14 @@ def netns_possible() -> bool:
 
 
 def in_private_namespace(test_file: str, selection: str, timeout: float) -> subprocess.CompletedProcess:
-    """Run the tests of `test_file` that `selection` (-k) picks, in a private network namespace of their own."""
+    """Run the tests of `test_file` that `selection` (-k) picks, in a private network namespace of their own, in
+    the file's order: they are the steps of one journey (a test-order shuffling plugin is switched off)."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the host's Redis is not reachable there
     env["FRONTEND_IN_NETNS"] = "1"
-    return subprocess.run(
-        [str(NETNS_RUNNER), sys.executable, "-m", "pytest", test_file, "-q", "-p", "no:cacheprovider",
-         "-o", "addopts=", "-k", selection], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    pytest = [sys.executable, "-m", "pytest", test_file, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+              "-o", "addopts=", "-rfEs", "-k", selection]
+    return subprocess.run([str(NETNS_RUNNER), *pytest], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def assert_in_private_namespace() -> None:
