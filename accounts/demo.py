@@ -14,7 +14,8 @@ from stations.services import membership_grant
 DEMO_STATION_CODE = "DEMO-24H"
 DEMO_STATION_TOWNSHIP = "371702001"
 DEMO_AGENT = "demo-agent"
-# Open every day from midnight to the last minute (a TimeField interval cannot end at 24:00).
+# Open every day from midnight to midnight: slots take a closing time of 23:59 as midnight (a TimeField cannot
+# hold 24:00), so the slot of 23:40 is there for a newcomer who starts at 23:30.
 DEMO_STATION_HOURS = (datetime.time(0, 0), datetime.time(23, 59))
 # Staff receive codes (the seal confirmation) by SMS, as residents do: in the embedded profile the console
 # backend prints every SMS, so all demo codes show in the same place. 166 + 8 digits, apart from the residents'.
@@ -133,8 +134,10 @@ The demo journey (about ten minutes, at any hour): every code is printed on this
      waiting list; in the call, invites the unit 牡丹区医疗保障工作站 (its reviewer is ws371702-reviewer).
   Window C, another browser or profile ({base_url}/desk/): ws371702-reviewer / {password} answers the ring
      and joins the same call.
-  Window B: the agent fills in the case form and submits; the case is routed to the demo station. On
-     {base_url}/desk/ the same agent (also its reviewer and seal keeper) approves: "Get code", the code
-     appears on this console, then "Seal". Window A: the resident downloads the sealed letter;
-     {base_url}/verify/ checks it. Notices (codes, new cases) also show under "通知" on each page.
+  Window B: the agent takes her ID card from the video (采集材料 → 拍下并保存为材料: the item needs it), fills in
+     the case form and submits (建立案件并提交审核); the case is routed to the demo station. On
+     {base_url}/desk/ the same agent (also its reviewer and seal keeper) opens it and approves: 获取确认码
+     (Get confirmation code), the code appears on this console, then 提交决定 (Submit decision) seals it.
+     Window A: the resident downloads the sealed letter from her booking; {base_url}/verify/ checks it.
+     Notices (codes, new cases) also show under "通知" on each page.
 """

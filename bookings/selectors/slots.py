@@ -15,6 +15,9 @@ from bookings.selectors.rules import unit_bookable
 from stations.models import OpeningHours, Unit
 from stations.selectors import closed_dates
 
+# An opening interval that closes at this time or later runs until midnight (see _interval_end).
+CLOSES_AT_MIDNIGHT = datetime.time(23, 59)
+
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)  # zoneinfo keeps its own cache of zones
@@ -81,6 +84,14 @@ def slot_basis_load(*, unit: Unit, date_from: datetime.date, date_to: datetime.d
                      date_from=date_from, date_to=date_to)
 
 
+def _interval_end(day: datetime.date, closes: datetime.time, zone: ZoneInfo) -> datetime.datetime:
+    """When an opening interval ends. A TimeField cannot hold 24:00, so closing in the day's last minute (23:59,
+    as the around-the-clock demo station does) means midnight: the evening's last slot is not lost."""
+    if closes >= CLOSES_AT_MIDNIGHT:
+        return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(0, 0), tzinfo=zone)
+    return datetime.datetime.combine(day, closes, tzinfo=zone)
+
+
 def _day_slots(*, basis: SlotBasis, day: datetime.date, session_minutes: int, earliest) -> list[Slot]:
     zone, grid = local_zone(), booking_setting("BOOKING_GRID_MINUTES")
     n_cells = cells_needed(session_minutes)
@@ -89,7 +100,7 @@ def _day_slots(*, basis: SlotBasis, day: datetime.date, session_minutes: int, ea
     slots = []
     for opens, closes in basis.hours.get(day.weekday(), ()):
         start = _grid_start(day, opens, zone, grid)
-        end_of_interval = datetime.datetime.combine(day, closes, tzinfo=zone)
+        end_of_interval = _interval_end(day, closes, zone)
         while start + length <= end_of_interval:
             if start >= earliest:
                 slots.append(Slot(starts_at=start, ends_at=start + datetime.timedelta(minutes=session_minutes),

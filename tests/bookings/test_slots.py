@@ -6,7 +6,7 @@ import time_machine
 from django.db import connection
 
 from bookings import selectors
-from stations.models import Closure, Unit
+from stations.models import Closure, OpeningHours, Unit
 from tests.bookings.conftest import book, client_for, local
 from tests.factories import ResidentFactory
 
@@ -183,3 +183,23 @@ def test_next_free_slots_look_past_the_first_days_when_those_are_closed(clock, s
     Closure.objects.create(unit=station, date=datetime.date(2026, 3, 4), reason="线路检修")
     later = selectors.slots_next_free(unit=station, item=item, after=local(3, 9, 10))
     assert len(later) == 5 and later[0].starts_at == local(5, 8, 30)
+
+
+def test_closing_in_the_last_minute_of_the_day_means_midnight(api, settings, station, item):
+    """The around-the-clock demo station closes at 23:59 (a TimeField cannot hold 24:00): with no minimum notice
+    (make run), its 23:40 slot, which ends on the grid at midnight, is bookable at 23:30; a unit closing at 23:30
+    has none after 23:10."""
+    settings.BOOKING_MIN_NOTICE_MINUTES = 0
+
+    def open_until(closes):
+        OpeningHours.objects.filter(unit=station).delete()
+        for weekday in range(7):
+            OpeningHours.objects.create(unit=station, weekday=weekday, opens=datetime.time(0, 0), closes=closes)
+
+    with time_machine.travel(local(2, 23, 30), tick=False):
+        open_until(datetime.time(23, 59))
+        starts = [s["starts_at"] for s in slot_times(api, station, item, "2026-03-02", "2026-03-03")["slots"]]
+        assert starts[:2] == ["2026-03-02T23:40:00+08:00", "2026-03-03T00:00:00+08:00"]
+        open_until(datetime.time(23, 30))
+        starts = [s["starts_at"] for s in slot_times(api, station, item, "2026-03-02", "2026-03-03")["slots"]]
+        assert starts[0] == "2026-03-03T00:00:00+08:00"
