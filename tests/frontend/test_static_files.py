@@ -1,38 +1,18 @@
 """Scripts and styles under hashed names, served to be kept for good (issue 22): collectstatic with the storage of
 every profile, then pages and WhiteNoise as a phone sees them. The rest of the suite renders plain names
-(tests/conftest.py)."""
+(tests/conftest.py); `collected` and `hashed_static` are in tests/frontend/conftest.py."""
 import gzip
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import Client
 
 from tests.frontend.live import ROOT
 
 pytestmark = pytest.mark.django_db
-HASHED_STORAGE = {"BACKEND": "config.static_storage.HashedModulesStaticFilesStorage"}
 HASHED_NAME = re.compile(r"\.[0-9a-f]{12}\.\w+$")
 IMPORT = re.compile(r"""(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']""", re.S)
 FOREVER = "max-age=315360000"
-
-
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    with override_settings(STATIC_ROOT=root, STORAGES={**settings.STORAGES, "staticfiles": HASHED_STORAGE}):
-        call_command("collectstatic", interactive=False, verbosity=0)
-    return root
-
-
-@pytest.fixture
-def hashed_static(settings, collected) -> Path:
-    """The settings of a profile that serves static files; a fresh Client loads WhiteNoise with them."""
-    settings.STATIC_ROOT = collected
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": HASHED_STORAGE}
-    return collected
 
 
 def _static_urls(html: str) -> list[str]:

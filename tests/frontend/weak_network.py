@@ -38,8 +38,11 @@ def signed_in_state(browser, site, phone: str, id_number: str) -> dict:
     return state
 
 
-def weak_context(browser, site, state: dict):
-    return browser.new_context(base_url=site.url, storage_state=state, **PHONE)
+def weak_context(browser, site, state: dict, *, service_worker: bool = False):
+    """A phone's browser context. The service worker is blocked unless asked for: the pages it fetches (navigation
+    preload) do not show in the page's network events, so the answers and bytes counted here would miss them."""
+    return browser.new_context(base_url=site.url, storage_state=state,
+                               service_workers="allow" if service_worker else "block", **PHONE)
 
 
 def _slow(context, page, traffic: list):
