@@ -8,6 +8,7 @@ the browser installs the new worker and drops the old cache.
 import hashlib
 import json
 
+from django.conf import settings
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
@@ -20,7 +21,8 @@ OFFLINE_URL = "/offline/"
 
 @cache_control(no_cache=True)
 def worker(request):
-    shell = [static(name) for name in SHELL_FILES]
+    # Under DEBUG the names are plain and change content without changing name: keep none of them.
+    shell = [] if settings.DEBUG else [static(name) for name in SHELL_FILES]
     version = hashlib.sha256(json.dumps(shell).encode()).hexdigest()[:12]
     return render(request, "frontend/sw.js", {"shell_json": json.dumps(shell), "version": version,
                                               "offline_json": json.dumps(OFFLINE_URL)},
