@@ -71,3 +71,14 @@ def test_templates_and_scripts_build_no_static_address_by_hand():
     frontend = ROOT / "frontend"
     for path in [*frontend.glob("templates/**/*.html"), *frontend.glob("static/**/*.js")]:
         assert "/static/" not in path.read_text(), path
+
+
+def test_under_debug_pages_render_plain_names_without_collectstatic(settings, tmp_path, org):
+    """`runserver` or `make run` with DEBUG: Django hands out plain names by design, so no manifest is needed."""
+    settings.DEBUG = True
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "config.static_storage.HashedModulesStaticFilesStorage"}}
+    response = Client().get("/")
+    assert response.status_code == 200
+    assert "/static/frontend/js/common.js" in _static_urls(response.content.decode())
