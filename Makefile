@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The loading commands log for a person reading the terminal, not as JSON lines.
 MANAGE := LOG_FORMAT=$${LOG_FORMAT:-console} $(PY) manage.py
 
-.PHONY: run test setup migrate data lint messages clean prod-local
+.PHONY: run test setup migrate data static lint messages clean prod-local
 
 # Each stage says what it does: the first run installs ~100 packages and takes minutes. pip is not --quiet, so
 # its own progress (each package collected, downloaded, installed) shows too.
@@ -44,9 +44,15 @@ data: migrate
 	$(MANAGE) load_demo
 	$(MANAGE) signing_demo_setup
 
+# Scripts and styles under hashed names (and their gzip copies) in var/static: pages name them so, and browsers
+# keep them for good. Under DEBUG Django hands out the plain names; with DEBUG=false the pages need this step.
+static: setup
+	@echo "      collecting static files under hashed names…"
+	@$(MANAGE) collectstatic --noinput --verbosity 0
+
 # The embedded demo: no minimum notice, so a slot of the around-the-clock demo station starts within minutes;
 # links in letters and messages point at this address.
-run: data
+run: data static
 	@echo "[5/5] serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	@$(MANAGE) load_demo --walkthrough http://127.0.0.1:$(PORT)
 	DEBUG=$${DEBUG:-true} BOOKING_MIN_NOTICE_MINUTES=$${BOOKING_MIN_NOTICE_MINUTES:-0} \

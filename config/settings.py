@@ -60,7 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.compression.TokenFreeGZipMiddleware",  # JSON and static text only: pages carry the CSRF token
+    "config.compression.TextGZipMiddleware",  # pages, JSON and static text; BREACH: see config/compression.py
     "config.compression.DirectoryCacheMiddleware",  # catalog and organisation directory: Cache-Control + ETag
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -291,18 +291,16 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = None  # uploaded materials are never served by a public URL
 STORAGES = {
     "default": {"BACKEND": env.str("DEFAULT_STORAGE", default="django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and env_bool("STATIC_MANIFEST", default=False)
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    # Hashed names, cached by browsers for good (config/static_storage.py). Every profile that serves pages runs
+    # collectstatic first (make run, prod_local, the image, the browser tests' live site); under DEBUG Django itself
+    # hands out the plain names. The test suite uses the plain storage (tests/conftest.py), as Django advises.
+    "staticfiles": {"BACKEND": "config.static_storage.HashedModulesStaticFilesStorage"},
     # Signed ledger checkpoints, kept where whoever writes the database cannot remove them (signing/checkpoint_store.py)
     "signing_checkpoints": {
         "BACKEND": env.str("CHECKPOINT_STORAGE", default="django.core.files.storage.FileSystemStorage"),
         "OPTIONS": {"location": env.str("CHECKPOINT_STORAGE_LOCATION", default=str(VAR_DIR / "checkpoints"))},
     },
 }
-WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -1,7 +1,7 @@
 """Page routes."""
 from django.urls import path
 
-from frontend import views
+from frontend import service_worker, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,4 +20,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("desk/", views.desk, name="desk"),
     path("stats/", views.stats, name="stats"),
+    # At the root: a service worker controls only the pages under its own address.
+    path("sw.js", service_worker.worker, name="service-worker"),
+    path("offline/", service_worker.offline, name="offline"),
 ]

@@ -230,6 +230,7 @@ class LocalProfile:
         self.start_redis()
         self.create_database()
         self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput", "--verbosity", "0")  # pages name the hashed scripts and styles
         self.manage("load_organisation")
         self.manage("load_catalog")
         if self.load_demo:

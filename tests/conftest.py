@@ -32,6 +32,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Pages render with the plain static storage: the hashed one needs collectstatic's manifest, which the suite
+    does not build (Django's advice for tests); tests/frontend/test_static_files.py collects and checks it."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
 def checkpoint_store_dir(settings, tmp_path):
     """Each test exports its ledger checkpoints to a directory of its own (a shared one would hold another
     test's checkpoints, which verification compares with this test's ledger)."""

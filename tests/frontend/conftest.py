@@ -1,13 +1,19 @@
-"""Fixtures of the browser tests: one live site and one Chromium per session, phone-size contexts."""
+"""Fixtures of the frontend tests: one live site and one Chromium per session, phone-size contexts, and the static
+files collected as every profile serves them."""
 import os
 import shutil
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.test import override_settings
 
 from tests.frontend.live import ROOT, LiveSite, launch_chromium
 from tests.system_tools import require
 
 ARTIFACTS = ROOT / "test-artifacts"
+HASHED_STORAGE = {"BACKEND": "config.static_storage.HashedModulesStaticFilesStorage"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN"}
 
@@ -62,3 +68,19 @@ def keep_for_readme(name: str):
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(ARTIFACTS / f"{name}.png", target / f"{name}.png")
 
+
+@pytest.fixture(scope="session")
+def collected(tmp_path_factory) -> Path:
+    """collectstatic with the storage every profile uses, once per session."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=root, STORAGES={**django_settings.STORAGES, "staticfiles": HASHED_STORAGE}):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return root
+
+
+@pytest.fixture
+def hashed_static(settings, collected) -> Path:
+    """The settings of a profile that serves static files; a fresh Client loads WhiteNoise with them."""
+    settings.STATIC_ROOT = collected
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": HASHED_STORAGE}
+    return collected

@@ -17,6 +17,8 @@ def main():
 
     devnull = open(os.devnull, "w")
     call_command("migrate", verbosity=0, interactive=False, stdout=devnull)
+    # Pages name scripts and styles by their hashed names, as in production: the manifest must be there.
+    call_command("collectstatic", verbosity=0, interactive=False, stdout=devnull)
     call_command("load_organisation", verbosity=0, stdout=devnull)
     call_command("load_catalog", verbosity=0, stdout=devnull)
 

@@ -183,7 +183,7 @@ def test_resident_reschedules_and_a_station_call_rings_on_their_phone(chromium, 
     page.wait_for_timeout(500)  # the resident's /ws/me/ socket is open
     resident_id = page.evaluate("() => fetch('/api/v1/me').then((r) => r.json()).then((me) => me.id)")
     call = desk.evaluate("""async (residentId) => {
-      const { api } = await import('/static/frontend/js/common.js');
+      const { api } = await import(document.querySelector('link[rel=modulepreload][href*="/js/common."]').href);
       return api('/api/v1/calls/', { method: 'POST', body: { resident_id: residentId, topic: '回访' } });
     }""", resident_id)
     page.wait_for_selector("#incoming-call:not([hidden]) #answer-call")
@@ -261,7 +261,7 @@ def staff_page(chromium, site, username: str, landing: str, **context_options):
 def call_api(page, path: str, body: dict | None = None):
     """The page's own API helper (CSRF, JSON errors) from inside the signed-in page."""
     return page.evaluate("""async ([path, body]) => {
-      const { api } = await import('/static/frontend/js/common.js');
+      const { api } = await import(document.querySelector('link[rel=modulepreload][href*="/js/common."]').href);
       return api(path, { method: body ? 'POST' : 'GET', body: body || undefined });
     }""", [path, body])
 

@@ -129,7 +129,7 @@ def _journey(browser, site):
     resident.click("#login-button")
     resident.wait_for_url(site.url + "/me/profile/")
     booking = resident.evaluate("""async ([station, item, idNumber]) => {
-      const { api } = await import('/static/frontend/js/common.js');
+      const { api } = await import(document.querySelector('link[rel=modulepreload][href*="/js/common."]').href);
       await api('/api/v1/me', { method: 'PATCH', body: { real_name: '测试居民', id_number: idNumber,
         insurance_scheme: 'employee', home_county: '371702', home_township: '371702001' } });
       const today = new Date().toISOString().slice(0, 10);

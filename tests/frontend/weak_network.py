@@ -38,12 +38,28 @@ def signed_in_state(browser, site, phone: str, id_number: str) -> dict:
     return state
 
 
-def weak_context(browser, site, state: dict):
-    return browser.new_context(base_url=site.url, storage_state=state, **PHONE)
+def weak_context(browser, site, state: dict, *, service_worker: bool = False):
+    """A phone's browser context. The service worker is blocked unless asked for: the pages it fetches (navigation
+    preload) do not show in the page's network events, so the answers and bytes counted here would miss them."""
+    return browser.new_context(base_url=site.url, storage_state=state,
+                               service_workers="allow" if service_worker else "block", **PHONE)
 
 
-def _slow(context, page):
+def _slow(context, page, traffic: list):
+    """Hold the page to poor 3G; `traffic` gets (url, status, bytes on the wire) of each answer that came over the
+    network (answers from the browser's cache have no bytes on the wire and are left out)."""
     session = context.new_cdp_session(page)
+    answers = {}
+    session.on("Network.responseReceived",
+               lambda event: answers.__setitem__(event["requestId"], (event["response"]["url"],
+                                                                      event["response"]["status"])))
+
+    def finished(event):
+        url, status = answers.pop(event["requestId"], ("?", 0))
+        if event["encodedDataLength"] > 0:
+            traffic.append((url, status, event["encodedDataLength"]))
+
+    session.on("Network.loadingFinished", finished)
     session.send("Network.enable")
     session.send("Network.emulateNetworkConditions", POOR_3G)
     return session
@@ -52,7 +68,8 @@ def _slow(context, page):
 def book_once(context, site, *, item_code: str = "C01-03") -> dict:
     """Home page → item → booking page → station → time → confirmed booking shown; seconds at each step."""
     page = context.new_page()
-    _slow(context, page)
+    traffic = []
+    _slow(context, page, traffic)
     marks = {}
     start = time.monotonic()
     page.goto("/")
@@ -88,7 +105,7 @@ def book_once(context, site, *, item_code: str = "C01-03") -> dict:
     mark("booked")
     booking_id = int(re.search(r"/me/bookings/(\d+)/", page.url).group(1))
     page.close()
-    return {"marks": marks, "booking_id": booking_id}
+    return {"marks": marks, "booking_id": booking_id, "traffic": traffic}
 
 
 CANCEL = """async (id) => (await fetch(`/api/v1/bookings/${id}/cancel/`, {method: 'POST', body: '{}',
@@ -107,3 +124,10 @@ def cancel(context, booking_id: int) -> None:
 
 def report(label: str, marks: dict) -> str:
     return f"{label:<6}" + "  ".join(f"{name} {seconds:5.2f} s" for name, seconds in marks.items())
+
+
+def traffic_report(traffic: list) -> str:
+    """How many answers came over the network (how many of them 304s) and their bytes on the wire."""
+    not_modified = sum(1 for _, status, _ in traffic if status == 304)
+    kib = sum(size for _, _, size in traffic) / 1024
+    return f"      {len(traffic)} answers over the network ({not_modified} of them 304), {kib:.1f} KiB on the wire"

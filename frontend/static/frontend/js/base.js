@@ -75,3 +75,10 @@ function listenForCalls(retry = 0) {
 }
 
 if (document.body.dataset.inbox === "1" && !location.pathname.startsWith("/call/")) listenForCalls();
+
+// The app shell and the offline page (frontend/service_worker.py), after the page has loaded so the worker's
+// downloads do not compete with the page's own on a weak connection. Without worker support nothing changes.
+const worker = document.body.dataset.serviceWorker;
+if (worker && "serviceWorker" in navigator) {
+  window.addEventListener("load", () => { navigator.serviceWorker.register(worker).catch(() => {}); });
+}
