@@ -6,6 +6,9 @@ from rest_framework.test import APIClient
 from accounts.sms import LocmemSmsBackend
 from config.celery import app as celery_app
 
+# Fixtures shared across folders live in plain modules, registered here (conftest.py files are not imported).
+pytest_plugins = ["tests.support.signing_fixtures"]
+
 
 def _ensure_reference_data():
     from bookings.models import ServiceItem

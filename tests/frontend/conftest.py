@@ -1,24 +1,9 @@
-"""Fixtures of the browser tests: one live site and one Chromium per session, phone-size contexts."""
-import os
-import shutil
-
+"""Fixtures of the browser tests: one live site and one Chromium per session, phone-size contexts. Helpers
+(screenshots, the phone context's settings) are in tests/support/browser.py."""
 import pytest
 
-from tests.frontend.live import ROOT, LiveSite, launch_chromium
-from tests.system_tools import require
-
-ARTIFACTS = ROOT / "test-artifacts"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
-
-
-def require_browser() -> None:
-    """Skip unless Playwright (a pinned package) and Debian's Chromium (a system package) are there."""
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("Playwright is not installed (requirements-dev.txt)")
-    require("chromium")
+from tests.frontend.live import LiveSite, launch_chromium
+from tests.support.browser import ARTIFACTS, PHONE, require_browser
 
 
 @pytest.fixture(scope="session")
@@ -47,18 +32,3 @@ def phone(chromium, live_site):
     context.grant_permissions(["camera", "microphone"], origin=live_site.url)
     yield context
     context.close()
-
-
-def shot(page, name: str, full_page: bool = False):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
-    return ARTIFACTS / f"{name}.png"
-
-
-def keep_for_readme(name: str):
-    """Copy an artifact into docs/screenshots when FRONTEND_UPDATE_SCREENSHOTS=1."""
-    if os.environ.get("FRONTEND_UPDATE_SCREENSHOTS") == "1":
-        target = ROOT / "docs" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ARTIFACTS / f"{name}.png", target / f"{name}.png")
-

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.factories import valid_id_number
-from tests.frontend.conftest import PHONE, keep_for_readme, shot
+from tests.support.browser import PHONE, keep_for_readme, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,9 +1,9 @@
 """A station opens a case for a resident in person: she is asked on her phone and agrees there."""
 import pytest
 
-from tests.frontend.conftest import PHONE
 from tests.frontend.test_browser import login
 from tests.frontend.test_notices import _staff_page
+from tests.support.browser import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

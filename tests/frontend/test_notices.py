@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from tests.frontend.conftest import PHONE, shot
 from tests.frontend.test_browser import login
+from tests.support.browser import PHONE, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,14 +10,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.resilience.conftest import (
-    admitted_pair,
-    api_headers,
-    reopen,
-    signal_flows,
-    wait_http,
-    world,
-)
+from tests.support.resilience import admitted_pair, api_headers, reopen, signal_flows, wait_http, world
 
 pytestmark = [pytest.mark.resilience, pytest.mark.timeout(600)]  # the first one also starts the profile
 

@@ -11,17 +11,9 @@ from reviews import services
 from reviews.models import Case, CaseEvent, CaseStatus, Escalation
 from reviews.tasks import sla_sweep
 from stations.models import Closure
-from tests.reviews.conftest import (
-    STATION,
-    TOWNSHIP_ITEM,
-    WORKSTATION,
-    agent_at,
-    client_for,
-    complete_materials,
-    make_booking,
-    reviewer_at,
-    unit,
-)
+from tests.factories import client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM, WORKSTATION, unit
+from tests.support.reviews import agent_at, complete_materials, make_booking, reviewer_at
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
