@@ -1,6 +1,7 @@
 """The test suite's own structure: helpers live in plain modules (tests/support/, tests/factories.py), never in a
-conftest.py, so no module imports from a conftest. pytest imports each conftest.py itself, as a plugin, and a
-second import by name can give a second copy of its module state (a counter, a list of open sockets)."""
+conftest.py or a test module, so no module imports from either. pytest imports each conftest.py itself, as a
+plugin, and a second import by name can give a second copy of its module state (a counter, a list of open
+sockets); a helper imported from a test module ties the two test files together."""
 import ast
 from pathlib import Path
 
@@ -9,12 +10,13 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 
 
-def _is_conftest(dotted: str) -> bool:
-    return dotted == "conftest" or dotted.endswith(".conftest")
+def _is_conftest_or_test(dotted: str) -> bool:
+    last = dotted.rsplit(".", 1)[-1]
+    return last == "conftest" or last.startswith("test_")
 
 
 def conftest_imports(source: str) -> list[str]:
-    """Each import of a conftest module in `source`, as `line: statement`."""
+    """Each import of a conftest or test module in `source`, as `line: statement`."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -24,7 +26,7 @@ def conftest_imports(source: str) -> list[str]:
             names = [module] + [f"{module}.{alias.name}" if module else alias.name for alias in node.names]
         else:
             continue
-        if any(_is_conftest(name) for name in names):
+        if any(_is_conftest_or_test(name) for name in names):
             found.append(f"{node.lineno}: {ast.unparse(node)}")
     return found
 
@@ -37,8 +39,11 @@ def conftest_imports(source: str) -> list[str]:
     "import conftest",
     "import tests.reviews.conftest",
     "def helper():\n    from tests.security.conftest import PNG\n",
+    "from tests.frontend.test_browser import login",
+    "from .test_ledger import tampering",
+    "from tests.signing import test_ledger",
 ])
-def test_the_check_finds_every_form_of_importing_a_conftest(source):
+def test_the_check_finds_every_form_of_importing_a_conftest_or_a_test_module(source):
     assert conftest_imports(source), source
 
 
@@ -52,7 +57,7 @@ def test_the_check_lets_plain_modules_through(source):
     assert conftest_imports(source) == []
 
 
-def test_no_module_under_tests_imports_from_a_conftest():
+def test_no_module_under_tests_imports_from_a_conftest_or_a_test_module():
     offenders = [f"{path.relative_to(TESTS.parent)}:{hit}"
                  for path in sorted(TESTS.rglob("*.py"))
                  for hit in conftest_imports(path.read_text(encoding="utf-8"))]

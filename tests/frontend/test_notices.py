@@ -4,8 +4,7 @@ import datetime
 
 import pytest
 
-from tests.frontend.test_browser import login
-from tests.support.browser import PHONE, shot
+from tests.support.browser import PHONE, login, shot, wide_staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,18 +17,6 @@ def _notify(site, username: str, key: str, kind: str, title: str, body: str = ""
              (user_id, key, kind, title, body, link, False, datetime.datetime.now(datetime.UTC)))
 
 
-def _staff_page(chromium, site, username: str, path: str):
-    context = chromium.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"/login/?next={path}")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
-    page.wait_for_url(site.url + path)
-    return context, page
-
-
 def _unread(page, timeout: float = 10000) -> str:
     page.locator("#notices-count").wait_for(state="visible", timeout=timeout)
     return page.inner_text("#notices-count")
@@ -38,7 +25,7 @@ def _unread(page, timeout: float = 10000) -> str:
 def test_a_reviewer_sees_a_code_and_a_new_case_on_the_desk_and_opening_them_clears_the_count(chromium, live_site):
     _notify(live_site, "e2e-reviewer", "notice-test:case", "case_assigned", "新案件待审核", "案件 1", "/desk/?case=1")
     _notify(live_site, "e2e-reviewer", "notice-test:code", "seal_confirmation", "用印确认码", "482913")
-    context, page = _staff_page(chromium, live_site, "e2e-reviewer", "/desk/")
+    context, page = wide_staff_page(chromium, live_site, "e2e-reviewer", "/desk/")
     assert _unread(page) == "2"
     page.click("#notices-toggle")
     page.wait_for_selector("#notices-list .notice-code")
@@ -54,7 +41,7 @@ def test_a_reviewer_sees_a_code_and_a_new_case_on_the_desk_and_opening_them_clea
 
 
 def test_an_agent_sees_an_escalation_on_the_console_as_it_arrives(chromium, live_site):
-    context, page = _staff_page(chromium, live_site, "e2e-agent", "/console/")
+    context, page = wide_staff_page(chromium, live_site, "e2e-agent", "/console/")
     page.wait_for_selector("#notices-toggle")
     _notify(live_site, "e2e-agent", "notice-test:escalation", "case_escalated", "案件已超期上报", "案件 7 已超期")
     # No reload: the page's own periodic refresh brings it in.

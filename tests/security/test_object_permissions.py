@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from tests.factories import client_for, session_cookie
 from tests.support.places import unit
-from tests.support.security import PNG, build_world
+from tests.support.security import PNG, build_world, world_state
 
 OUTSIDERS = ["other_resident", "agent_of_other_county", "reviewer_of_other_county"]
 
@@ -40,26 +40,11 @@ def object_requests(world) -> list[tuple[str, str, dict | None]]:
     ]
 
 
-def state(world) -> dict:
-    from calls.models import Call, CallInvitation
-    from reviews.models import Case
-
-    world.booking.refresh_from_db()
-    case = Case.objects.get(pk=world.case.pk)
-    draft = Case.objects.get(pk=world.draft_case.pk)
-    call = Call.objects.get(pk=world.call.pk)
-    return {"booking": (world.booking.status, world.booking.starts_at),
-            "case": (case.status, case.unit_id, case.assignee_id, case.events.count()),
-            "draft": (draft.status, draft.events.count()),
-            "call": (call.status, CallInvitation.objects.filter(call=call).count()),
-            "materials": world.booking.materials.count()}
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", OUTSIDERS)
 def test_outsiders_get_404_or_403_on_every_endpoint_and_change_nothing(world, who):
     attacker = client_for(world.outsiders[who])
-    before = state(world)
+    before = world_state(world)
     secrets_of_owner = [world.resident.phone, world.resident.id_number, world.resident.real_name]
     refused = []
     for method, url, body in object_requests(world):
@@ -76,7 +61,7 @@ def test_outsiders_get_404_or_403_on_every_endpoint_and_change_nothing(world, wh
     upload = attacker.post(f"/api/v1/bookings/{world.booking.pk}/materials/",
                            {"file": _png_upload(), "requirement": ""}, format="multipart")
     assert upload.status_code in (403, 404), upload.content
-    assert state(world) == before
+    assert world_state(world) == before
     assert len(refused) == len(object_requests(world))
 
 

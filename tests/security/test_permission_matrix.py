@@ -12,9 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import client_for, staff_at
-from tests.security.test_object_permissions import state
 from tests.support.places import unit
-from tests.support.security import PNG
+from tests.support.security import PNG, world_state
 
 NEIGHBOUR_STATION = "371702002"  # same county as the world's station, not its party
 CITY_DEPARTMENT = "371700-D01"
@@ -91,7 +90,7 @@ def full_state(world) -> dict:
     from bookings.models import WaitlistEntry
 
     entry = WaitlistEntry.objects.get(pk=world.waitlist_entry.pk)
-    return {**state(world), "waitlist": entry.status, "case_form": world.draft_case.__class__.objects.get(
+    return {**world_state(world), "waitlist": entry.status, "case_form": world.draft_case.__class__.objects.get(
         pk=world.draft_case.pk).form_data}
 
 

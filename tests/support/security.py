@@ -77,3 +77,19 @@ def build_world() -> World:
     }
     return World(resident=resident, agent=agent, reviewer=reviewer, booking=booking, material=material, call=call,
                  case=case, draft_case=draft_case, outsiders=outsiders)
+
+
+def world_state(world) -> dict:
+    """What an outsider must not be able to change in the world."""
+    from calls.models import Call, CallInvitation
+    from reviews.models import Case
+
+    world.booking.refresh_from_db()
+    case = Case.objects.get(pk=world.case.pk)
+    draft = Case.objects.get(pk=world.draft_case.pk)
+    call = Call.objects.get(pk=world.call.pk)
+    return {"booking": (world.booking.status, world.booking.starts_at),
+            "case": (case.status, case.unit_id, case.assignee_id, case.events.count()),
+            "draft": (draft.status, draft.events.count()),
+            "call": (call.status, CallInvitation.objects.filter(call=call).count()),
+            "materials": world.booking.materials.count()}
