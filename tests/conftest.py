@@ -6,6 +6,9 @@ from rest_framework.test import APIClient
 from accounts.sms import LocmemSmsBackend
 from config.celery import app as celery_app
 
+# Fixtures shared across folders live in plain modules, registered here (conftest.py files are not imported).
+pytest_plugins = ["tests.support.signing_fixtures"]
+
 
 def _ensure_reference_data():
     from bookings.models import ServiceItem
@@ -128,6 +131,31 @@ async def fresh_channel_layer():
     if layer is not None and hasattr(layer, "close_pools"):
         await layer.close_pools()
     await database_sync_to_async(connections.close_all)()
+
+
+# Tests that share a long-lived outside world, run in file order even when pytest-randomly shuffles the rest: the
+# browser tests drive one live site per session, whose bookings and waiting rooms carry from one test into the
+# next, and the resilience tests stop and start the services of one production profile in turn.
+KEEP_FILE_ORDER = ("browser", "resilience")
+
+
+def _keeps_file_order(item) -> bool:
+    return "live_site" in getattr(item, "fixturenames", ()) or any(item.get_closest_marker(n) for n in KEEP_FILE_ORDER)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """pytest-randomly (requirements-dev.txt) shuffles the tests, modules first, then the tests in each; the header
+    names the seed (`-p randomly --randomly-seed=N` replays an order, `-p no:randomly` turns it off). Registered
+    after it, this wrapper runs first: it notes the written order, and once the shuffle is done puts the tests
+    marked in KEEP_FILE_ORDER back in that order, in the places the shuffle gave them."""
+    written = {item.nodeid: index for index, item in enumerate(items)}
+    result = yield
+    places = [index for index, item in enumerate(items) if _keeps_file_order(item)]
+    in_order = sorted((items[index] for index in places), key=lambda item: written[item.nodeid])
+    for index, item in zip(places, in_order, strict=True):
+        items[index] = item
+    return result
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

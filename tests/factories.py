@@ -59,6 +59,16 @@ def client_for(user) -> APIClient:
     return client
 
 
+def session_cookie(user: User) -> str:
+    """A Cookie header value with a real session of `user` (for WebSockets, which take no API client)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
 # --- Bookings, cases and calls ----------------------------------------------------------------
 _slot_seq = itertools.count(1)
 

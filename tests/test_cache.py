@@ -6,7 +6,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from tests.resilience.test_degraded_mode import dead_redis_caches
+from tests.support.caches import dead_redis_caches
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (a real Redis)")
 

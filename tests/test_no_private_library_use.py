@@ -21,8 +21,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SKIPPED_DIRS = {"tests", ".venv", "migrations", "node_modules", "var", "__pycache__", "static", "templates"}
+from tests.support.source import ROOT, source_files
+
 # Documented as public despite the underscore: Django's "Model _meta API"; namedtuple's documented methods.
 DOCUMENTED_PRIVATE = {"_meta", "_asdict", "_replace", "_fields", "_make", "_field_defaults"}
 _LIBRARY_PRIVATE = re.compile(r"(?:\.|\bdef\s+|\bclass\s+)(_[A-Za-z0-9]\w*)")
@@ -31,11 +31,6 @@ _LIBRARY_PRIVATE = re.compile(r"(?:\.|\bdef\s+|\bclass\s+)(_[A-Za-z0-9]\w*)")
 def first_party_roots(root: Path = ROOT) -> set[str]:
     names = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
     return names | {p.stem for p in root.glob("*.py")}
-
-
-def source_files(root: Path = ROOT) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py")
-                  if not SKIPPED_DIRS.intersection(p.relative_to(root).parts[:-1]))
 
 
 def is_private(name: str) -> bool:

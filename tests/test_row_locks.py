@@ -5,7 +5,7 @@ that inserting a row with a foreign key takes, so such a query queues behind (an
 booking of the unit."""
 import ast
 
-from tests.test_no_private_library_use import ROOT, source_files
+from tests.support.source import ROOT, source_files
 
 
 def chain_calls(node: ast.AST) -> list[ast.Call]:

@@ -5,8 +5,8 @@ from accounts.models import Notification, User
 from bookings.models import Booking, BookingStatus, SlotSeat
 from calls.models import Call
 from stations.models import Unit
-from tests.bookings.conftest import book, client_for, local
-from tests.factories import ResidentFactory, staff_at, valid_id_number
+from tests.factories import ResidentFactory, client_for, staff_at, valid_id_number
+from tests.support.bookings import book, local
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from bookings import services
 from bookings.models import Booking, BookingEvent, BookingStatus, SlotSeat
 from core.errors import ServiceError
 from stations.models import Closure, Unit
-from tests.bookings.conftest import book, client_for, local
-from tests.factories import ResidentFactory, staff_at
+from tests.factories import ResidentFactory, client_for, staff_at
+from tests.support.bookings import book, local
 
 pytestmark = pytest.mark.django_db
 

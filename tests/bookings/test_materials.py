@@ -12,8 +12,8 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from bookings import selectors, services
 from bookings.models import Booking, Material
 from stations.models import Unit
-from tests.bookings.conftest import book, client_for, local
-from tests.factories import ResidentFactory, staff_at
+from tests.factories import ResidentFactory, client_for, staff_at
+from tests.support.bookings import book, local
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.db import IntegrityError, connection, transaction
 
 from bookings.models import Booking, SlotSeat
 from stations.models import Unit
-from tests.bookings.conftest import book, client_for, local
-from tests.factories import ResidentFactory
+from tests.factories import ResidentFactory, client_for
+from tests.support.bookings import book, local
 
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
                                  reason="threads need real concurrent connections (PostgreSQL); "

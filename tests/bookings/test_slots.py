@@ -7,8 +7,8 @@ from django.db import connection
 
 from bookings import selectors
 from stations.models import Closure, OpeningHours, Unit
-from tests.bookings.conftest import book, client_for, local
-from tests.factories import ResidentFactory
+from tests.factories import ResidentFactory, client_for
+from tests.support.bookings import book, local
 
 pytestmark = pytest.mark.django_db
 

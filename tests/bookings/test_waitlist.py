@@ -7,8 +7,8 @@ from accounts.models import Notification
 from bookings import services
 from bookings.models import Booking, SlotSeat, WaitlistEntry, WaitlistStatus
 from stations.models import OpeningHours, Unit
-from tests.bookings.conftest import book, client_for, local
-from tests.factories import ResidentFactory
+from tests.factories import ResidentFactory, client_for
+from tests.support.bookings import book, local
 
 pytestmark = pytest.mark.django_db
 TUESDAY = datetime.date(2026, 3, 3)

@@ -7,7 +7,7 @@ from accounts.models import Notification, User
 from calls import services
 from calls.models import Call, CallEvent, CallInvitation
 from core.errors import ServiceError
-from tests.calls.conftest import adb, make_resident, make_staff, open_socket, room
+from tests.support.calls import adb, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -3,8 +3,8 @@ import pytest
 
 from reviews.models import Case
 from reviews.services import case_create
-from tests.calls.conftest import make_resident, make_staff
 from tests.factories import client_for
+from tests.support.calls import make_resident, make_staff
 
 pytestmark = pytest.mark.django_db
 

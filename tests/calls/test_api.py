@@ -16,8 +16,8 @@ from accounts.validators import mask_name
 from calls import services
 from calls.models import Call, CallEvent, Participant
 from config.celery import app as celery_app
-from tests.calls.conftest import make_booking, make_resident, make_staff
 from tests.factories import client_for
+from tests.support.calls import make_booking, make_resident, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 from calls.models import Call
-from tests.calls.conftest import make_booking, make_resident
+from tests.support.calls import make_booking, make_resident
 
 CALLS = Path(__file__).resolve().parents[2] / "calls"
 

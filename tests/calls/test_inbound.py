@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.calls.conftest import adb, make_booking, make_resident, make_staff, open_socket, room
+from tests.support.calls import adb, make_booking, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -3,7 +3,7 @@ CSRF-trusted origin opens a socket; the same host on another port or scheme, ano
 that is not allowed, a missing or "null" Origin are refused at the handshake."""
 import pytest
 
-from tests.calls.conftest import adb, make_resident, open_socket
+from tests.support.calls import adb, make_resident, open_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

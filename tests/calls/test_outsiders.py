@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from calls import services
 from calls.models import Call, CallEvent, CallInvitation, Participant
-from tests.calls.conftest import adb, make_booking, make_resident, make_staff, open_socket, room
+from tests.support.calls import adb, make_booking, make_resident, make_staff, open_socket, room
 
 OUTSIDERS = ["other_resident", "agent_of_other_station", "agent_of_other_county", "reviewer_of_other_county",
              "city_department", "anonymous"]

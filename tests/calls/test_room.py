@@ -10,7 +10,7 @@ from accounts.models import User
 from bookings.models import Booking, BookingEvent, Material
 from calls.models import Call, CallEvent, Participant
 from core.errors import ServiceError
-from tests.calls.conftest import adb, make_booking, make_resident, make_staff, open_socket, room
+from tests.support.calls import adb, make_booking, make_resident, make_staff, open_socket, room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

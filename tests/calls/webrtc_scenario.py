@@ -16,9 +16,9 @@ import random  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from calls import services  # noqa: E402
-from tests.calls.conftest import _make_org, make_booking, make_staff, session_cookie  # noqa: E402
-from tests.calls.conftest import make_resident as _make_resident  # noqa: E402
-from tests.factories import StaffFactory  # noqa: E402
+from tests.factories import StaffFactory, session_cookie  # noqa: E402
+from tests.support.calls import make_booking, make_org, make_staff  # noqa: E402
+from tests.support.calls import make_resident as _make_resident  # noqa: E402
 
 # The file database outlives one scenario: keep factory sequences from colliding with earlier runs.
 StaffFactory.reset_sequence(random.randint(10**5, 10**9))
@@ -29,7 +29,7 @@ def make_resident(org):
 
 
 def booked() -> dict:
-    org = _make_org()
+    org = make_org()
     resident = make_resident(org)
     agent = make_staff(org.station1a)
     booking = make_booking(org, resident=resident)
@@ -38,7 +38,7 @@ def booked() -> dict:
 
 
 def ad_hoc() -> dict:
-    org = _make_org()
+    org = make_org()
     agent = make_staff(org.station1a)
     reviewer = make_staff(org.workstation1, role=User.Role.REVIEWER, is_agent=False, is_reviewer=True)
     resident = make_resident(org)

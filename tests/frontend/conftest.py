@@ -1,7 +1,6 @@
-"""Fixtures of the frontend tests: one live site and one Chromium per session, phone-size contexts, and the static
-files collected as every profile serves them."""
-import os
-import shutil
+"""Fixtures of the browser tests: one live site and one Chromium per session, phone-size contexts, and the static
+files collected as every profile serves them. Helpers (screenshots, the phone context's settings) are in
+tests/support/browser.py."""
 from pathlib import Path
 
 import pytest
@@ -9,22 +8,10 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.frontend.live import ROOT, LiveSite, launch_chromium
-from tests.system_tools import require
+from tests.frontend.live import LiveSite, launch_chromium
+from tests.support.browser import ARTIFACTS, PHONE, require_browser
 
-ARTIFACTS = ROOT / "test-artifacts"
 HASHED_STORAGE = {"BACKEND": "config.static_storage.HashedModulesStaticFilesStorage"}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN"}
-
-
-def require_browser() -> None:
-    """Skip unless Playwright (a pinned package) and Debian's Chromium (a system package) are there."""
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        pytest.skip("Playwright is not installed (requirements-dev.txt)")
-    require("chromium")
 
 
 @pytest.fixture(scope="session")
@@ -53,20 +40,6 @@ def phone(chromium, live_site):
     context.grant_permissions(["camera", "microphone"], origin=live_site.url)
     yield context
     context.close()
-
-
-def shot(page, name: str, full_page: bool = False):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
-    return ARTIFACTS / f"{name}.png"
-
-
-def keep_for_readme(name: str):
-    """Copy an artifact into docs/screenshots when FRONTEND_UPDATE_SCREENSHOTS=1."""
-    if os.environ.get("FRONTEND_UPDATE_SCREENSHOTS") == "1":
-        target = ROOT / "docs" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ARTIFACTS / f"{name}.png", target / f"{name}.png")
 
 
 @pytest.fixture(scope="session")

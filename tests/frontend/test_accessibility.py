@@ -8,11 +8,9 @@ import pytest
 
 from tests.frontend import axe_scan
 from tests.frontend.axe_scan import collect, report, scan_context, settle
-from tests.frontend.conftest import require_browser
 from tests.frontend.live import LiveSite
-from tests.frontend.test_browser import call_api
-from tests.frontend.test_notices import _notify
-from tests.frontend.test_resident_pages import book_first_free_slot, sign_in
+from tests.support.browser import call_api, require_browser
+from tests.support.resident_pages import book_first_free_slot, notify, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,8 +44,8 @@ def scene(chromium, site):
     username = site.sql("SELECT username FROM accounts_user WHERE phone = %s AND role = 'resident'",
                              (PHONE_NUMBER,))[0][0]
     for who in (username, "e2e-agent", "e2e-reviewer"):
-        _notify(site, who, f"a11y:{who}", "case_assigned", "新案件待审核", "案件 1", "/")
-        _notify(site, who, f"a11y:{who}:code", "seal_confirmation", "用印确认码", "482913")
+        notify(site, who, f"a11y:{who}", "case_assigned", "新案件待审核", "案件 1", "/")
+        notify(site, who, f"a11y:{who}:code", "seal_confirmation", "用印确认码", "482913")
     staff = {who: axe_scan.staff_session(chromium, site, f"e2e-{who}") for who in ("agent", "reviewer", "admin")}
     return {"upcoming": upcoming, **cases, "letter": letter_pdf, "resident": resident, **staff}
 

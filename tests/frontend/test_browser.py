@@ -7,12 +7,11 @@ import re
 import pytest
 
 from tests.factories import valid_id_number
-from tests.frontend.conftest import PHONE, keep_for_readme, shot
+from tests.support.browser import PHONE, call_api, keep_for_readme, login, shot, staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE_NUMBER = "13900000077"
-state: dict = {}
 
 
 def tiny_jpeg() -> bytes:
@@ -25,20 +24,12 @@ def tiny_jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def login(page, site, phone: str, next_url: str):
-    page.goto(f"/login/?next={next_url}")
-    page.fill("#phone", phone)
-    page.click("#send-code")
-    page.wait_for_selector("#send-code[disabled]")
-    page.fill("#code", site.last_code(phone))
-    page.click("#login-button")
-    try:
-        page.wait_for_url(site.url + next_url, timeout=10000)
-    except Exception:
-        raise AssertionError(f"login failed: {page.inner_text('#login-error')!r} at {page.url}") from None
-
-
-def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
+@pytest.fixture(scope="module")
+def resident_booking(chromium, live_site) -> dict:
+    """A new resident's first visit on the phone: login, profile, a booking, its ID card uploaded. Module-scoped
+    and asked for by every test that goes on from it, so those tests run in any order and the journey runs once."""
+    phone = chromium.new_context(base_url=live_site.url, **PHONE)
+    phone.grant_permissions(["camera", "microphone"], origin=live_site.url)
     page = phone.new_page()
     page.goto("/")
     shot(page, "01-home")
@@ -89,7 +80,17 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
     page.wait_for_selector(".material-entry[data-requirement='id_card'] .m-files li")
     assert "badge-ok" in entry.locator(".m-state").get_attribute("class")
     shot(page, "04-booking-materials")
+    booking = page.evaluate(f"() => fetch('/api/v1/bookings/{booking_id}/').then((r) => r.json())")
+    made = {"booking_id": booking_id, "call_href": f"/call/{booking['call_id']}/check/",
+            "storage": phone.storage_state()}
+    phone.close()
+    return made
 
+
+def test_resident_logs_in_browses_books_and_uploads(chromium, live_site, resident_booking):
+    booking_id = resident_booking["booking_id"]
+    phone = chromium.new_context(base_url=live_site.url, storage_state=resident_booking["storage"], **PHONE)
+    page = phone.new_page()
     page.goto("/me/bookings/")
     card = page.locator(f"article[data-booking='{booking_id}']")
     card.wait_for()
@@ -99,9 +100,7 @@ def test_resident_logs_in_browses_books_and_uploads(phone, live_site):
     # The big Join button appears half an hour before the start (the first free slot is usually sooner).
     assert card.locator("a.btn-join").count() == (1 if starts_in <= 29.5 else 0), starts_in
     shot(page, "05-my-bookings")
-    state["booking_id"] = booking_id
-    state["call_href"] = f"/call/{booking['call_id']}/check/"
-    state["storage"] = phone.storage_state()
+    phone.close()
     for name in ("01-home", "03-slot-picker"):
         keep_for_readme(name)
 
@@ -151,9 +150,8 @@ def test_elderly_mode_switches_and_is_remembered(phone):
     assert any(c["name"] == "elderly" and c["value"] == "1" for c in phone.cookies())
 
 
-def test_resident_reschedules_and_a_station_call_rings_on_their_phone(chromium, live_site):
-    if "storage" not in state:
-        pytest.skip("needs the booking of the first test")
+def test_resident_reschedules_and_a_station_call_rings_on_their_phone(chromium, live_site, resident_booking):
+    state = resident_booking
     context = chromium.new_context(base_url=live_site.url, storage_state=state["storage"], **PHONE)
     page = context.new_page()
     page.goto(f"/me/bookings/{state['booking_id']}/")
@@ -210,9 +208,8 @@ def test_statistics_page_draws_svg_charts_for_administrators(chromium, live_site
     context.close()
 
 
-def test_refused_camera_shows_instructions_and_audio_only_path(chromium, live_site):
-    if "storage" not in state:
-        pytest.skip("needs the booking of the first test")
+def test_refused_camera_shows_instructions_and_audio_only_path(chromium, live_site, resident_booking):
+    state = resident_booking
     context = chromium.new_context(base_url=live_site.url, storage_state=state["storage"], **PHONE)
     # The person taps "Block" on the camera prompt: getUserMedia with video fails with NotAllowedError.
     context.add_init_script("""
@@ -244,26 +241,6 @@ def test_refused_camera_shows_instructions_and_audio_only_path(chromium, live_si
 # --- The day's calls on the console and the desk ----------------------------------------------------------------
 
 NARROW_PHONE = {**PHONE, "viewport": {"width": 360, "height": 780}}
-
-
-def staff_page(chromium, site, username: str, landing: str, **context_options):
-    context = chromium.new_context(base_url=site.url, **context_options)
-    page = context.new_page()
-    page.goto("/login/")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
-    page.wait_for_url(site.url + landing)
-    return context, page
-
-
-def call_api(page, path: str, body: dict | None = None):
-    """The page's own API helper (CSRF, JSON errors) from inside the signed-in page."""
-    return page.evaluate("""async ([path, body]) => {
-      const { api } = await import(document.querySelector('link[rel=modulepreload][href*="/js/common."]').href);
-      return api(path, { method: body ? 'POST' : 'GET', body: body || undefined });
-    }""", [path, body])
 
 
 def let_ring_out(site, call_id: str):

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from tests.factories import valid_id_number
-from tests.frontend.conftest import PHONE, keep_for_readme, require_browser, shot
 from tests.frontend.live import ROOT, LiveSite, launch_chromium
+from tests.support.browser import PHONE, keep_for_readme, require_browser, shot
 from tests.system_tools import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.webrtc, pytest.mark.slow]

@@ -1,9 +1,7 @@
 """A station opens a case for a resident in person: she is asked on her phone and agrees there."""
 import pytest
 
-from tests.frontend.conftest import PHONE
-from tests.frontend.test_browser import login
-from tests.frontend.test_notices import _staff_page
+from tests.support.browser import PHONE, login, wide_staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,7 +19,7 @@ def test_a_resident_agrees_on_her_phone_to_a_walk_in_case(chromium, live_site):
     resident = chromium.new_context(base_url=live_site.url, **PHONE)
     page = resident.new_page()
     login(page, live_site, phone, "/me/bookings/")
-    staff, console = _staff_page(chromium, live_site, "e2e-agent", "/console/")
+    staff, console = wide_staff_page(chromium, live_site, "e2e-agent", "/console/")
     status, case = console.evaluate(OPEN_WALK_IN, [phone, live_site.info["item"]])
     assert status == 201, case
     assert live_site.sql("SELECT consent_at FROM reviews_case WHERE id = %s", (case["id"],)) == [(None,)]

@@ -1,5 +1,9 @@
 """The station console at a laptop's width, and its booking table following the station socket (issue 18 §10, §11)."""
-from tests.frontend.test_browser import call_api, staff_page
+import pytest
+
+from tests.support.browser import call_api, staff_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LAPTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN"}
 

@@ -14,7 +14,6 @@ import re
 
 import pytest
 
-from tests.frontend.conftest import ARTIFACTS, PHONE, require_browser, shot
 from tests.frontend.demo_walk import (
     IN_NETNS,
     SHANGHAI,
@@ -29,6 +28,7 @@ from tests.frontend.demo_walk import (
     window,
 )
 from tests.frontend.live import launch_chromium
+from tests.support.browser import ARTIFACTS, PHONE, require_browser, shot
 from tests.system_tools import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.frontend.test_notices import _staff_page
+from tests.support.browser import wide_staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ NAMES = """buttons => buttons.map(b => {
 
 @pytest.mark.parametrize(("language", "expected"), [("zh-hans", "打开案件 #4242"), ("en", "Open case #4242")])
 def test_every_desk_button_has_a_spoken_name(chromium, live_site, language, expected):
-    context, page = _staff_page(chromium, live_site, "e2e-reviewer", "/desk/")
+    context, page = wide_staff_page(chromium, live_site, "e2e-reviewer", "/desk/")
     page.set_viewport_size({"width": 1366, "height": 768})
     # One case in the queue, whatever the live database holds: the row's button is the one under test.
     page.route("**/api/v1/reviews/queue/**", lambda route: route.fulfill(

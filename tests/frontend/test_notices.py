@@ -1,33 +1,12 @@
 """In-app notices on the people's pages (resident app, station console, reviewer desk): what the service put in a
 person's notices shows with an unread count, and opening them marks them read."""
-import datetime
 
 import pytest
 
-from tests.frontend.conftest import PHONE, shot
-from tests.frontend.test_browser import login
+from tests.support.browser import PHONE, login, shot, wide_staff_page
+from tests.support.resident_pages import notify
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _notify(site, username: str, key: str, kind: str, title: str, body: str = "", link: str = "") -> None:
-    """A notice as notification_send leaves it (the live site is another process: its database directly)."""
-    user_id = site.sql("SELECT id FROM accounts_user WHERE username = %s", (username,))[0][0]
-    site.sql("INSERT INTO accounts_notification (user_id, event_key, kind, title, body, link, sent_sms, created_at) "
-             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-             (user_id, key, kind, title, body, link, False, datetime.datetime.now(datetime.UTC)))
-
-
-def _staff_page(chromium, site, username: str, path: str):
-    context = chromium.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"/login/?next={path}")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
-    page.wait_for_url(site.url + path)
-    return context, page
 
 
 def _unread(page, timeout: float = 10000) -> str:
@@ -36,9 +15,9 @@ def _unread(page, timeout: float = 10000) -> str:
 
 
 def test_a_reviewer_sees_a_code_and_a_new_case_on_the_desk_and_opening_them_clears_the_count(chromium, live_site):
-    _notify(live_site, "e2e-reviewer", "notice-test:case", "case_assigned", "新案件待审核", "案件 1", "/desk/?case=1")
-    _notify(live_site, "e2e-reviewer", "notice-test:code", "seal_confirmation", "用印确认码", "482913")
-    context, page = _staff_page(chromium, live_site, "e2e-reviewer", "/desk/")
+    notify(live_site, "e2e-reviewer", "notice-test:case", "case_assigned", "新案件待审核", "案件 1", "/desk/?case=1")
+    notify(live_site, "e2e-reviewer", "notice-test:code", "seal_confirmation", "用印确认码", "482913")
+    context, page = wide_staff_page(chromium, live_site, "e2e-reviewer", "/desk/")
     assert _unread(page) == "2"
     page.click("#notices-toggle")
     page.wait_for_selector("#notices-list .notice-code")
@@ -54,9 +33,9 @@ def test_a_reviewer_sees_a_code_and_a_new_case_on_the_desk_and_opening_them_clea
 
 
 def test_an_agent_sees_an_escalation_on_the_console_as_it_arrives(chromium, live_site):
-    context, page = _staff_page(chromium, live_site, "e2e-agent", "/console/")
+    context, page = wide_staff_page(chromium, live_site, "e2e-agent", "/console/")
     page.wait_for_selector("#notices-toggle")
-    _notify(live_site, "e2e-agent", "notice-test:escalation", "case_escalated", "案件已超期上报", "案件 7 已超期")
+    notify(live_site, "e2e-agent", "notice-test:escalation", "case_escalated", "案件已超期上报", "案件 7 已超期")
     # No reload: the page's own periodic refresh brings it in.
     assert _unread(page, timeout=30000) == "1"
     context.close()
@@ -67,7 +46,7 @@ def test_a_resident_sees_her_notices_in_the_app(chromium, live_site):
     context = chromium.new_context(base_url=live_site.url, **PHONE)
     page = context.new_page()
     login(page, live_site, phone, "/me/bookings/")
-    _notify(live_site, f"r{phone}", "notice-test:resident", "booking_reminder", "预约提醒", "30分钟后开始")
+    notify(live_site, f"r{phone}", "notice-test:resident", "booking_reminder", "预约提醒", "30分钟后开始")
     page.reload()
     assert _unread(page) == "1"
     page.click("#notices-toggle")

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from tests.frontend.conftest import PHONE
+from tests.support.browser import PHONE
 
 
 @pytest.mark.django_db

@@ -3,12 +3,11 @@
 Widths are checked from element boxes: with `is_mobile` Chromium widens the layout viewport to the content, so a
 page that overflows shows up as `scrollWidth > 360`, not as a scroll bar."""
 import datetime
-import json
 import re
 
 import pytest
 
-from tests.factories import valid_id_number
+from tests.support.resident_pages import book_first_free_slot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -16,24 +15,12 @@ WIDTH = 360
 MODES = [("zh-CN", False), ("zh-CN", True), ("en", False), ("en", True)]
 MODE_IDS = ["zh", "zh-elderly", "en", "en-elderly"]
 
-API = """async ([path, method, body]) => {
-  const token = (document.cookie.split('; ').find((c) => c.startsWith('csrftoken=')) || '').split('=')[1];
-  const response = await fetch(path, {method, headers: {'Content-Type': 'application/json', 'X-CSRFToken': token,
-    'Idempotency-Key': crypto.randomUUID()}, body: body ? JSON.stringify(body) : undefined});
-  return [response.status, await response.text()];
-}"""
-
 OVERFLOW = f"""() => [document.documentElement.scrollWidth,
   [...document.querySelectorAll('body *')].filter((node) => node.getClientRects().length
     && getComputedStyle(node).visibility !== 'hidden'
     && !node.closest('.visually-hidden, details:not([open]) > :not(summary)'))
   .map((node) => [node.tagName + '#' + node.id + '.' + node.className, node.getBoundingClientRect().right])
   .filter(([, right]) => right > {WIDTH} + 0.5).map(([name, right]) => `${{name}} ${{right}}`).slice(0, 5)]"""
-
-
-def api(page, path, method="GET", body=None):
-    status, text = page.evaluate(API, [path, method, body])
-    return status, json.loads(text) if text[:1] in "[{" else text
 
 
 def narrow(chromium, site, lang="zh-CN", elderly=False):
@@ -45,31 +32,6 @@ def narrow(chromium, site, lang="zh-CN", elderly=False):
     if cookies:
         context.add_cookies(cookies)
     return context
-
-
-def sign_in(page, site, phone: str):
-    """A resident with a complete profile in the station's township, signed in through the API."""
-    page.goto("/login/")
-    assert api(page, "/api/v1/auth/otp/request", "POST", {"phone": phone})[0] in (200, 202)
-    status, body = api(page, "/api/v1/auth/otp/verify", "POST", {"phone": phone, "code": site.last_code(phone)})
-    assert status == 200, body
-    status, body = api(page, "/api/v1/me", "PATCH", {
-        "real_name": "测试居民", "id_number": valid_id_number("371702", "19500101"), "insurance_scheme": "urban_rural",
-        "home_county": "371702", "home_township": "371702001"})
-    assert status == 200, body
-
-
-def book_first_free_slot(page, site) -> dict:
-    today = datetime.date.today()
-    status, slots = api(page, f"/api/v1/units/{site.info['station']}/slots/?item={site.info['item']}"
-                              f"&date_from={today}&date_to={today + datetime.timedelta(days=3)}")
-    assert status == 200, slots
-    rows = slots if isinstance(slots, list) else slots.get("results") or slots.get("slots")
-    free = next(slot for slot in rows if slot.get("remaining", 1) > 0)
-    status, booking = api(page, "/api/v1/bookings/", "POST", {
-        "unit": site.info["station"], "item": site.info["item"], "starts_at": free["starts_at"]})
-    assert status == 201, booking
-    return booking
 
 
 def set_booking(site, booking_id: int, *, status: str, starts_in: datetime.timedelta):

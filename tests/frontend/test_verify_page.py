@@ -2,7 +2,6 @@
 import pytest
 
 from frontend.verify import failure_reason, plain_checks
-from tests.signing.conftest import ca, keeper, make_record, seal, seal_decision, sealed, workstation  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +12,8 @@ def _upload(data: bytes):
     return SimpleUploadedFile("letter.pdf", data, content_type="application/pdf")
 
 
-def test_a_genuine_letter_is_confirmed_in_plain_words_under_the_sites_header(request, client):
-    letter = request.getfixturevalue("sealed")  # the signing suite's fixture, imported above
+def test_a_genuine_letter_is_confirmed_in_plain_words_under_the_sites_header(sealed, client):
+    letter = sealed  # tests/support/signing_fixtures.py (a plugin)
     text = client.post("/verify/", {"letter": _upload(bytes(letter.letter_pdf))}).content.decode()
     assert "决定书真实有效" in text and 'id="elderly-toggle"' in text and 'class="topbar"' in text
     assert "文件内容在盖章后没有被改动过" in text and "盖章的工作人员有权使用这枚印章" in text
@@ -23,8 +22,8 @@ def test_a_genuine_letter_is_confirmed_in_plain_words_under_the_sites_header(req
     assert text.index("verify_offline.py") > text.index('id="offline-note"')
 
 
-def test_an_altered_letter_names_the_first_failed_check_not_the_root_certificate(request, client):
-    letter = request.getfixturevalue("sealed")
+def test_an_altered_letter_names_the_first_failed_check_not_the_root_certificate(sealed, client):
+    letter = sealed
     tampered = bytearray(letter.letter_pdf)
     tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01
     text = client.post("/verify/", {"letter": _upload(bytes(tampered))}).content.decode()

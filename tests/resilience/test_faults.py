@@ -10,14 +10,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.resilience.conftest import (
-    admitted_pair,
-    api_headers,
-    reopen,
-    signal_flows,
-    wait_http,
-    world,
-)
+from tests.support.resilience import admitted_pair, api_headers, reopen, signal_flows, wait_http, world
 
 # The call page (frontend/static/frontend/js/call.js) stops for good on these; it reconnects on any other.
 FINAL_CLOSE_CODES = {1000, 4000, 4401, 4403, 4404, 4409, 4410}

@@ -17,7 +17,7 @@ import aiohttp
 import psycopg
 import pytest
 
-from tests.resilience.conftest import api_headers, world
+from tests.support.resilience import api_headers, world
 
 pytestmark = [pytest.mark.resilience, pytest.mark.timeout(600)]
 RESIDENTS = 200

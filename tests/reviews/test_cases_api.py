@@ -4,21 +4,16 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
-from tests.factories import ResidentFactory
-from tests.reviews.conftest import (
+from tests.factories import ResidentFactory, client_for
+from tests.support.places import OTHER_WORKSTATION, STATION, TOWNSHIP_ITEM, WORKSTATION, unit
+from tests.support.reviews import (
     CITY_ITEM,
     COUNTY_ITEM,
-    OTHER_WORKSTATION,
-    STATION,
-    TOWNSHIP_ITEM,
-    WORKSTATION,
     add_material,
     agent_at,
-    client_for,
     complete_materials,
     make_booking,
     reviewer_at,
-    unit,
 )
 
 pytestmark = pytest.mark.django_db

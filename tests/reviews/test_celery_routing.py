@@ -14,7 +14,8 @@ from config.celery import app
 from reviews import services
 from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
 from reviews.tasks import route_case, sla_sweep
-from tests.reviews.conftest import STATION, TOWNSHIP_ITEM, agent_at, complete_materials, make_booking, reviewer_at
+from tests.support.places import STATION, TOWNSHIP_ITEM
+from tests.support.reviews import agent_at, complete_materials, make_booking, reviewer_at
 
 
 def test_route_case_options_in_force():

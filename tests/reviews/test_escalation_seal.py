@@ -5,8 +5,8 @@ import pytest
 from reviews import services
 from reviews.models import Case, CaseEvent, Escalation
 from reviews.routing import Reason
-from tests.reviews.conftest import STATION, WORKSTATION, reviewer_at, unit
-from tests.reviews.test_sla_sweep import assigned_case, local  # noqa: F401  (the fixture, imported)
+from tests.support.places import STATION, WORKSTATION, unit
+from tests.support.reviews import local, reviewer_at
 
 pytestmark = pytest.mark.django_db
 PAST_THE_DEADLINE = local(2026, 12, 29, 10, 1)  # assigned_case is due on 2026-12-29 10:00

@@ -10,15 +10,9 @@ from config.celery import _recycle_database_connections, app
 from reviews import services
 from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
 from reviews.tasks import route_case
-from tests.reviews.conftest import (
-    STATION,
-    TOWNSHIP_ITEM,
-    agent_at,
-    client_for,
-    complete_materials,
-    make_booking,
-    reviewer_at,
-)
+from tests.factories import client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM
+from tests.support.reviews import agent_at, complete_materials, make_booking, reviewer_at
 
 # Four reads (the case with its item and divisions; the candidate units; their reviewers, heads and seal keepers
 # with their open cases; the closures for the deadline), the claim, the routing row, the timeline event and the

@@ -5,17 +5,8 @@ import pytest
 from reviews import services
 from reviews.models import Case, CaseEvent, CaseRouting
 from reviews.routing import Reason
-from tests.reviews.conftest import (
-    COUNTY_ITEM,
-    STATION,
-    WORKSTATION,
-    agent_at,
-    complete_materials,
-    item,
-    make_booking,
-    reviewer_at,
-    unit,
-)
+from tests.support.places import STATION, WORKSTATION, item, unit
+from tests.support.reviews import COUNTY_ITEM, agent_at, complete_materials, make_booking, reviewer_at
 
 pytestmark = pytest.mark.django_db
 

@@ -7,19 +7,9 @@ import pytest
 from django.utils import timezone
 
 from reviews.models import Case, CaseStatus
-from tests.factories import ResidentFactory
-from tests.reviews.conftest import (
-    COUNTY_ITEM,
-    STATION,
-    TOWNSHIP_ITEM,
-    WORKSTATION,
-    agent_at,
-    client_for,
-    complete_materials,
-    make_booking,
-    reviewer_at,
-    unit,
-)
+from tests.factories import ResidentFactory, client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM, WORKSTATION, unit
+from tests.support.reviews import COUNTY_ITEM, agent_at, complete_materials, make_booking, reviewer_at
 
 pytestmark = pytest.mark.django_db
 

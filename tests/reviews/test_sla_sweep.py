@@ -1,7 +1,6 @@
 """The SLA sweep with a frozen clock: deadlines in working days across a weekend and a public holiday,
 one warning at 80 %, escalation station → county workstation → city department → the department's head."""
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,43 +10,11 @@ from reviews import services
 from reviews.models import Case, CaseEvent, CaseStatus, Escalation
 from reviews.tasks import sla_sweep
 from stations.models import Closure
-from tests.reviews.conftest import (
-    STATION,
-    TOWNSHIP_ITEM,
-    WORKSTATION,
-    agent_at,
-    client_for,
-    complete_materials,
-    make_booking,
-    reviewer_at,
-    unit,
-)
+from tests.factories import client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM, WORKSTATION, unit
+from tests.support.reviews import agent_at, complete_materials, local, make_booking, reviewer_at
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local(*args):
-    return datetime.datetime(*args, tzinfo=TZ)
-
-
-@pytest.fixture
-def assigned_case(org, resident, django_capture_on_commit_callbacks):
-    """A 1-working-day township case assigned on Friday 2026-12-25 10:00; Monday the 28th is a public holiday."""
-    Closure.objects.get_or_create(unit=None, date=datetime.date(2026, 12, 28), defaults={"reason": "测试假日"})
-    station_reviewer = reviewer_at(STATION)
-    agent = agent_at(STATION)
-    with time_machine.travel(local(2026, 12, 25, 10, 0), tick=False):
-        booking = make_booking(resident=resident, item_code=TOWNSHIP_ITEM)
-        complete_materials(booking)
-        case = services.case_create(actor=agent, booking=booking, form_data={"household_type": "本地户籍"})
-        with django_capture_on_commit_callbacks(execute=True):
-            services.case_submit(case=case, actor=agent)
-    case.refresh_from_db()
-    assert case.assignee == station_reviewer
-    return case
-
-
 def sweep_at(moment):
     with time_machine.travel(moment, tick=False):
         return services.sla_sweep()

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from reviews.models import Case, CaseStatus, Escalation
-from tests.factories import StaffFactory
-from tests.reviews.conftest import COUNTY_ITEM, STATION, TOWNSHIP_ITEM, WORKSTATION, agent_at, client_for, item, unit
+from tests.factories import StaffFactory, client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM, WORKSTATION, item, unit
+from tests.support.reviews import COUNTY_ITEM, agent_at
 
 pytestmark = pytest.mark.django_db
 

@@ -7,17 +7,8 @@ from accounts.models import User
 from core.errors import Conflict, Forbidden, ServiceError
 from reviews import selectors, services
 from reviews.models import Case, CaseMaterial, CaseStatus
-from tests.reviews.conftest import (
-    COUNTY_ITEM,
-    STATION,
-    TOWNSHIP_ITEM,
-    WORKSTATION,
-    add_material,
-    agent_at,
-    complete_materials,
-    item,
-    make_booking,
-)
+from tests.support.places import STATION, TOWNSHIP_ITEM, WORKSTATION, item
+from tests.support.reviews import COUNTY_ITEM, add_material, agent_at, complete_materials, make_booking
 
 
 def _answers(item_code: str) -> dict:

@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import client_for, staff_at
-from tests.security.conftest import STATION, unit
+from tests.support.places import STATION, unit
 
 NUL_QUERIES = [
     "/api/v1/divisions/?parent=%00", "/api/v1/divisions/?level=%00",

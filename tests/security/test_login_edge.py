@@ -7,7 +7,7 @@ from django.test import Client
 from accounts.demo import demo_data_create
 from accounts.models import User
 from tests.factories import ResidentFactory, staff_at
-from tests.security.conftest import STATION, unit
+from tests.support.places import STATION, unit
 
 LOGINS = ["/api/v1/auth/login", "/api/v1/auth/otp/request", "/api/v1/auth/otp/verify"]
 

@@ -7,7 +7,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.security.conftest import PNG, api_for, build_world, session_cookie, unit
+from tests.factories import client_for, session_cookie
+from tests.support.places import unit
+from tests.support.security import PNG, build_world, world_state
 
 OUTSIDERS = ["other_resident", "agent_of_other_county", "reviewer_of_other_county"]
 
@@ -38,26 +40,11 @@ def object_requests(world) -> list[tuple[str, str, dict | None]]:
     ]
 
 
-def state(world) -> dict:
-    from calls.models import Call, CallInvitation
-    from reviews.models import Case
-
-    world.booking.refresh_from_db()
-    case = Case.objects.get(pk=world.case.pk)
-    draft = Case.objects.get(pk=world.draft_case.pk)
-    call = Call.objects.get(pk=world.call.pk)
-    return {"booking": (world.booking.status, world.booking.starts_at),
-            "case": (case.status, case.unit_id, case.assignee_id, case.events.count()),
-            "draft": (draft.status, draft.events.count()),
-            "call": (call.status, CallInvitation.objects.filter(call=call).count()),
-            "materials": world.booking.materials.count()}
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", OUTSIDERS)
 def test_outsiders_get_404_or_403_on_every_endpoint_and_change_nothing(world, who):
-    attacker = api_for(world.outsiders[who])
-    before = state(world)
+    attacker = client_for(world.outsiders[who])
+    before = world_state(world)
     secrets_of_owner = [world.resident.phone, world.resident.id_number, world.resident.real_name]
     refused = []
     for method, url, body in object_requests(world):
@@ -74,7 +61,7 @@ def test_outsiders_get_404_or_403_on_every_endpoint_and_change_nothing(world, wh
     upload = attacker.post(f"/api/v1/bookings/{world.booking.pk}/materials/",
                            {"file": _png_upload(), "requirement": ""}, format="multipart")
     assert upload.status_code in (403, 404), upload.content
-    assert state(world) == before
+    assert world_state(world) == before
     assert len(refused) == len(object_requests(world))
 
 
@@ -87,21 +74,21 @@ def _png_upload():
 @pytest.mark.django_db
 def test_owner_and_staff_of_the_unit_do_get_in(world):
     """The sweep above means something only if the same requests succeed for the rightful parties."""
-    owner = api_for(world.resident)
+    owner = client_for(world.resident)
     assert owner.get(f"/api/v1/bookings/{world.booking.pk}/").status_code == 200
     assert owner.get(f"/api/v1/bookings/{world.booking.pk}/materials/{world.material.pk}/file").status_code == 200
     letter = owner.get(f"/api/v1/cases/{world.case.pk}/letter.pdf")
     assert letter.status_code == 404 and letter.json()["code"] == "no_letter"  # visible case, no letter yet
-    agent = api_for(world.agent)
+    agent = client_for(world.agent)
     assert agent.get(f"/api/v1/calls/{world.call.pk}/").status_code == 200
     assert agent.get(f"/api/v1/cases/{world.draft_case.pk}/").status_code == 200
-    assert api_for(world.reviewer).get(f"/api/v1/cases/{world.case.pk}/").status_code == 200
+    assert client_for(world.reviewer).get(f"/api/v1/cases/{world.case.pk}/").status_code == 200
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", OUTSIDERS)
 def test_lists_do_not_show_other_parties_objects(world, who):
-    attacker = api_for(world.outsiders[who])
+    attacker = client_for(world.outsiders[who])
     for url in ("/api/v1/bookings/", "/api/v1/cases/", "/api/v1/reviews/queue/", "/api/v1/calls/"):
         response = attacker.get(url)
         if response.status_code in (403, 404, 405):

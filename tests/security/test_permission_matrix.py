@@ -11,9 +11,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.factories import staff_at
-from tests.security.conftest import PNG, api_for, unit
-from tests.security.test_object_permissions import state
+from tests.factories import client_for, staff_at
+from tests.support.places import unit
+from tests.support.security import PNG, world_state
 
 NEIGHBOUR_STATION = "371702002"  # same county as the world's station, not its party
 CITY_DEPARTMENT = "371700-D01"
@@ -90,7 +90,7 @@ def full_state(world) -> dict:
     from bookings.models import WaitlistEntry
 
     entry = WaitlistEntry.objects.get(pk=world.waitlist_entry.pk)
-    return {**state(world), "waitlist": entry.status, "case_form": world.draft_case.__class__.objects.get(
+    return {**world_state(world), "waitlist": entry.status, "case_form": world.draft_case.__class__.objects.get(
         pk=world.draft_case.pk).form_data}
 
 
@@ -119,7 +119,7 @@ def test_no_outsider_gets_any_object_and_nothing_changes(schema, matrix_world):
     before = full_state(world)
     failures, tried = [], 0
     for role, user in outsiders(world).items():
-        client = api_for(user) if user else APIClient()
+        client = client_for(user) if user else APIClient()
         for operation in sorted(id_taking_operations(schema) - PUBLIC):
             method, template = operation.split(" ", 1)
             parameters, body = OPERATIONS[operation](world)
@@ -140,7 +140,7 @@ def test_no_outsider_gets_any_object_and_nothing_changes(schema, matrix_world):
 def test_the_rightful_parties_do_get_in(schema, matrix_world):
     """The refusals mean something only if the same requests work for the object's own parties."""
     world = matrix_world
-    owner, agent, reviewer = api_for(world.resident), api_for(world.agent), api_for(world.reviewer)
+    owner, agent, reviewer = client_for(world.resident), client_for(world.agent), client_for(world.reviewer)
     checks = [(owner, "GET /api/v1/bookings/{id}/"), (owner, "GET /api/v1/bookings/{id}/materials/{material_id}/file"),
               (owner, "GET /api/v1/cases/{id}/"), (agent, "GET /api/v1/calls/{call_id}/"),
               (reviewer, "GET /api/v1/cases/{id}/")]
@@ -162,7 +162,7 @@ def test_a_foreign_agent_cannot_reach_a_residents_materials_through_a_walk_in_ca
     """The hole the outside test found: open a walk-in case for any resident, attach her materials, read them."""
     world = matrix_world
     agent_user = outsiders(world)[who]
-    agent = api_for(agent_user)
+    agent = client_for(agent_user)
     created = agent.post("/api/v1/cases/", {"resident_phone": world.resident.phone,
                                             "item_id": world.booking.item_id}, format="json")
     if created.status_code == 201:

@@ -76,7 +76,7 @@ def test_material_download_leaves_as_x_accel_redirect_behind_nginx(settings, tmp
     from rest_framework.test import APIClient
 
     from tests.factories import ResidentFactory
-    from tests.security.conftest import PNG, booking_at, material_for
+    from tests.support.security import PNG, booking_at, material_for
 
     settings.MEDIA_ROOT = tmp_path
     resident = ResidentFactory()

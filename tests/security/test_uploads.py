@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from bookings.models import Material
-from tests.security.conftest import api_for, booking_at
+from tests.factories import client_for
+from tests.support.security import booking_at
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def upload(org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     resident = ResidentFactory()
     booking = booking_at(resident=resident, item_code="C01-01")
-    client = api_for(resident)
+    client = client_for(resident)
 
     def send(content: bytes, name: str = "scan.jpg", content_type: str = "image/jpeg"):
         return client.post(f"/api/v1/bookings/{booking.pk}/materials/",

@@ -6,8 +6,9 @@ from django.utils import timezone
 from calls.models import Call, Participant
 from reviews.models import Case, CaseEvent
 from stations.models import Unit
-from tests.factories import ResidentFactory
-from tests.reviews.conftest import STATION, TOWNSHIP_ITEM, add_material, agent_at, client_for, item, make_booking
+from tests.factories import ResidentFactory, client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM, item
+from tests.support.reviews import add_material, agent_at, make_booking
 
 pytestmark = pytest.mark.django_db
 

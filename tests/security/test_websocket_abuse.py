@@ -9,7 +9,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.security.conftest import build_world, session_cookie
+from tests.factories import session_cookie
+from tests.support.security import build_world
 
 
 async def connect(path: str, user) -> WebsocketCommunicator:

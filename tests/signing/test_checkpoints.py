@@ -9,7 +9,7 @@ from signing import checkpoint_store, crypto
 from signing.models import Checkpoint, LedgerEntry, LedgerImmutable
 from signing.selectors import ledger_verify, letter_verify
 from signing.services import checkpoint_create, ledger_append
-from tests.signing.test_ledger import tampering
+from tests.support.ledger import tampering
 
 pytestmark = pytest.mark.django_db
 

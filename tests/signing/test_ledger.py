@@ -1,5 +1,4 @@
 """The tamper-evident ledger: insert-only, hash chain, signed Merkle checkpoints, verify_ledger naming the break."""
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,6 +9,7 @@ from signing import crypto
 from signing.models import LedgerEntry, LedgerImmutable
 from signing.selectors import ledger_entry_check, ledger_verify, letter_verify
 from signing.services import checkpoint_create, ledger_append
+from tests.support.ledger import tampering
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +19,6 @@ def ledger(ca):
     for i in range(6):
         ledger_append(kind=LedgerEntry.Kind.KEEPER_GRANTED, subject=f"s{i}", payload={"i": i})
     return list(LedgerEntry.objects.order_by("seq"))
-
-
-@contextmanager
-def tampering():
-    """Raw SQL around the ORM guards; on PostgreSQL the insert-only trigger is disabled inside this test only."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE signing_ledgerentry DISABLE TRIGGER signing_ledger_insert_only")
-        yield cursor
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # flush deferred FK checks before re-enabling
-            cursor.execute("ALTER TABLE signing_ledgerentry ENABLE TRIGGER signing_ledger_insert_only")
 
 
 def test_chain_links_every_entry(ledger):

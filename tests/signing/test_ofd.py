@@ -14,7 +14,7 @@ from signing.selectors import letter_verify
 from signing.services import checkpoint_create
 from signing.ses_offline import verify_ofd
 from signing.ses_verify import ofd_verify
-from tests.signing.test_gbt38540 import read_ses
+from tests.support.ses import read_ses
 
 pytestmark = pytest.mark.django_db
 NS = {"ofd": "http://www.ofdspec.org/2016"}
