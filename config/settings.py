@@ -375,6 +375,16 @@ SIGNING_PKCS11_MODULE = env.str("SIGNING_PKCS11_MODULE", default="/usr/lib/softh
 SIGNING_PKCS11_PIN = env.str("SIGNING_PKCS11_PIN", default="")
 SIGNING_SEAL_VALIDITY_DAYS = env_int("SIGNING_SEAL_VALIDITY_DAYS", default=730)
 SIGNING_CONFIRMATION_MINUTES = env_int("SIGNING_CONFIRMATION_MINUTES", default=5)
+# Trusted time (signing/tsa.py, signing/timestamps.py): the RFC 3161 time-stamping authority every sealing asks.
+# Production: the bureau's or the national TSA's URL, and its root certificate(s) in SIGNING_TSA_ROOTS (a PEM file);
+# empty URL: the project's own TSA in the process (its certificate issued by the bureau's CA, which is then the TSA
+# root verifiers trust), also served at POST /tsa/ unless SIGNING_TSA_SERVE is false.
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+SIGNING_TSA_TIMEOUT = env_int("SIGNING_TSA_TIMEOUT", default=10)
+SIGNING_TSA_ROOTS = env.str("SIGNING_TSA_ROOTS", default="")
+if SIGNING_TSA_ROOTS and not Path(SIGNING_TSA_ROOTS).is_file():
+    raise ImproperlyConfigured(f"SIGNING_TSA_ROOTS names no file: {SIGNING_TSA_ROOTS!r}")
+SIGNING_TSA_SERVE = env_bool("SIGNING_TSA_SERVE", default=True)
 
 # --- Reviews (reviews/) -----------------------------------------------------------------
 # Decisions are sealed by signing/; only a run without a signing module may set this false.
