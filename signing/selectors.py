@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from signing import checkpoint_store, crypto
+from signing import checkpoint_store, crypto, tsa
 from signing.models import CertificateAuthority, Checkpoint, Delegation, LedgerEntry, Seal, SealedDecision, SealKeeper
 
 
@@ -52,6 +52,7 @@ def trust_bundle() -> dict:
         "ca_sha256": ca.fingerprint,
         "sm2_root_certificate": ca.sm2_cert_pem or None,  # the GB/T 38540 seal maker (docs/signing-gbt38540.md)
         "crl": ca.crl_pem,
+        "tsa_roots": (tsa.tsa_roots_pem() or ca.cert_pem.encode()).decode("ascii"),  # verify_offline --tsa-root
         "revoked": revoked,
         "checkpoint": _checkpoint_json(checkpoint) if checkpoint else None,
     }
@@ -305,7 +306,7 @@ def trust_context(*, seal_ca: tuple | None = None):
     version = tuple(_rows(f"SELECT id, fingerprint, crl_number FROM {CertificateAuthority._meta.db_table} ORDER BY id"))
     if _trust is None or _trust.version != version:
         _trust = pades.TrustContext.build(CertificateAuthority.objects.order_by("pk").values_list(
-            "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"))
+            "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"), tsa_roots_pem=tsa.tsa_roots_pem())
     return _trust
 
 
@@ -621,6 +622,8 @@ def letter_verify(*, pdf: bytes) -> dict:
     # The register's times are exact: compare them with the ledger's, never with the time the signer wrote.
     at = verdict.trusted_at or datetime.datetime.now(datetime.UTC)
     _certificate_check(checks=checks, seal=seal, at=at, trust=trust, untrusted_time=verdict.trusted_at is None)
+    if checks[-1]["ok"] and verdict.stamp is None:  # an old letter: valid, and said whose time it was judged at
+        checks[-1]["detail"] += " " + _(pades.NO_TRUSTED_TIME)
     checks.append(_embedded_seal_signature_check(verdict=verdict, record=signed_record,
                                                  canonical_record=canonical_record, seal=seal))
 
