@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from core.env import env, env_bool, env_int, env_list
+from core.env import env, env_bool, env_file, env_int, env_list
 from core.logging import build_logging_config
 from core.redis_options import channel_layer_host
 
@@ -363,16 +363,19 @@ if not PUBLIC_BASE_URL and REQUIRE_SECRET_KEY:
 PUBLIC_BASE_URL = PUBLIC_BASE_URL or "http://127.0.0.1:8000"
 if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PUBLIC_BASE_URL must start with http:// or https://, got {PUBLIC_BASE_URL!r}")
-# A TrueType font (or collection, with its member's index) for letters and seal pictures instead of the one
-# shipped in signing/fonts/.
-CJK_FONT = env.str("CJK_FONT", default="")
+# A TrueType font (or a collection and its index) for letters and seal pictures instead of signing/fonts/.
+CJK_FONT = env_file("CJK_FONT")
 CJK_FONT_INDEX = env_int("CJK_FONT_INDEX", default=0)
-if CJK_FONT and not Path(CJK_FONT).is_file():
-    raise ImproperlyConfigured(f"CJK_FONT names no file: {CJK_FONT!r}")
 SIGNING_PKCS11_MODULE = env.str("SIGNING_PKCS11_MODULE", default="/usr/lib/softhsm/libsofthsm2.so")
 SIGNING_PKCS11_PIN = env.str("SIGNING_PKCS11_PIN", default="")
 SIGNING_SEAL_VALIDITY_DAYS = env_int("SIGNING_SEAL_VALIDITY_DAYS", default=730)
 SIGNING_CONFIRMATION_MINUTES = env_int("SIGNING_CONFIRMATION_MINUTES", default=5)
+# The RFC 3161 time-stamping authority every sealing asks (docs/signing.md): production names the bureau's or the
+# national TSA and its root certificates (a PEM file); empty: the project's own TSA, served at POST /tsa/.
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+SIGNING_TSA_TIMEOUT = env_int("SIGNING_TSA_TIMEOUT", default=10)
+SIGNING_TSA_ROOTS = env_file("SIGNING_TSA_ROOTS")
+SIGNING_TSA_SERVE = env_bool("SIGNING_TSA_SERVE", default=True)
 
 # --- Reviews (reviews/) -----------------------------------------------------------------
 # Decisions are sealed by signing/; only a run without a signing module may set this false.
@@ -382,8 +385,7 @@ REVIEWS_ESCALATION_DAYS = env_int("REVIEWS_ESCALATION_DAYS", default=1, minimum=
 # Share of the time limit after which the reviewer is warned.
 REVIEWS_WARN_PERCENT = env_int("REVIEWS_WARN_PERCENT", default=80, minimum=1)
 
-# --- Calls: ICE servers for WebRTC (calls/selectors.py ice_servers) ---------------------
-# Empty by default, so tests and the embedded profile never contact an outside STUN/TURN host.
+# --- Calls: ICE servers for WebRTC; none by default, so tests never contact an outside STUN/TURN host
 STUN_URLS = env_list("STUN_URLS", default=[])
 # e.g. "turn:turn.example.org:3478?transport=udp,turns:turn.example.org:443?transport=tcp"
 TURN_URLS = env_list("TURN_URLS", default=[])

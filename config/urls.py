@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health, metrics
 from frontend.verify import verify_page
+from signing.tsa_api import tsa_endpoint
 
 metrics.register()  # call sockets, Celery queue depth, SLA breaches beside the request metrics
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
     # The page lives with the other resident pages (same header, language and elderly mode); the checks are signing's.
     path("verify/", verify_page, name="verify"),
+    path("tsa/", tsa_endpoint, name="tsa"),  # RFC 3161 over HTTP: the project's own time-stamping authority
     path("", include("frontend.urls")),
 ]
 

@@ -1,4 +1,6 @@
 """Reads settings from the environment, strictly: a bad value stops start-up."""
+from pathlib import Path
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -35,3 +37,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw.strip() == "":
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_file(name: str) -> str:
+    """A path to an existing file, or "" when unset: a misspelt path fails at start, not at the first letter."""
+    path = env.str(name, default="")
+    if path and not Path(path).is_file():
+        raise ImproperlyConfigured(f"{name} names no file: {path!r}")
+    return path

@@ -101,12 +101,16 @@ def seal_build(*, es_id: str, name: str, holder_certs: list[bytes], maker_cert: 
 
 
 def signature_build(*, seseal: bytes, signer_cert: bytes, document: bytes, property_info: str,
-                    signed_at: datetime.datetime, sign, time_stamp: bytes | None = None) -> bytes:
-    """DER `SES_Signature` over `document` (its SM3 hash), signed by the seal holder's key."""
+                    signed_at: datetime.datetime, sign, time_stamp: bytes | None = None, stamp=None) -> bytes:
+    """DER `SES_Signature` over `document` (its SM3 hash), signed by the seal holder's key. `stamp(signature value)
+    -> DER RFC 3161 token` (signing.tsa.token_over) fills `timeStamp`, the time stamp over the signature value."""
     tbs = TBSSign({"version": SES_VERSION, "eseal": SESeal.load(seseal), "time_info": _generalized(signed_at),
                    "data_hash": gmssl_pyx.sm3_hash(document), "property_info": property_info})
+    signature = sign(tbs.dump())
     value = {"to_sign": tbs, "cert": signer_cert, "signature_alg_id": sm2_certs.SM2_WITH_SM3,
-             "signature": sign(tbs.dump())}
+             "signature": signature}
+    if stamp is not None:
+        time_stamp = stamp(signature)
     if time_stamp is not None:
         value["time_stamp"] = time_stamp
     return SESSignature(value).dump()
@@ -123,6 +127,15 @@ class Parsed:
     @property
     def es_id(self) -> str:
         return self.seal["e_seal_info"]["es_id"].native
+
+    @property
+    def time_stamp(self) -> bytes | None:
+        """The RFC 3161 token over the signature value (DER ContentInfo), when there is one."""
+        return self.signature["time_stamp"].native if self.signature["time_stamp"].native else None
+
+    @property
+    def signature_value(self) -> bytes:
+        return self.signature["signature"].native
 
     @property
     def claimed_time(self) -> datetime.datetime:

@@ -36,9 +36,10 @@ LABEL_WIDTH = 70
 FOOTER_TOP = 170  # the QR code and the notes stay below this line; text and the seal stay above it
 SIGNATURE_WIDTH = 200  # the unit name and date, centred under the seal
 # Room for the CMS blob, counted in hex digits: ECDSA signature + seal and CA certificates + signed attributes come
-# to under 2 kB DER. A PKCS#11 signer's CMS is larger (the token's certificate objects ride along): more room.
-SIGNATURE_BYTES_RESERVED = 4096
-PKCS11_BYTES_RESERVED = 8192
+# to under 2 kB DER, the signature timestamp token (with the TSA's certificate) to another 1.2 kB or so. A PKCS#11
+# signer's CMS is larger (the token's certificate objects ride along): more room.
+SIGNATURE_BYTES_RESERVED = 8192
+PKCS11_BYTES_RESERVED = 12288
 
 DECISION_TITLES = {"approve": "医疗保障业务准予办理决定书", "reject": "医疗保障业务不予办理决定书"}
 DECISION_WORDS = {"approve": "准予办理", "reject": "不予办理"}
@@ -258,8 +259,15 @@ def _seal_field(writer, letter: RenderedLetter) -> None:
 
 
 def letter_sign(*, letter: RenderedLetter, signer, seal_png: bytes, attachments: dict[str, bytes], reason: str,
-                location: str, signer_name: str, bytes_reserved: int = SIGNATURE_BYTES_RESERVED) -> bytes:
-    """Attach the record and the seal-signature file, then sign PAdES with a visible seal in one revision."""
+                location: str, signer_name: str, bytes_reserved: int = SIGNATURE_BYTES_RESERVED,
+                timestamper=None, timestamped: bool = True) -> bytes:
+    """Attach the record and the seal-signature file, then sign PAdES with a visible seal in one revision, with a
+    signature timestamp (PAdES B-T) from `timestamper` (default: signing.tsa's, the configured TSA; none when not
+    `timestamped`: tests make letters as they were before, or as a forger without a TSA would)."""
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    from signing import tsa
+
     writer = IncrementalPdfFileWriter(io.BytesIO(letter.pdf), strict=False)
     for name, data in attachments.items():
         embed.embed_file(writer, embed.FileSpec(
@@ -273,9 +281,13 @@ def letter_sign(*, letter: RenderedLetter, signer, seal_png: bytes, attachments:
         name=signer_name, md_algorithm="sha256",
     )
     style = StaticStampStyle(background=_seal_image(seal_png), border_width=0, background_opacity=1)
-    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style)
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style,
+                                   timestamper=(timestamper or tsa.timestamper()) if timestamped else None)
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, bytes_reserved=bytes_reserved)
+    try:
+        pdf_signer.sign_pdf(writer, output=out, bytes_reserved=bytes_reserved)
+    except (TimestampRequestError, OSError) as exc:
+        raise tsa.unavailable() from exc
     return out.getvalue()
 
 

@@ -271,3 +271,24 @@ class SealedDecision(models.Model):
 
     def __str__(self):
         return f"case {self.case_id} · {self.verification_code}"
+
+
+class TimestampAuthority(models.Model):
+    """The project's own RFC 3161 time-stamping authority (signing/tsa.py): a P-256 key and a certificate the bureau's
+    CA issues with the critical extendedKeyUsage timeStamping. Used when no external TSA is configured
+    (SIGNING_TSA_URL); its tokens carry the time verifiers judge revocation by."""
+
+    ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="timestamp_authorities")
+    cert_pem = models.TextField(_("时间戳服务证书"))
+    key_pem = models.TextField(_("私钥（加密 PKCS#8）"))
+    fingerprint = models.CharField(_("SHA-256 指纹"), max_length=64, unique=True)
+    active = models.BooleanField(_("当前使用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("时间戳服务")
+        verbose_name_plural = _("时间戳服务")
+        constraints = [models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="one_active_tsa")]
+
+    def __str__(self):
+        return self.fingerprint[:16]

@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 
-from signing import crypto, gbt38540, keys, ofd, sm2_certs
+from signing import crypto, gbt38540, keys, ofd, sm2_certs, tsa
 
 DECISION_TITLES = {"approve": "准予办理决定书", "reject": "不予办理决定书"}
 DECISION_WORDS = {"approve": "准予办理", "reject": "不予办理"}
@@ -56,7 +56,7 @@ def letter_ofd(*, seal, record: dict, resident_name: str, verification_code: str
         return gbt38540.signature_build(
             seseal=bytes(seal.seseal_der), signer_cert=sm2_certs.from_pem(seal.sm2_cert_pem).dump(),
             document=signature_xml, property_info=property_info, signed_at=at,
-            sign=lambda message: crypto.sm2_sign(private, public, message))
+            sign=lambda message: crypto.sm2_sign(private, public, message), stamp=tsa.token_over)
 
     lines = letter_lines(record=record, resident_name=resident_name, verification_code=verification_code,
                          verification_url=verification_url, seal_serial=seal.serial)

@@ -22,6 +22,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import NO_REVOCATION, REQUIRE_REVINFO, CertRevTrustPolicy
 
+from signing import timestamps
+
 
 def gettext_noop(text: str) -> str:
     """Marks a message for makemessages; the caller translates it (Django online, stdlib gettext offline)."""
@@ -45,6 +47,10 @@ class Reason(StrEnum):
     REVOCATION_UNKNOWN = "revocation_unknown"
     CRL_STALE = "crl_stale"
     CRL_INVALID = "crl_invalid"
+    TIMESTAMP_INVALID = "timestamp_invalid"
+    TIMESTAMP_UNTRUSTED = "timestamp_untrusted"
+    TIMESTAMP_MISSING = "timestamp_missing"
+    TIME_MISMATCH = "time_mismatch"
     NOT_CHECKED = "not_checked"
 
 
@@ -63,6 +69,10 @@ MESSAGES = {
     Reason.REVOCATION_UNKNOWN: gettext_noop("没有医保局的证书吊销列表，无法确认签章证书未被吊销。"),
     Reason.CRL_STALE: gettext_noop("证书吊销列表已过下次更新时间，不能再作依据；请获取最新的吊销列表。"),
     Reason.CRL_INVALID: gettext_noop("证书吊销列表不是医保局根证书签发的。"),
+    Reason.TIMESTAMP_INVALID: gettext_noop("签名所带的时间戳无效：时间戳签名不成立，或它不是对这个签名值加盖的。"),
+    Reason.TIMESTAMP_UNTRUSTED: gettext_noop("签名所带的时间戳不是受信任的时间戳服务机构签发的。"),
+    Reason.TIMESTAMP_MISSING: gettext_noop("签名没有可信时间戳：自 2026 年 12 月 2 日起盖章的决定书都应带有时间戳。"),
+    Reason.TIME_MISMATCH: gettext_noop("签章者自填的签署时间与时间戳的时间相差过大。"),
     Reason.NOT_CHECKED: gettext_noop("前一项未通过，此项未检查。"),
 }
 PASSED = {
@@ -70,6 +80,8 @@ PASSED = {
     "chain": gettext_noop("签章证书由医保局根证书签发。"),
     "certificate": gettext_noop("盖章时签章证书在有效期内，未被吊销。"),
 }
+# An old letter (before timestamps.REQUIRED_SINCE) without a token: valid, but said plainly whose time was used.
+NO_TRUSTED_TIME = gettext_noop("注意：该文件没有时间戳服务机构的可信时间，盖章时间以医保局账本为准。")
 REVOKED_LATER = gettext_noop("盖章时签章证书有效；该印章已于 %(when)s 吊销，此前盖章的决定书仍然有效。")
 PDF_CHECKS = ("intact", "chain", "certificate")  # the order in which they are reported and the first failure found
 
@@ -98,26 +110,30 @@ class TrustContext:
 
     version: tuple
     anchors: tuple[Anchor, ...]
+    tsa_roots: tuple = ()  # roots a timestamp token's TSA must chain to; empty: the CA certificates
     _roots: list = field(default_factory=list, repr=False)
 
     def __post_init__(self):
         self._roots = [anchor.certificate for anchor in self.anchors]
+        self.tsa_roots = tuple(self.tsa_roots) or tuple(self._roots)
 
     @classmethod
-    def build(cls, rows) -> "TrustContext":
+    def build(cls, rows, tsa_roots_pem: bytes | None = None) -> "TrustContext":
         """rows: (pk, fingerprint, cert_pem, crl_pem, crl_number) of every CA; a row whose certificate does not
-        have its fingerprint is left out."""
+        have its fingerprint is left out. `tsa_roots_pem`: the trusted TSA roots (PEM), else the CAs."""
         rows = list(rows)
         anchors = (_anchor(pk, fingerprint, cert_pem, crl_pem) for pk, fingerprint, cert_pem, crl_pem, _ in rows)
         return cls(version=tuple((pk, fingerprint, number) for pk, fingerprint, _, _, number in rows),
-                   anchors=tuple(anchor for anchor in anchors if anchor is not None))
+                   anchors=tuple(anchor for anchor in anchors if anchor is not None),
+                   tsa_roots=load_certificates(tsa_roots_pem))
 
     @classmethod
-    def from_pem(cls, ca_pem: bytes, crl_pem: bytes | None = None) -> "TrustContext":
-        """The offline verifier's: one CA certificate and optionally its revocation list."""
+    def from_pem(cls, ca_pem: bytes, crl_pem: bytes | None = None,
+                 tsa_roots_pem: bytes | None = None) -> "TrustContext":
+        """The offline verifier's: one CA certificate, optionally its revocation list and the TSA roots."""
         certificate = load_certificate(ca_pem)
         anchor = _anchor(None, certificate.sha256.hex(), ca_pem.decode("ascii"), (crl_pem or b"").decode("ascii"))
-        return cls(version=(certificate.sha256.hex(),), anchors=(anchor,))
+        return cls(version=(certificate.sha256.hex(),), anchors=(anchor,), tsa_roots=load_certificates(tsa_roots_pem))
 
     def anchor(self, *, pk: int | None = None, fingerprint: str | None = None) -> Anchor | None:
         return next((a for a in self.anchors if a.pk == pk or a.fingerprint == fingerprint), None)
@@ -160,6 +176,13 @@ def load_certificate(data: bytes) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(data)
 
 
+def load_certificates(data: bytes | None) -> tuple[asn1_x509.Certificate, ...]:
+    """Every certificate of a PEM bundle (none for None)."""
+    if not data:
+        return ()
+    return tuple(asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True))
+
+
 def _anchor(pk, fingerprint: str, cert_pem: str, crl_pem: str) -> Anchor | None:
     certificate = load_certificate(cert_pem.encode("ascii"))
     if certificate.sha256.hex() != fingerprint:
@@ -194,6 +217,7 @@ class Verdict:
     trusted_at: datetime.datetime | None = None  # the time judged by: a ledger entry's or a timestamp token's
     attachments: dict[str, bytes] = field(default_factory=dict)
     revoked_at: datetime.datetime | None = None  # from the CRL, also when the revocation came after the signing
+    stamp: timestamps.Stamp | None = None  # the signature timestamp (PAdES B-T), None when the letter has none
 
     @property
     def valid(self) -> bool:
@@ -226,10 +250,12 @@ def _failed(name: str, code: Reason, **facts) -> Verdict:
 def pdf_verdict(pdf: bytes, trust: TrustContext, *, trusted_at: datetime.datetime | None = None,
                 now: datetime.datetime | None = None) -> Verdict:
     """The letter's one signature: intact over the whole file, chained to a bureau CA, its certificate valid and not
-    revoked at a trusted time: `trusted_at` (the bureau's ledger entry for these bytes) or the signature's own
-    timestamp token, else only `now`. The time the signer wrote is never believed (a thief with a revoked seal's key
-    back-dates it), so a revoked certificate without a trusted time fails (untrusted_time); without a current CRL
-    signed by the CA nobody can say it was not revoked (revocation_unknown, crl_stale, crl_invalid)."""
+    revoked at a trusted time: the signature's own timestamp token (genTime, PAdES B-T), else `trusted_at` (the
+    bureau's ledger entry for these bytes), else only `now`. The time the signer wrote is never believed (a thief
+    with a revoked seal's key back-dates it), so a revoked certificate without a trusted time fails (untrusted_time);
+    a token that does not verify, a letter since timestamps.REQUIRED_SINCE without one, a claimed time far from the
+    token's are refused (signing/timestamps.py); without a current CRL signed by the CA nobody can say it was not
+    revoked (revocation_unknown, crl_stale, crl_invalid)."""
     now = now or datetime.datetime.now(datetime.UTC)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
@@ -239,48 +265,51 @@ def pdf_verdict(pdf: bytes, trust: TrustContext, *, trusted_at: datetime.datetim
     if not signatures:
         return _failed("intact", Reason.NO_SIGNATURE)
     embedded = signatures[0]
+    known_at = trusted_at
     try:
         crl_problem = trust.crl_problem(embedded.signer_cert, now)
-        status = _validated(embedded, trust, trusted_at or now, crl_problem)
-        if trusted_at is None and (stamped := _stamped_at(status)) is not None:
-            trusted_at, status = stamped, _validated(embedded, trust, stamped, crl_problem)
+        status = _validated(embedded, trust, trusted_at or now, crl_problem, now)
+        stamp = timestamps.stamp_of(status.timestamp_validity)
+        if stamp is not None and stamp.at is not None and stamp.at != trusted_at:
+            trusted_at, status = stamp.at, _validated(embedded, trust, stamp.at, crl_problem, now)
     except (SignatureValidationError, CMSExtractionError, ValueError, KeyError, TypeError):
         return _failed("intact", Reason.SIGNATURE_DAMAGED)
     facts = {"signer": status.signing_cert, "signed_at": embedded.self_reported_timestamp, "trusted_at": trusted_at,
-             "revoked_at": trust.revoked_at(status.signing_cert)}
+             "revoked_at": trust.revoked_at(status.signing_cert), "stamp": stamp}
     if not (status.intact and status.valid):
         return _failed("intact", Reason.ALTERED, **facts)
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
         return _failed("intact", Reason.INCREMENTAL_UPDATE, **facts)
     facts["attachments"] = attachments_of(reader)
     problem = status.trust_problem_indic
+    if problem == AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
+        return _failed("chain", Reason.UNTRUSTED_ROOT, **facts)
+    if stamp is not None and stamp.code != timestamps.OK:  # a token that does not hold: judged by nothing else
+        return _failed("certificate", Reason(stamp.code), **facts)
     if problem in _REVOKED:
         return _failed("certificate", Reason.CERTIFICATE_REVOKED if trusted_at else Reason.UNTRUSTED_TIME, **facts)
     if problem in _OUT_OF_TIME:
         return _failed("certificate", Reason.CERTIFICATE_EXPIRED, **facts)
-    if problem == AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
-        return _failed("chain", Reason.UNTRUSTED_ROOT, **facts)
     if not status.trusted:
         return _failed("chain", Reason.CERTIFICATE_INVALID, **facts)
     if crl_problem is not None:
         return _failed("certificate", crl_problem, **facts)
     if trusted_at is None and facts["revoked_at"] is not None:  # listed, even for later: nothing shows "before"
         return _failed("certificate", Reason.UNTRUSTED_TIME, **facts)
+    if time := timestamps.time_problem(stamp=stamp, claimed=facts["signed_at"], known_at=known_at):
+        return _failed("certificate", Reason(time), **facts)
     return Verdict(checks=[Check(name, True, Reason.OK) for name in PDF_CHECKS], **facts)
 
 
-def _validated(embedded, trust: TrustContext, moment: datetime.datetime, crl_problem: Reason | None):
+def _validated(embedded, trust: TrustContext, moment: datetime.datetime, crl_problem: Reason | None,
+               now: datetime.datetime):
     """pyHanko's status at `moment`; without a usable CRL, revocation is left to the caller (crl_problem). A CRL
     names whole seconds, so the moment is taken to its second too: a revocation listed in the same second as the
-    trusted time does not count against the letter here (online the register's exact times decide it)."""
+    trusted time does not count against the letter here (online the register's exact times decide it). The
+    signature's timestamp token is checked against the TSA roots as of `now`."""
     context = trust.validation_context(moment.replace(microsecond=0), revocation=crl_problem is None)
-    return validate_pdf_signature(embedded, context, skip_diff=True)
-
-
-def _stamped_at(status) -> datetime.datetime | None:
-    """The time of the signature's timestamp token, when a trusted time-stamping authority vouches for it."""
-    stamp = status.timestamp_validity
-    return stamp.timestamp if stamp is not None and stamp.intact and stamp.valid and stamp.trusted else None
+    return validate_pdf_signature(embedded, context, timestamps.validation_context(trust.tsa_roots, now),
+                                  skip_diff=True)
 
 
 def attachments_of(reader) -> dict[str, bytes]:

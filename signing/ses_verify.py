@@ -7,9 +7,8 @@ a PDF letter (signing.selectors).
 import datetime
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
 
-from signing import crypto, gbt38540, ofd, sm2_certs
+from signing import crypto, gbt38540, messages, ofd, sm2_certs, timestamps
 from signing.models import CertificateAuthority, Seal, SealedDecision
 from signing.selectors import (
     CHECK_LABELS,
@@ -22,26 +21,7 @@ from signing.selectors import (
     verification_result,
 )
 
-LABELS = {
-    "ses_signature": N_("SM2 电子签章数据（GB/T 38540）签名有效"),
-    "seseal": N_("电子印章由医保局制章者签发"),
-    "sm2_chain": N_("签章者 SM2 证书可追溯到医保局 SM2 根证书"),
-    "document": N_("文档与签章数据中的杂凑值一致"),
-    "ofd_package": N_("OFD 文件结构完整，各部分的 SM3 校验值一致"),
-}
-FAILED = {
-    "ses_signature": N_("SM2 签名验证失败。"),
-    "seseal": N_("电子印章不是医保局制章者签发的，或签章者证书不在印章的证书列表中。"),
-    "sm2_chain": N_("签章者证书不是医保局 SM2 根证书签发的。"),
-    "document": N_("文档与签章数据不对应（文档被改动或不是所签文档）。"),
-}
-PASSED = {
-    "ses_signature": N_("SM2/SM3 签名有效。"),
-    "seseal": N_("电子印章由医保局制章者签名。"),
-    "sm2_chain": N_("证书链有效。"),
-    "document": N_("SM3 杂凑值一致。"),
-    "ofd_package": N_("OFD 文件各部分齐全，校验值一致。"),
-}
+LABELS, FAILED, PASSED = messages.LABELS, messages.FAILED, messages.PASSED  # one table, shared with offline
 
 
 def _ses_check(name: str, ok: bool) -> dict:
@@ -80,7 +60,8 @@ def ofd_verify(*, package: bytes) -> dict:
     """An OFD letter: its structure and SM3 check values, then its SES_Signature over Signature.xml."""
     read = ofd.package_read(package)
     checks = [{"name": "ofd_package", "ok": not read.problems, "label": _(LABELS["ofd_package"]),
-               "detail": "; ".join(read.problems) if read.problems else _(PASSED["ofd_package"])}]
+               "detail": _(FAILED["ofd_package"]) + f" ({'; '.join(read.problems)})" if read.problems
+               else _(PASSED["ofd_package"])}]
     if not read.signed_value:
         return _result(checks, None, None)
     sha = crypto.sha256_hex(package)
@@ -97,7 +78,7 @@ def _verify(*, ses: bytes, document: bytes, sealed: SealedDecision | None, bound
         parsed = gbt38540.parse(ses)
     except ValueError:
         return _result([*checks, {"name": "ses_signature", "ok": False, "label": _(LABELS["ses_signature"]),
-                                  "detail": _("不是 GB/T 38540 第 4 版电子签章数据。")}], None, None)
+                                  "detail": _(messages.NOT_SES)}], None, None)
     root = _maker_root(parsed)
     if root is None:
         return _result([*checks, _ses_check("seseal", False)], None, None)
@@ -109,9 +90,7 @@ def _verify(*, ses: bytes, document: bytes, sealed: SealedDecision | None, bound
         seal = None
     at = datetime.datetime.fromisoformat(sealed.ledger_entry.created_at.replace("Z", "+00:00")) if sealed else None
     trust = trust_context()
-    checks.append(register_problem(seal=seal, at=at or datetime.datetime.now(datetime.UTC), trust=trust,
-                                   with_crl=True, untrusted_time=at is None)
-                  or certificate_passed(seal=seal, trust=trust))
+    checks.append(_certificate_check(parsed, seal=seal, ledger_at=at, trust=trust))
     if sealed is None or seal is None:
         checks.append({"name": "ledger", "ok": False, "label": _(CHECK_LABELS["ledger"]),
                        "detail": _("账本中没有该文档的签章记录。")})
@@ -122,6 +101,30 @@ def _verify(*, ses: bytes, document: bytes, sealed: SealedDecision | None, bound
         ok, detail = False, _("该电子签章数据不是账本中登记的那一份。")
     checks.append({"name": "ledger", "ok": ok, "label": _(CHECK_LABELS["ledger"]), "detail": detail})
     return _result(checks, decision_public_summary(sealed), ledger)
+
+
+def _certificate_check(parsed: gbt38540.Parsed, *, seal, ledger_at, trust) -> dict:
+    """The seal's certificate at the token's genTime (else the ledger's time, else now with any revocation
+    refusing), then the rules of signing/timestamps.py, as the offline verifier applies them."""
+    from signing import pades
+
+    now = datetime.datetime.now(datetime.UTC)
+    stamp = None
+    if parsed.time_stamp is not None:
+        stamp = timestamps.token_check(parsed.time_stamp, signature_value=parsed.signature_value,
+                                       roots=trust.tsa_roots, now=now)
+        if stamp.code != timestamps.OK:
+            return {"name": "certificate", "ok": False, "code": stamp.code, "label": _(CHECK_LABELS["certificate"]),
+                    "detail": _(pades.MESSAGES[pades.Reason(stamp.code)])}
+    at = stamp.at if stamp else ledger_at
+    check = register_problem(seal=seal, at=at or now, trust=trust, with_crl=True, untrusted_time=at is None) \
+        or certificate_passed(seal=seal, trust=trust)
+    time = timestamps.time_problem(stamp=stamp, claimed=parsed.claimed_time, known_at=ledger_at)
+    if check["ok"] and time:
+        check.update(ok=False, code=time, detail=_(pades.MESSAGES[pades.Reason(time)]))
+    elif check["ok"] and stamp is None:
+        check["detail"] += " " + _(pades.NO_TRUSTED_TIME)
+    return check
 
 
 def case_ses_signature(*, sealed: SealedDecision) -> bytes:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.logging import get_logger
-from signing import crypto, gbt38540, keys, sm2_certs
+from signing import crypto, gbt38540, keys, sm2_certs, tsa
 from signing.models import CertificateAuthority, Seal
 
 log = get_logger(__name__)
@@ -90,4 +90,4 @@ def letter_ses_signature(*, seal: Seal, letter: bytes, at: datetime.datetime) ->
     return gbt38540.signature_build(
         seseal=bytes(seal.seseal_der), signer_cert=sm2_certs.from_pem(seal.sm2_cert_pem).dump(), document=letter,
         property_info=LETTER_PROPERTY_INFO, signed_at=at,
-        sign=lambda message: crypto.sm2_sign(private, public, message))
+        sign=lambda message: crypto.sm2_sign(private, public, message), stamp=tsa.token_over)

@@ -3,6 +3,7 @@ import io
 
 from django.utils.translation import gettext as _
 
+from signing import tsa
 from signing.models import CertificateAuthority, Checkpoint, Seal, SealedDecision
 from signing.selectors.ledger import _checkpoint_json
 
@@ -47,6 +48,7 @@ def trust_bundle() -> dict:
         "ca_sha256": ca.fingerprint,
         "sm2_root_certificate": ca.sm2_cert_pem or None,  # the GB/T 38540 seal maker (docs/signing-gbt38540.md)
         "crl": ca.crl_pem,
+        "tsa_roots": (tsa.tsa_roots_pem() or ca.cert_pem.encode()).decode("ascii"),  # verify_offline --tsa-root
         "revoked": revoked,
         "checkpoint": _checkpoint_json(checkpoint) if checkpoint else None,
     }

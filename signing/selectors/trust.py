@@ -2,7 +2,7 @@
 import json
 from functools import lru_cache
 
-from signing import crypto
+from signing import crypto, tsa
 from signing.models import CertificateAuthority
 
 
@@ -36,7 +36,7 @@ def trust_context(*, seal_ca: tuple | None = None):
     version = tuple(CertificateAuthority.objects.order_by("pk").values_list("pk", "fingerprint", "crl_number"))
     if _trust is None or _trust.version != version:
         _trust = pades.TrustContext.build(CertificateAuthority.objects.order_by("pk").values_list(
-            "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"))
+            "pk", "fingerprint", "cert_pem", "crl_pem", "crl_number"), tsa_roots_pem=tsa.tsa_roots_pem())
     return _trust
 
 

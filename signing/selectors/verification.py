@@ -114,6 +114,8 @@ def letter_verify(*, pdf: bytes) -> dict:
     # The register's times are exact: compare them with the ledger's, never with the time the signer wrote.
     at = verdict.trusted_at or datetime.datetime.now(datetime.UTC)
     _certificate_check(checks=checks, seal=seal, at=at, trust=trust, untrusted_time=verdict.trusted_at is None)
+    if checks[-1]["ok"] and verdict.stamp is None:  # an old letter: valid, and said whose time it was judged at
+        checks[-1]["detail"] += " " + _(pades.NO_TRUSTED_TIME)
     checks.append(_embedded_seal_signature_check(verdict=verdict, record=signed_record,
                                                  canonical_record=canonical_record, seal=seal))
 

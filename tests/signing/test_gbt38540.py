@@ -118,7 +118,10 @@ def test_offline_ses_verification_needs_a_trusted_time_once_the_seal_is_revoked(
              "crl_pem": seal.ca.crl_pem.encode()}
     valid, checks = verify_ses(ses=ses, document=letter, proof=proof["ledger"], **trust)
     assert valid, checks
-    assert not verify_ses(ses=ses, document=letter, **trust)[0]  # revoked, and no time but the signer's
+    assert verify_ses(ses=ses, document=letter, **trust)[0]  # its own timestamp token proves the time
+    stripped = without_time_stamp(ses)
+    assert not verify_ses(ses=stripped, document=letter, **trust)[0]  # revoked, and no time but the signer's
+    assert verify_ses(ses=stripped, document=letter, proof=proof["ledger"], **trust)[0] is False  # sealed since
     assert not verify_ses(ses=ses, document=letter, proof=proof["ledger"], **{**trust, "crl_pem": None})[0]
 
     # A thief signs a new document with the revoked seal's SM2 key, dated before the revocation.
@@ -143,6 +146,13 @@ def test_offline_ses_verification_needs_a_trusted_time_once_the_seal_is_revoked(
     ok = subprocess.run(script + ["--proof", "proof.json"], capture_output=True, text=True, timeout=120, env=env,
                         cwd=tmp_path)
     assert ok.returncode == 0 and "[OK] seseal" in ok.stdout, ok.stdout + ok.stderr
+
+
+def without_time_stamp(ses: bytes) -> bytes:
+    """The SES_Signature with its timeStamp taken out (the SM2 signature does not cover it)."""
+    parsed = gbt38540.SESSignature.load(ses)
+    return gbt38540.SESSignature({name: parsed[name] for name in ("to_sign", "cert", "signature_alg_id",
+                                                                   "signature")}).dump()
 
 
 def _seal_key(seal):

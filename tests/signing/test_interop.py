@@ -114,7 +114,7 @@ def test_offline_script_needs_only_the_ca_its_crl_and_the_ledger_proof(sealed, s
     ok = _run(sys.executable, str(script), str(letter), "--ca", str(ca_pem), "--crl", str(crl_pem),
               "--proof", str(proof), env=env, cwd=tmp_path)
     assert ok.returncode == 0 and "VALID" in ok.stdout, ok.stdout + ok.stderr
-    assert "[OK] seal_signature" in ok.stdout and "ledger entry #" in ok.stdout
+    assert "[OK] seal_signature" in ok.stdout and "的时间戳" in ok.stdout  # the time is the TSA's token's
 
     # The same checks in-process (a subprocess start costs seconds on a busy machine).
     from signing.verify_offline import verify
@@ -127,8 +127,12 @@ def test_offline_script_needs_only_the_ca_its_crl_and_the_ledger_proof(sealed, s
     result = verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes, ledger_proof)
     certificate = next(c for c in result["checks"] if c["name"] == "certificate")
     assert result["valid"] and "吊销，此前盖章的决定书仍然有效" in certificate["detail"], result
-    # Without the proof only the signer vouches for the time: a revoked certificate then never verifies.
-    assert verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes)["reason"]["code"] == "untrusted_time"
+    # Without the proof the letter's own timestamp token vouches for the time; with neither (a TSA root that is
+    # not trusted here), only the signer does, and a revoked certificate then never verifies.
+    assert verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes)["valid"]
+    _, stranger = crypto.ca_certificate_build(common_name="some other TSA root")
+    assert verify(bytes(sealed.letter_pdf), ca_bytes, crl_bytes, tsa_roots_pem=crypto.cert_to_pem(stranger).encode()
+                  )["reason"]["code"] == "timestamp_untrusted"
 
     tampered = bytearray(sealed.letter_pdf)
     tampered[tampered.index(b"ReportLab Generated") + 3] ^= 0x01

@@ -104,5 +104,5 @@ def test_ofd_over_http_and_offline(sealed, seal, keeper, case_hook):
     trust = {"sm2_root_pem": seal.ca.sm2_cert_pem.encode(), "ca_pem": seal.ca.cert_pem.encode(),
              "crl_pem": seal.ca.crl_pem.encode()}
     valid, checks = verify_ofd(package=response.content, proof=proof, **trust)
-    assert valid and "ledger entry" in dict((n, d) for n, _, d in checks)["certificate"], checks
+    assert valid and "时间戳服务机构" in dict((n, d) for n, _, _c, d in checks)["certificate"], checks
     assert not verify_ofd(package=response.content, **{**trust, "crl_pem": None})[0]

@@ -34,11 +34,11 @@ def _appended(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def _signed_with(record, *, signer, seal_png) -> bytes:
+def _signed_with(record, *, signer, seal_png, timestamped: bool = True) -> bytes:
     rendered = letter_render(record=record, resident_name="某某", verification_code="X" * 16,
                              verification_url="http://x/verify/?code=X", bureau_name="某局", seal_serial="S")
     return letter_sign(letter=rendered, signer=signer, seal_png=seal_png, attachments={}, reason="r",
-                       location="l", signer_name="n")
+                       location="l", signer_name="n", timestamped=timestamped)
 
 
 def _untrusted(record, seal_png) -> bytes:
@@ -77,9 +77,10 @@ def letters(sealed, seal, ca, workstation, keeper, make_record, seal_decision):
         "untrusted_root": _untrusted(record, bytes(seal.picture_png)),
         "certificate_expired": _signed_with(record, signer=keys.seal_pdf_signer(expired_seal),
                                             seal_png=bytes(expired_seal.picture_png)),
-        # Signed with the revoked seal's key and registered nowhere: only the signer vouches for its time.
+        # Signed with the revoked seal's key, registered nowhere and without a TSA's token: only the signer vouches
+        # for its time. (With a token, its genTime after the revocation refuses it: certificate_revoked.)
         "untrusted_time": _signed_with(record, signer=keys.seal_pdf_signer(other_seal),
-                                       seal_png=bytes(other_seal.picture_png)),
+                                       seal_png=bytes(other_seal.picture_png), timestamped=False),
     }
 
 

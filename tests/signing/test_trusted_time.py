@@ -15,8 +15,12 @@ from signing.verify_offline import verify
 pytestmark = pytest.mark.django_db
 
 
-def forge(*, seal, record, when: datetime.datetime) -> bytes:
-    """What the thief makes with the stolen PDF and SM2 keys: a complete letter, signing time of his choosing."""
+def forge(*, seal, record, when: datetime.datetime, stamped_at: datetime.datetime | None = None) -> bytes:
+    """What the thief makes with the stolen PDF and SM2 keys: a complete letter, signing time of his choosing. The
+    TSA is not his: its token carries the real time (`stamped_at`); None: he asks no TSA."""
+    from signing import tsa
+
+    stamper = tsa.LocalTimeStamper(tsa.tsa_issue(), clock=lambda: stamped_at) if stamped_at else None
     canonical = crypto.canonical(record)
     signature = crypto.sm2_sign(keys.seal_sm2_private_key(seal), bytes.fromhex(seal.sm2_public_key[2:]), canonical)
     document = seal_signature_document(seal=seal, record=record, signature=signature,
@@ -27,7 +31,8 @@ def forge(*, seal, record, when: datetime.datetime) -> bytes:
                                seal_serial=seal.serial, record_sha256=crypto.sha256_hex(canonical))
         return letter_sign(letter=letter, signer=keys.seal_pdf_signer(seal), seal_png=bytes(seal.picture_png),
                            attachments={"record.json": canonical, "seal-signature.json": crypto.canonical(document)},
-                           reason="准予", location="x", signer_name=seal.name)
+                           reason="准予", location="x", signer_name=seal.name, timestamper=stamper,
+                           timestamped=stamper is not None)
 
 
 def names(result: dict) -> dict:
@@ -104,11 +109,12 @@ def test_a_genuine_letter_proves_its_time_with_the_ledger(sealed, seal):
     seal.ca.refresh_from_db()
     ca, crl = seal.ca.cert_pem.encode(), seal.ca.crl_pem.encode()
     result = verify(bytes(sealed.letter_pdf), ca, crl, proof)
-    assert result["valid"] and result["trusted_time"]["source"].startswith("ledger entry #"), result
-    assert verify(bytes(sealed.letter_pdf), ca, crl)["reason"]["code"] == "untrusted_time"
+    # The token's time is the one judged by; the ledger proof is checked and reported too.
+    assert result["valid"] and result["trusted_time"]["source"] == "timestamp", result
+    assert verify(bytes(sealed.letter_pdf), ca, crl)["valid"]  # its own timestamp token proves the time too
 
     forged_proof = {**proof, "entry": {**proof["entry"], "created_at": "2000-01-01T00:00:00.000000Z"}}
-    assert verify(bytes(sealed.letter_pdf), ca, crl, forged_proof)["reason"]["code"] == "untrusted_time"
+    assert verify(bytes(sealed.letter_pdf), ca, crl, forged_proof)["trusted_time"]["problem"]
     other_letter = bytes(sealed.letter_pdf) + b"\n"
     assert not verify(other_letter, ca, crl, proof)["valid"]
 

@@ -123,11 +123,14 @@ def test_letter_shows_the_verification_url(sealed):
 
 
 def _flip_in_signature_value(pdf: bytes) -> bytes:
-    """Change one hex digit inside the CMS signature value (the end of the DER, before the zero padding)."""
+    """Change one hex digit inside the CMS signature value (the signer's, not the timestamp token's after it)."""
+    from asn1crypto import cms
+
     start = pdf.index(b"/Contents <") + len(b"/Contents <")
     end = pdf.index(b">", start)
-    digits = pdf[start:end].rstrip(b"0")
-    at = start + len(digits) - 8
+    content = cms.ContentInfo.load(bytes.fromhex(pdf[start:end].decode()), strict=False)
+    value = content["content"]["signer_infos"][0]["signature"].native.hex().encode()
+    at = start + pdf[start:end].lower().index(value) + len(value) - 8
     flipped = b"1" if pdf[at:at + 1] != b"1" else b"2"
     return pdf[:at] + flipped + pdf[at + 1:]
 

@@ -20,6 +20,7 @@ from signing.services import (
     seal_keeper_grant,
     unit_seal_keepers,
 )
+from signing.tsa import tsa_issue
 from stations.models import Unit
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         ca = ca_create()
+        tsa_issue()  # the local time-stamping authority (SIGNING_TSA_URL empty)
         units = Unit.objects.filter(
             Q(kind__in=[Unit.Kind.COUNTY_WORKSTATION, Unit.Kind.CITY_DEPARTMENT])
             | Q(memberships__is_seal_keeper=True), active=True,
