@@ -151,10 +151,13 @@ class CallRoomConsumer(GuardedConsumer):
         payload = {key: value for key, value in message.items() if key != "to"}
         payload["from"] = self.participant_id
         try:
-            await self.channel_layer.send(channel, {"type": "room.relay", "call_id": self.call_id,
-                                                    "payload": payload})
+            await self.channel_layer.send(channel, self.relay_event(payload))
         except ChannelFull:
             await self.send_error("peer_busy", _("对方网络拥塞，消息未送达，请稍后重试。"), ref=message["type"])
+
+    def relay_event(self, payload: dict) -> dict:
+        # Our own channel rides along: a peer that missed the notice of our rejoin learns where we are now.
+        return {"type": "room.relay", "call_id": self.call_id, "payload": payload, "channel": self.channel_name}
 
     on_offer = on_answer = on_ice_candidate = relay
 
@@ -184,8 +187,7 @@ class CallRoomConsumer(GuardedConsumer):
                    "at": timezone.now().isoformat()}
         for channel in list(self.peers.values()):
             try:
-                await self.channel_layer.send(channel, {"type": "room.relay", "call_id": self.call_id,
-                                                        "payload": payload})
+                await self.channel_layer.send(channel, self.relay_event(payload))
             except ChannelFull:
                 pass
         await self.send_message(payload)
@@ -231,8 +233,18 @@ class CallRoomConsumer(GuardedConsumer):
             await self.refuse(event["close"])
 
     async def room_relay(self, event):
-        if event.get("call_id") == self.call_id and self.participant_id:
-            await self.send_message(event["payload"])
+        if event.get("call_id") != self.call_id or not self.participant_id:
+            return
+        sender, channel = event["payload"].get("from"), event.get("channel")
+        if channel and self.peers.get(sender) != channel:
+            # A socket of theirs we were never told about (that notice was lost): learn it, tell the page late.
+            notice = await database_sync_to_async(services.room_peer_resync)(
+                call_id=self.call_id, participant_id=self.participant_id, peer_id=sender, channel_name=channel)
+            if notice is None:
+                return
+            self.peers[sender] = channel
+            await self.send_message(notice)
+        await self.send_message(event["payload"])
 
 
 class InboxConsumer(GuardedConsumer):

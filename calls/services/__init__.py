@@ -21,6 +21,7 @@ from calls.services.rooms import (
     participant_hold,
     participant_media_state,
     room_peer_channels,
+    room_peer_resync,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "call_room_leave",
     "participant_heartbeat",
     "room_peer_channels",
+    "room_peer_resync",
     "participant_admit",
     "participant_hold",
     "participant_media_state",

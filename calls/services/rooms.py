@@ -217,6 +217,20 @@ def room_peer_channels(*, call_id, participant_id) -> dict:
     return peer_channels(admitted_present(call_id, now, exclude=me.pk))
 
 
+def room_peer_resync(*, call_id, participant_id, peer_id, channel_name: str) -> dict | None:
+    """A relay reached a participant from a peer's socket it was never told about: the notice of that peer's
+    rejoin went out while this participant's process was still subscribing again after a Redis restart, and
+    pub/sub keeps nothing for a subscriber that is away. Returns the `peer-rejoined` notice for the page, late,
+    if both are admitted and that socket is the peer's own now; None if the relay comes from a socket the peer
+    no longer holds (it is stale and dropped)."""
+    present = {str(p.pk): p for p in admitted_present(call_id, timezone.now())}
+    me, peer = present.get(str(participant_id)), present.get(str(peer_id))
+    if me is None or peer is None or peer.channel_name != channel_name:
+        return None
+    log.info("calls.peer_resynced", call_id=str(call_id), participant_id=str(participant_id), peer_id=str(peer_id))
+    return {"type": "peer-rejoined", "peer": participant_public(peer)}
+
+
 def participant_admit(*, call_id, actor, participant_id=None, admit_all: bool = False) -> list[str]:
     """An agent lets one waiting person (or everyone waiting for this call) into the call."""
     now = timezone.now()

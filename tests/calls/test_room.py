@@ -375,6 +375,50 @@ async def test_dropped_socket_keeps_its_place_and_rejoins(calls_org):
     assert "disconnected" in kinds and "rejoined" in kinds
 
 
+async def test_a_peer_that_missed_the_rejoin_learns_it_from_the_first_relay(calls_org, monkeypatch):
+    """After a Redis restart the notices of a drop and a rejoin can be lost (pub/sub keeps nothing for a process
+    still subscribing again), leaving the agent's socket with the resident's old channel: relays to it vanished."""
+    from calls.services import delivery
+
+    resident, agent, booking, call_id, rs, ags, rj, aj = await admitted_pair(calls_org)
+    agent_channel = await adb(lambda: Participant.objects.get(pk=aj["participant_id"]).channel_name)()
+    deliver = delivery.deliver
+    monkeypatch.setattr(delivery, "deliver", lambda items: deliver([i for i in items if i[1] != agent_channel]))
+    await rs.close()
+    back = await room(call_id, resident)
+    assert (await back.join(participant_id=rj["participant_id"]))["rejoined"] is True
+    await back.expect("peers")
+    assert await ags.nothing()  # neither `peer-disconnected` nor `peer-rejoined` reached the agent
+    monkeypatch.setattr(delivery, "deliver", deliver)
+
+    # The rejoiner offers (as its page does on `peers`): the agent's page is told of the rejoin first, then gets
+    # the offer, and its answer goes to the resident's new socket.
+    await back.send({"type": "offer", "to": aj["participant_id"], "sdp": "fresh"})
+    late, offer = await ags.recv(), await ags.recv()
+    assert late["type"] == "peer-rejoined" and late["peer"]["participant_id"] == rj["participant_id"]
+    assert late["peer"]["connected"] is True
+    assert offer["type"] == "offer" and offer["sdp"] == "fresh" and offer["from"] == rj["participant_id"]
+    await ags.send({"type": "answer", "to": rj["participant_id"], "sdp": "ok"})
+    assert (await back.expect("answer"))["sdp"] == "ok"
+    # Told once: the next relay from the same socket is just relayed.
+    await back.send({"type": "ice-candidate", "to": aj["participant_id"], "candidate": None})
+    assert [m["type"] for m in await ags.drain()] == ["ice-candidate"]
+
+
+async def test_a_relay_from_a_socket_the_peer_no_longer_holds_is_dropped(calls_org):
+    from channels.layers import get_channel_layer
+
+    resident, agent, booking, call_id, rs, ags, rj, aj = await admitted_pair(calls_org)
+    agent_channel = await adb(lambda: Participant.objects.get(pk=aj["participant_id"]).channel_name)()
+    stale = await get_channel_layer().new_channel()
+    await get_channel_layer().send(agent_channel, {
+        "type": "room.relay", "call_id": call_id, "channel": stale,
+        "payload": {"type": "offer", "from": rj["participant_id"], "sdp": "from an old socket"}})
+    assert await ags.nothing()
+    await rs.send({"type": "offer", "to": aj["participant_id"], "sdp": "current"})
+    assert [m["type"] for m in await ags.drain()] == ["offer"]
+
+
 async def test_second_socket_takes_over_the_place(calls_org):
     resident, agent, booking, call_id, rs, ags, rj, aj = await admitted_pair(calls_org)
     other_tab = await room(call_id, resident)

@@ -9,6 +9,7 @@
 const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000, 10000];
 const FINAL_CLOSE_CODES = new Set([1000, 4000, 4401, 4403, 4404, 4409, 4410]);
 const DISCONNECT_RESTART_MS = 3000;
+const OFFER_RESEND_DELAYS = [4000, 8000, 10000];
 
 export class CallClient extends EventTarget {
   constructor({ callId, stream = null, iceServers = [], storage = window.sessionStorage }) {
@@ -18,7 +19,7 @@ export class CallClient extends EventTarget {
     this.iceServers = iceServers;
     this.storage = storage;
     this.socket = null;
-    this.peers = new Map(); // participant id -> { pc, info, offerer, stream, restartTimer, pendingCandidates }
+    this.peers = new Map(); // participant id -> { pc, info, offerer, stream, restartTimer, answerTimer, ... }
     this.participantId = this._storedId();
     this.state = "idle"; // idle | connecting | waiting | in-call | reconnecting | ended | refused
     this.retry = 0;
@@ -258,7 +259,8 @@ export class CallClient extends EventTarget {
       return peer;
     }
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
-    peer = { pc, info, offerer, stream: new MediaStream(), pendingCandidates: [], restartTimer: null, makingOffer: false };
+    peer = { pc, info, offerer, stream: new MediaStream(), pendingCandidates: [], restartTimer: null, answerTimer: null,
+      makingOffer: false };
     this.peers.set(info.participant_id, peer);
     if (this.stream) {
       for (const track of this.stream.getTracks()) {
@@ -301,11 +303,25 @@ export class CallClient extends EventTarget {
       const offer = await peer.pc.createOffer({ iceRestart });
       await peer.pc.setLocalDescription(offer);
       this._send({ type: "offer", to: id, sdp: peer.pc.localDescription.sdp, ice_restart: iceRestart });
+      this._awaitAnswer(id, peer, iceRestart, 0);
     } catch (error) {
       this._emit("error", { code: "webrtc", detail: String(error) });
     } finally {
       peer.makingOffer = false;
     }
+  }
+
+  // The server's relay delivers at most once: an offer sent while the other side's server process was still
+  // reconnecting to Redis is gone. Until an answer comes, the same offer goes again (with the candidates gathered
+  // since), so a lost offer or a lost answer costs a few seconds, not the call.
+  _awaitAnswer(id, peer, iceRestart, attempt) {
+    clearTimeout(peer.answerTimer);
+    const delay = OFFER_RESEND_DELAYS[Math.min(attempt, OFFER_RESEND_DELAYS.length - 1)];
+    peer.answerTimer = setTimeout(() => {
+      if (this.peers.get(id) !== peer || peer.pc.signalingState !== "have-local-offer") return;
+      this._send({ type: "offer", to: id, sdp: peer.pc.localDescription.sdp, ice_restart: iceRestart });
+      this._awaitAnswer(id, peer, iceRestart, attempt + 1);
+    }, delay);
   }
 
   async _onOffer(message) {
@@ -387,6 +403,7 @@ export class CallClient extends EventTarget {
     const peer = this.peers.get(id);
     if (!peer) return;
     clearTimeout(peer.restartTimer);
+    clearTimeout(peer.answerTimer);
     peer.pc.close();
     this.peers.delete(id);
     if (!quiet) this._emit("peer-removed", { id });
