@@ -133,28 +133,28 @@ async def fresh_channel_layer():
     await database_sync_to_async(connections.close_all)()
 
 
-# Tests that share a long-lived outside world, run in file order even when pytest-randomly shuffles the rest: the
-# browser tests drive one live site per session, whose bookings and waiting rooms carry from one test into the
-# next, and the resilience tests stop and start the services of one production profile in turn.
+# Tests that share a long-lived outside world run last, in file order, even when pytest-randomly shuffles the rest:
+# the browser tests drive one live site per session, whose bookings and waiting rooms carry from one test into the
+# next, and Playwright's sync API keeps an event loop running in the main thread while its session fixture lives
+# (an async test after it could not start its own); the resilience tests stop and start one production profile.
 KEEP_FILE_ORDER = ("browser", "resilience")
 
 
 def _keeps_file_order(item) -> bool:
-    return "live_site" in getattr(item, "fixturenames", ()) or any(item.get_closest_marker(n) for n in KEEP_FILE_ORDER)
+    fixtures = getattr(item, "fixturenames", ())
+    return "live_site" in fixtures or "chromium" in fixtures or any(item.get_closest_marker(n) for n in KEEP_FILE_ORDER)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """pytest-randomly (requirements-dev.txt) shuffles the tests, modules first, then the tests in each; the header
     names the seed (`-p randomly --randomly-seed=N` replays an order, `-p no:randomly` turns it off). Registered
-    after it, this wrapper runs first: it notes the written order, and once the shuffle is done puts the tests
-    marked in KEEP_FILE_ORDER back in that order, in the places the shuffle gave them."""
+    after it, this wrapper runs first: it notes the written order, and once the shuffle is done moves the tests
+    that keep file order to the end, in that order."""
     written = {item.nodeid: index for index, item in enumerate(items)}
     result = yield
-    places = [index for index, item in enumerate(items) if _keeps_file_order(item)]
-    in_order = sorted((items[index] for index in places), key=lambda item: written[item.nodeid])
-    for index, item in zip(places, in_order, strict=True):
-        items[index] = item
+    kept = sorted((item for item in items if _keeps_file_order(item)), key=lambda item: written[item.nodeid])
+    items[:] = [item for item in items if not _keeps_file_order(item)] + kept
     return result
 
 

@@ -20,6 +20,7 @@ from signing.selectors import letter_verify
 from signing.services import checkpoint_create, seal_revoke
 from signing.ses_offline import verify_ses
 from signing.ses_verify import ses_verify
+from tests.support.forgery import without_time_stamp
 from tests.support.ses import read_ses
 
 pytestmark = pytest.mark.django_db
@@ -146,13 +147,6 @@ def test_offline_ses_verification_needs_a_trusted_time_once_the_seal_is_revoked(
     ok = subprocess.run(script + ["--proof", "proof.json"], capture_output=True, text=True, timeout=120, env=env,
                         cwd=tmp_path)
     assert ok.returncode == 0 and "[OK] seseal" in ok.stdout, ok.stdout + ok.stderr
-
-
-def without_time_stamp(ses: bytes) -> bytes:
-    """The SES_Signature with its timeStamp taken out (the SM2 signature does not cover it)."""
-    parsed = gbt38540.SESSignature.load(ses)
-    return gbt38540.SESSignature({name: parsed[name] for name in ("to_sign", "cert", "signature_alg_id",
-                                                                   "signature")}).dump()
 
 
 def _seal_key(seal):

@@ -25,8 +25,7 @@ from signing.services import seal_revoke
 from signing.ses_offline import verify_ses
 from signing.ses_verify import ses_verify
 from signing.verify_offline import verify
-from tests.signing.test_gbt38540 import without_time_stamp
-from tests.signing.test_trusted_time import forge, names
+from tests.support.forgery import forge, names, without_time_stamp
 
 pytestmark = pytest.mark.django_db
 
