@@ -43,6 +43,18 @@ def plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language: a request through the test client leaves the language its
+    LocaleMiddleware chose active in the thread, which would otherwise carry into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def checkpoint_store_dir(settings, tmp_path):
     """Each test exports its ledger checkpoints to a directory of its own (a shared one would hold another
     test's checkpoints, which verification compares with this test's ledger)."""
