@@ -1,5 +1,6 @@
 """Input and output shapes of the reviews API. No business rules here."""
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from reviews import selectors
@@ -199,6 +200,22 @@ class StatsRow(serializers.Serializer):
     sla_compliance_pct = serializers.FloatField(allow_null=True)
     escalations = serializers.IntegerField()
     materials_per_case = serializers.FloatField(allow_null=True)
+
+
+class StatsQueryIn(serializers.Serializer):
+    """The statistics' period, by submission date, both ends included; either end may be left open."""
+
+    date_from = serializers.DateField(required=False, error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")})
+    date_to = serializers.DateField(required=False, error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")})
+
+    def to_internal_value(self, data):
+        # A blank field of a GET form (`?date_from=`) leaves that end open, as no field at all does.
+        return super().to_internal_value({name: value for name, value in data.items() if value != ""})
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": _("结束日期不能早于开始日期。")})
+        return attrs
 
 
 class StatsOut(serializers.Serializer):
