@@ -3,6 +3,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.serializers import QueryIn
 from reviews import selectors
 
 
@@ -202,15 +203,11 @@ class StatsRow(serializers.Serializer):
     materials_per_case = serializers.FloatField(allow_null=True)
 
 
-class StatsQueryIn(serializers.Serializer):
+class StatsQueryIn(QueryIn):
     """The statistics' period, by submission date, both ends included; either end may be left open."""
 
     date_from = serializers.DateField(required=False, error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")})
     date_to = serializers.DateField(required=False, error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")})
-
-    def to_internal_value(self, data):
-        # A blank field of a GET form (`?date_from=`) leaves that end open, as no field at all does.
-        return super().to_internal_value({name: value for name, value in data.items() if value != ""})
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
