@@ -50,8 +50,14 @@ def closed_dates(*, unit: Unit, date_from, date_to) -> set:
     return set(rows.values_list("date", flat=True))
 
 
-def memberships_of(*, user) -> QuerySet[StaffMembership]:
-    return StaffMembership.objects.filter(user=user).select_related("unit")
+def memberships_of(*, user, agent: bool = False, reviewer: bool = False) -> QuerySet[StaffMembership]:
+    """The user's memberships with their units; `agent` / `reviewer`: only those with that right."""
+    memberships = StaffMembership.objects.filter(user=user).select_related("unit").order_by("unit__code")
+    if agent:
+        memberships = memberships.filter(is_agent=True)
+    if reviewer:
+        memberships = memberships.filter(is_reviewer=True)
+    return memberships
 
 
 def user_unit_ids(*, user, agent: bool = False, reviewer: bool = False) -> set[int]:

@@ -261,3 +261,27 @@ def test_booking_page_offers_the_bookable_units_of_the_residents_county_and_town
     assert neighbour is None or neighbour.pk not in offered
     assert {t["code"] for t in start["townships"]} == set(
         Division.objects.filter(parent=county).values_list("code", flat=True))
+
+
+def test_console_and_desk_list_only_the_units_where_the_person_has_that_right(client, station):
+    from stations.models import StaffMembership
+
+    workstation = Unit.objects.get(code="371702000")
+    person = staff_at(station, role=User.Role.AGENT, is_agent=True)
+    StaffMembership.objects.create(user=person, unit=workstation, is_reviewer=True, is_seal_keeper=True)
+    client.force_login(person)
+    assert [unit.pk for unit in client.get("/console/").context["units"]] == [station.pk]
+    desk = client.get("/desk/").context
+    assert [m.unit_id for m in desk["memberships"]] == [workstation.pk] and desk["seal_keeper"] is True
+
+
+def test_item_and_booking_pages_only_for_an_active_item(client, resident):
+    from bookings.models import ServiceItem
+
+    item = ServiceItem.objects.filter(active=True).order_by("pk").first()
+    client.force_login(resident)
+    assert client.get(f"/items/{item.pk}/").status_code == 200
+    assert client.get(f"/book/{item.pk}/").status_code == 200
+    ServiceItem.objects.filter(pk=item.pk).update(active=False)
+    assert client.get(f"/items/{item.pk}/").status_code == 404
+    assert client.get(f"/book/{item.pk}/").status_code == 404
