@@ -33,6 +33,13 @@ def units_nearest(units: QuerySet[Unit], *, lat: float, lng: float) -> list[Unit
     return sorted(located, key=lambda u: u.distance_km)
 
 
+def unit_search(*, kind: str | None = None, county: str | None = None,
+                near: tuple[float, float] | None = None) -> QuerySet[Unit] | list[Unit]:
+    """The public directory: active units, by kind and county code; with `near` (lat, lng), nearest first."""
+    units = unit_list(kind=kind, county_code=county)
+    return units_nearest(units, lat=near[0], lng=near[1]) if near else units
+
+
 def division_list(*, parent_code: str | None = None, level: str | None = None) -> QuerySet[Division]:
     divisions = Division.objects.using(replica()).all()
     if parent_code:
