@@ -7,8 +7,8 @@ import pytest
 
 from accounts.models import User
 from calls import services
-from tests.calls.conftest import make_booking, make_resident, make_staff
 from tests.factories import client_for
+from tests.support.calls import make_booking, make_resident, make_staff
 
 pytestmark = pytest.mark.django_db
 

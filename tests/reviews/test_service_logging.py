@@ -4,7 +4,9 @@ import logging
 
 import pytest
 
-from tests.reviews.conftest import STATION, TOWNSHIP_ITEM, agent_at, client_for, complete_materials, make_booking
+from tests.factories import client_for
+from tests.support.places import STATION, TOWNSHIP_ITEM
+from tests.support.reviews import agent_at, complete_materials, make_booking
 
 pytestmark = pytest.mark.django_db
 
