@@ -1,6 +1,5 @@
 """Login endpoints and the signed-in user's profile."""
 from django.contrib.auth import login, logout
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -20,13 +19,12 @@ class OtpRequestApi(APIView):
     authentication_classes: list = []
     throttle_classes = [OtpPhoneThrottle, OtpIpThrottle]
 
-    @extend_schema(request=s.OtpRequestIn, responses={202: None}, summary="Send a login code by SMS")
+    @extend_schema(request=s.OtpRequestIn, responses={202: s.OtpSentOut}, summary="Send a login code by SMS")
     def post(self, request):
         data = s.OtpRequestIn(data=request.data)
         data.is_valid(raise_exception=True)
         otp = services.otp_request(phone=data.validated_data["phone"])
-        ttl = int((otp.expires_at - otp.created_at).total_seconds())
-        return Response({"detail": _("验证码已发送。"), "expires_in": ttl}, status=status.HTTP_202_ACCEPTED)
+        return Response(s.OtpSentOut(otp).data, status=status.HTTP_202_ACCEPTED)
 
 
 class OtpVerifyApi(APIView):
@@ -80,17 +78,12 @@ class MeApi(APIView):
         return Response(s.MeOut(user).data)
 
 
-def _notices_answer(user) -> Response:
-    return Response(s.NoticesOut({"unread": selectors.notice_unread_count(user=user),
-                                  "results": selectors.notice_list(user=user)}).data)
-
-
 class NoticeListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=s.NoticesOut, summary="The signed-in person's in-app notices and the unread count")
     def get(self, request):
-        return _notices_answer(request.user)
+        return Response(s.NoticesOut(selectors.notice_summary(user=request.user)).data)
 
 
 class NoticeReadApi(APIView):
@@ -101,4 +94,4 @@ class NoticeReadApi(APIView):
         data = s.NoticesReadIn(data=request.data)
         data.is_valid(raise_exception=True)
         notices_mark_read(user=request.user, ids=data.validated_data.get("ids"))
-        return _notices_answer(request.user)
+        return Response(s.NoticesOut(selectors.notice_summary(user=request.user)).data)

@@ -13,3 +13,8 @@ def notice_list(*, user: User, limit: int = NOTICES_SHOWN) -> QuerySet[Notificat
 
 def notice_unread_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notice_summary(*, user: User) -> dict:
+    """What the notices panel shows: the latest notices and how many of all are unread."""
+    return {"unread": notice_unread_count(user=user), "results": notice_list(user=user)}

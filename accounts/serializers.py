@@ -60,6 +60,18 @@ class OtpRequestIn(serializers.Serializer):
     phone = PhoneField(label=_("手机号"), max_length=20)
 
 
+class OtpSentOut(serializers.Serializer):
+    """The answer to a code request: the code went out, and how long it stays valid."""
+    detail = serializers.SerializerMethodField()
+    expires_in = serializers.SerializerMethodField(help_text="seconds the code stays valid")
+
+    def get_detail(self, otp) -> str:
+        return str(_("验证码已发送。"))
+
+    def get_expires_in(self, otp) -> int:
+        return round((otp.expires_at - otp.created_at).total_seconds())  # created_at is stamped after expiry was set
+
+
 class OtpVerifyIn(serializers.Serializer):
     phone = PhoneField(label=_("手机号"), max_length=20)
     code = serializers.RegexField(r"^\d{6}$", label=_("验证码"),

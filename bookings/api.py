@@ -1,11 +1,9 @@
 """Catalog (public, read-only), slots, bookings, materials and the waiting list. Views stay thin."""
 
 from django.http import FileResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -73,12 +71,9 @@ class SlotListApi(APIView):
     def get(self, request, pk):
         query = SlotQueryIn(data=request.query_params)
         query.is_valid(raise_exception=True)
-        date_from, date_to = selectors.slot_search_window(date_from=query.validated_data.get("date_from"),
-                                                          date_to=query.validated_data.get("date_to"))
-        if date_to < date_from:
-            raise ValidationError({"date_to": _("结束日期不能早于开始日期。")})
-        answer = selectors.slot_search(unit_id=pk, item_id=query.validated_data["item"], date_from=date_from,
-                                       date_to=date_to)
+        answer = selectors.slot_search(unit_id=pk, item_id=query.validated_data["item"],
+                                       date_from=query.validated_data.get("date_from"),
+                                       date_to=query.validated_data.get("date_to"))
         return Response(SlotAnswerOut(answer).data)
 
 

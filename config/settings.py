@@ -270,8 +270,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name per choice set shared by several serializers (keeps `check --deploy` free of W001).
     "ENUM_NAME_OVERRIDES": {
-        "BookingStatusEnum": "bookings.models.BookingStatus",
-        "CaseStatusEnum": "reviews.models.CaseStatus",
+        "BookingStatusEnum": "bookings.models.BookingStatus", "CaseStatusEnum": "reviews.models.CaseStatus",
+        "CallStatusEnum": "calls.models.Call.Status", "CallInvitationStatusEnum": "calls.models.CallInvitation.Status",
+        "CallKindEnum": "calls.models.Call.Kind", "CallEventKindEnum": "calls.models.CallEvent.Kind",
     },
 }
 

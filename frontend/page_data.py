@@ -5,6 +5,7 @@ township with the county workstation, in the fields the page's script reads from
 /api/v1/units/. Kept small: every byte of the page waits on a slow line. Another township's stations are asked
 for when she picks it. Empty for a resident without a home county: the page then asks as before.
 """
+from bookings.selectors import bookable_unit_list
 from stations import selectors as station_selectors
 from stations.models import Unit
 
@@ -23,9 +24,7 @@ def booking_start(*, user) -> dict:
     township = getattr(user, "home_township", None)
     township_code = township.code if township is not None and township.parent_id == county.pk else ""
     townships = station_selectors.division_list(parent_code=county.code).values_list("code", "name")
-    units = [unit for unit in station_selectors.unit_list(county_code=county.code)
-             if unit.kind == Unit.Kind.COUNTY_WORKSTATION
-             or (unit.kind == Unit.Kind.TOWNSHIP_STATION and unit.township and unit.township.code == township_code)]
+    units = bookable_unit_list(county_code=county.code, township_code=township_code)
     return {"county": county.code, "township": township_code,
             "townships": [{"code": code, "name": name} for code, name in townships],
             "units": [_unit_row(unit) for unit in units]}

@@ -8,10 +8,11 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
 from bookings import selectors as booking_selectors
-from bookings.models import ServiceItem
+from core.errors import NotFound
 from frontend import access
 from frontend.page_data import booking_start
 from frontend.strings import js_strings
+from stations import selectors as station_selectors
 from stations.models import Division
 
 
@@ -25,6 +26,10 @@ def _safe_next(request, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
         return target
     return default
+
+
+def _counties():
+    return station_selectors.division_list(level=Division.Level.COUNTY)
 
 
 @ensure_csrf_cookie
@@ -47,16 +52,15 @@ def logout_page(request):
 
 @ensure_csrf_cookie
 def item_page(request, pk: int):
-    item = get_object_or_404(ServiceItem.objects.filter(active=True).select_related("category"), pk=pk)
-    return _page(request, "item.html", item=item, requirements=item.requirements.order_by("sort"))
+    item = get_object_or_404(booking_selectors.item_active_list(), pk=pk)
+    return _page(request, "item.html", item=item, requirements=item.requirements.all())
 
 
 @ensure_csrf_cookie
 @access.resident_only
 def book_page(request, item_id: int):
-    item = get_object_or_404(ServiceItem.objects.filter(active=True), pk=item_id)
-    counties = Division.objects.filter(level=Division.Level.COUNTY).order_by("code")
-    return _page(request, "book.html", item=item, counties=counties, start=booking_start(user=request.user))
+    item = get_object_or_404(booking_selectors.item_active_list(), pk=item_id)
+    return _page(request, "book.html", item=item, counties=_counties(), start=booking_start(user=request.user))
 
 
 @ensure_csrf_cookie
@@ -75,11 +79,8 @@ def booking_page(request, pk: int):
 @access.resident_only
 def reschedule_page(request, pk: int):
     """The booking flow's time step for an existing booking (same station, same item)."""
-    from bookings.selectors import booking_get_for_user
-    from core.errors import NotFound
-
     try:
-        booking = booking_get_for_user(user=request.user, booking_id=pk)
+        booking = booking_selectors.booking_get_for_user(user=request.user, booking_id=pk)
     except NotFound:
         raise Http404 from None
     return _page(request, "book.html", item=booking.item, counties=[], reschedule=booking)
@@ -88,8 +89,7 @@ def reschedule_page(request, pk: int):
 @ensure_csrf_cookie
 @access.resident_only
 def profile_page(request):
-    counties = Division.objects.filter(level=Division.Level.COUNTY).order_by("code")
-    return _page(request, "profile.html", counties=counties, next_url=_safe_next(request, "/me/bookings/"))
+    return _page(request, "profile.html", counties=_counties(), next_url=_safe_next(request, "/me/bookings/"))
 
 
 @ensure_csrf_cookie
@@ -119,14 +119,14 @@ def _calls_today_context() -> dict:
 @ensure_csrf_cookie
 @access.agent_only
 def console(request):
-    units = [m.unit for m in request.user.memberships.filter(is_agent=True).select_related("unit")]
+    units = [m.unit for m in station_selectors.memberships_of(user=request.user, agent=True)]
     return _page(request, "console.html", units=units, **_calls_today_context())
 
 
 @ensure_csrf_cookie
 @access.reviewer_only
 def desk(request):
-    memberships = request.user.memberships.filter(is_reviewer=True).select_related("unit")
+    memberships = list(station_selectors.memberships_of(user=request.user, reviewer=True))
     return _page(request, "desk.html", memberships=memberships,
                  seal_keeper=any(m.is_seal_keeper for m in memberships), **_calls_today_context())
 

@@ -2,7 +2,6 @@
 
 Thin views: they check the input, call one selector or service, and shape the output.
 """
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -11,7 +10,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdministrator, IsStaffMember
-from core.errors import ServiceError
 from reviews import selectors, services
 from reviews.serializers import (
     CaseCreateIn,
@@ -23,6 +21,7 @@ from reviews.serializers import (
     DecisionIn,
     MaterialAttachIn,
     StatsOut,
+    StatsQueryIn,
 )
 
 
@@ -200,18 +199,8 @@ class StatsApi(GenericAPIView):
     permission_classes = [IsAdministrator]
     serializer_class = StatsOut
 
-    @extend_schema(parameters=[OpenApiParameter("date_from", OpenApiTypes.DATE),
-                               OpenApiParameter("date_to", OpenApiTypes.DATE)], responses=StatsOut)
+    @extend_schema(parameters=[StatsQueryIn], responses=StatsOut)
     def get(self, request):
-        import datetime
-
-        def parse(name):
-            raw = request.query_params.get(name)
-            if not raw:
-                return None
-            try:
-                return datetime.date.fromisoformat(raw)
-            except ValueError:
-                raise ServiceError(_("日期格式应为 YYYY-MM-DD。"), code="invalid")
-
-        return Response(selectors.case_statistics(date_from=parse("date_from"), date_to=parse("date_to")))
+        query = StatsQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(StatsOut(selectors.case_statistics(**query.validated_data)).data)

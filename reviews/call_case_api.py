@@ -1,6 +1,5 @@
 """POST /api/v1/calls/{call_id}/case/: a call's case, linked or opened (services in reviews/from_call.py)."""
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -23,16 +22,21 @@ class CallCaseIn(serializers.Serializer):
         return attrs
 
 
+class CallCaseOut(serializers.Serializer):
+    call_id = serializers.UUIDField(source="pk")
+    case_id = serializers.IntegerField()
+
+
 class CallCaseApi(APIView):
     permission_classes = [IsStaffMember]
 
-    @extend_schema(request=CallCaseIn, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CallCaseIn, responses={200: CallCaseOut, 201: CallCaseOut})
     def post(self, request, call_id):
         data = CallCaseIn(data=request.data)
         data.is_valid(raise_exception=True)
         if "case_id" in data.validated_data:
             call = case_link_to_call(call_id=call_id, actor=request.user, case_id=data.validated_data["case_id"])
-            return Response({"call_id": str(call.pk), "case_id": call.case_id})
+            return Response(CallCaseOut(call).data)
         call = case_create_from_call(call_id=call_id, actor=request.user, item=data.validated_data["item"],
                                      form_data=data.validated_data.get("form_data"))
-        return Response({"call_id": str(call.pk), "case_id": call.case_id}, status=201)
+        return Response(CallCaseOut(call).data, status=201)

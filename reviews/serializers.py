@@ -1,7 +1,9 @@
 """Input and output shapes of the reviews API. No business rules here."""
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.serializers import QueryIn
 from reviews import selectors
 
 
@@ -199,6 +201,18 @@ class StatsRow(serializers.Serializer):
     sla_compliance_pct = serializers.FloatField(allow_null=True)
     escalations = serializers.IntegerField()
     materials_per_case = serializers.FloatField(allow_null=True)
+
+
+class StatsQueryIn(QueryIn):
+    """The statistics' period, by submission date, both ends included; either end may be left open."""
+
+    date_from = serializers.DateField(required=False, error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")})
+    date_to = serializers.DateField(required=False, error_messages={"invalid": _("日期格式应为 YYYY-MM-DD。")})
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": _("结束日期不能早于开始日期。")})
+        return attrs
 
 
 class StatsOut(serializers.Serializer):

@@ -1,7 +1,7 @@
 """API routes of reviews (mounted under /api/v1/)."""
 from django.urls import path
 
-from reviews import api, call_case_api, letters_api, seal_api
+from reviews import api, call_case_api, letters_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="case-list"),
@@ -18,8 +18,9 @@ urlpatterns = [
     path("cases/<int:case_id>/seal-signature/", letters_api.CaseSealSignatureApi.as_view(),
          name="case-seal-signature"),
     path("calls/<uuid:call_id>/case/", call_case_api.CallCaseApi.as_view(), name="call-case"),
-    path("cases/<int:case_id>/seal-signature", seal_api.CaseSesSignatureApi.as_view(), name="case-seal-signature-ses"),
-    path("cases/<int:case_id>/letter.ofd", seal_api.CaseLetterOfdApi.as_view(), name="case-letter-ofd"),
+    path("cases/<int:case_id>/seal-signature", letters_api.CaseSesSignatureApi.as_view(),
+         name="case-seal-signature-ses"),
+    path("cases/<int:case_id>/letter.ofd", letters_api.CaseLetterOfdApi.as_view(), name="case-letter-ofd"),
     path("reviews/queue/", api.ReviewQueueApi.as_view(), name="review-queue"),
     path("stats/", api.StatsApi.as_view(), name="review-stats"),
 ]

@@ -33,6 +33,13 @@ def units_nearest(units: QuerySet[Unit], *, lat: float, lng: float) -> list[Unit
     return sorted(located, key=lambda u: u.distance_km)
 
 
+def unit_search(*, kind: str | None = None, county: str | None = None,
+                near: tuple[float, float] | None = None) -> QuerySet[Unit] | list[Unit]:
+    """The public directory: active units, by kind and county code; with `near` (lat, lng), nearest first."""
+    units = unit_list(kind=kind, county_code=county)
+    return units_nearest(units, lat=near[0], lng=near[1]) if near else units
+
+
 def division_list(*, parent_code: str | None = None, level: str | None = None) -> QuerySet[Division]:
     divisions = Division.objects.using(replica()).all()
     if parent_code:
@@ -50,8 +57,14 @@ def closed_dates(*, unit: Unit, date_from, date_to) -> set:
     return set(rows.values_list("date", flat=True))
 
 
-def memberships_of(*, user) -> QuerySet[StaffMembership]:
-    return StaffMembership.objects.filter(user=user).select_related("unit")
+def memberships_of(*, user, agent: bool = False, reviewer: bool = False) -> QuerySet[StaffMembership]:
+    """The user's memberships with their units; `agent` / `reviewer`: only those with that right."""
+    memberships = StaffMembership.objects.filter(user=user).select_related("unit").order_by("unit__code")
+    if agent:
+        memberships = memberships.filter(is_agent=True)
+    if reviewer:
+        memberships = memberships.filter(is_reviewer=True)
+    return memberships
 
 
 def user_unit_ids(*, user, agent: bool = False, reviewer: bool = False) -> set[int]:

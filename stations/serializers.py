@@ -1,7 +1,27 @@
-"""Output shapes of the organisation directory."""
+"""Input and output shapes of the organisation directory."""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from core.serializers import QueryIn
 from stations.models import Division, Unit
+
+
+class UnitQueryIn(QueryIn):
+    kind = serializers.ChoiceField(choices=Unit.Kind.choices, required=False,
+                                   error_messages={"invalid_choice": gettext_lazy("未知的机构类型：{input}")})
+    county = serializers.CharField(required=False, max_length=12, help_text="county division code, e.g. 371702")
+    near = serializers.CharField(required=False, max_length=60, help_text="lat,lng: nearest first")
+
+    def validate_near(self, raw: str) -> tuple[float, float]:
+        try:
+            lat_text, lng_text = raw.split(",")
+            lat, lng = float(lat_text), float(lng_text)
+        except ValueError:
+            raise serializers.ValidationError(_("near 参数格式应为 纬度,经度，例如 35.23,115.47。")) from None
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise serializers.ValidationError(_("经纬度超出范围。"))
+        return lat, lng
 
 
 class UnitOut(serializers.ModelSerializer):

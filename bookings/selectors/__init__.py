@@ -25,6 +25,7 @@ from bookings.selectors.catalog import (
 )
 from bookings.selectors.rules import (
     BOOKABLE_UNIT_KINDS,
+    bookable_unit_list,
     booking_change_check,
     booking_change_deadline,
     booking_missing_mandatory,
@@ -60,7 +61,7 @@ from bookings.selectors.slots import (
 )
 
 __all__ = [
-    "BOOKABLE_UNIT_KINDS", "MATERIAL_READ_HOOKS", "SLOT_BASIS_TTL", "Slot", "SlotBasis",
+    "BOOKABLE_UNIT_KINDS", "MATERIAL_READ_HOOKS", "SLOT_BASIS_TTL", "Slot", "SlotBasis", "bookable_unit_list",
     "booking_change_check", "booking_change_deadline", "booking_detail", "booking_get_for_user",
     "booking_list_for_unit", "booking_list_for_user", "booking_missing_mandatory", "booking_parties_q",
     "bookings_visible_to", "category_list", "cells_needed", "is_booking_party", "is_staff_of_unit",

@@ -4,13 +4,14 @@ which mandatory materials are still missing."""
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from bookings.conf import booking_setting
 from bookings.models import Booking, Material, MaterialRequirement
 from core.errors import ServiceError
 from stations.models import Unit
+from stations.selectors import unit_list
 
 BOOKABLE_UNIT_KINDS = Unit.FRONT_OFFICE_KINDS
 
@@ -23,6 +24,15 @@ def unit_bookable(*, kind: str, active: bool) -> bool:
 def unit_bookable_check(*, kind: str, active: bool) -> None:
     if not unit_bookable(kind=kind, active=active):
         raise ServiceError(_("该机构不受理视频预约，请选择乡镇服务站或县区工作站。"), code="unit_not_bookable")
+
+
+def bookable_unit_list(*, county_code: str, township_code: str | None = None) -> QuerySet[Unit]:
+    """The county's units that take video bookings (unit_bookable as a filter). With `township_code`, of the
+    township stations only that township's: the county workstation and the stations the resident lives near."""
+    units = unit_list(county_code=county_code, active_only=True).filter(kind__in=BOOKABLE_UNIT_KINDS)
+    if township_code is not None:
+        units = units.filter(~Q(kind=Unit.Kind.TOWNSHIP_STATION) | Q(township__code=township_code))
+    return units
 
 
 def is_booking_party(*, booking: Booking, user) -> bool:

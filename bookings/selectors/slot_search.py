@@ -7,8 +7,10 @@ commit that takes or frees a seat). Booking itself never trusts the cache: it va
 import datetime
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.conf import booking_setting
 from bookings.models import ServiceItem
@@ -114,10 +116,15 @@ def _answer_compute(*, unit_id: int, item_id: int, date_from, date_to, now, basi
             "capacity": basis.video_lines, "slots": [slot_as_dict(s) for s in slots]}
 
 
-def slot_search(*, unit_id: int, item_id: int, date_from: datetime.date, date_to: datetime.date, now=None) -> dict:
-    """The free slots of a unit for an item, as the API answers them. The answer is reused while no seat of
-    the unit, its hours, closures or the notice boundary changed: then one cache round trip, no database."""
+def slot_search(*, unit_id: int, item_id: int, date_from: datetime.date | None = None,
+                date_to: datetime.date | None = None, now=None) -> dict:
+    """The free slots of a unit for an item, as the API answers them; a missing end of the dates is filled in by
+    slot_search_window, an end before the start refused. The answer is reused while no seat of the unit, its
+    hours, closures or the notice boundary changed: then one cache round trip, no database."""
     now = now or timezone.now()
+    date_from, date_to = slot_search_window(date_from=date_from, date_to=date_to, now=now)
+    if date_to < date_from:
+        raise ValidationError({"date_to": _("结束日期不能早于开始日期。")})
     answer_key = _answer_key(unit_id=unit_id, item_id=item_id, date_from=date_from, date_to=date_to, now=now)
     seats_key = seats_version_key(unit_id)
     found = cache.get_many([SLOT_BASIS_VERSION_KEY, seats_key, answer_key])

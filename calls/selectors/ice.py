@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from calls.models import Call
+from calls.selectors.rooms import call_get_for_room
 
 
 def turn_credential(*, secret: str, user_id, expires_at: int) -> tuple[str, str]:
@@ -35,3 +36,9 @@ def ice_servers(*, user, call: Call | None = None, now: datetime | None = None) 
         username, credential = turn_credential(secret=secret, user_id=user.pk, expires_at=expires_at)
         servers.append({"urls": turn_urls, "username": username, "credential": credential})
     return {"iceServers": servers, "ttl": ttl, "expires_at": expires_at}
+
+
+def ice_servers_for(*, user, call_id=None) -> dict:
+    """ICE servers for `user`; with `call_id`, credentials that last the call, for someone with a place in it."""
+    call = call_get_for_room(call_id=call_id, user=user) if call_id else None
+    return ice_servers(user=user, call=call)

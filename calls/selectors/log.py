@@ -1,4 +1,4 @@
-"""The call log: a call's detail, the day's calls, their outcome and duration."""
+"""The call log: the day's calls, their outcome and duration, and how people are named in it."""
 from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, Q
@@ -6,8 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.validators import mask_name
-from calls.models import Call, CallEvent, CallInvitation, Participant
-from calls.selectors.rooms import participant_public
+from calls.models import Call, CallInvitation, Participant
 from stations.models import StaffMembership
 
 
@@ -18,43 +17,13 @@ def participant_seconds(participant: Participant, now: datetime) -> int:
     return seconds
 
 
-def call_detail(*, call: Call, now: datetime | None = None) -> dict:
-    now = now or timezone.now()
-    participants = Participant.objects.filter(call=call).select_related("user").order_by("joined_at")
-    events = CallEvent.objects.filter(call=call).select_related("user").order_by("at", "pk")
-    invitations = CallInvitation.objects.filter(call=call).select_related("user", "unit", "answered_by")
-    return {
-        "id": str(call.id),
-        "kind": call.kind,
-        "status": call.status,
-        "host_unit": {"id": call.host_unit_id, "name": call.host_unit.name},
-        "booking_id": call.booking_id,
-        "booking_status": call.booking.status if call.booking_id else None,
-        "case_id": call.case_id,
-        "topic": call.topic,
-        "created_at": call.created_at.isoformat(),
-        "started_at": call.started_at.isoformat() if call.started_at else None,
-        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
-        "duration_seconds": call_duration_seconds(call, now),
-        "invitations": [invitation_summary(inv) for inv in invitations],
-        "participants": [
-            {**participant_public(p), "joined_at": p.joined_at.isoformat(),
-             "left_at": p.left_at.isoformat() if p.left_at else None,
-             "seconds_in_call": participant_seconds(p, now)}
-            for p in participants
-        ],
-        "events": [
-            {"kind": e.kind, "at": e.at.isoformat(), "who": shown_name(e.user),
-             "participant_id": str(e.participant_id) if e.participant_id else None, "detail": e.detail}
-            for e in events
-        ],
-    }
-
-
 def call_list_for_day(*, user, day: date) -> list[Call]:
     """The day's calls of the user's units (hosted or called) and the calls the user was invited to; missed first.
-    Invitations come prefetched (a fixed number of queries for the whole list) for the row's outcome and callees."""
-    unit_ids = list(StaffMembership.objects.filter(user=user).values_list("unit_id", flat=True))
+    Invitations come prefetched (a fixed number of queries for the whole list) for the row's outcome and callees;
+    each call carries `viewer_may_make_case` (may_make_case for this user)."""
+    memberships = list(StaffMembership.objects.filter(user=user).values_list("unit_id", "is_agent"))
+    unit_ids = [unit_id for unit_id, _is_agent in memberships]
+    agent_unit_ids = {unit_id for unit_id, is_agent in memberships if is_agent}
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(day, datetime.min.time()), tz)
     end = start + timedelta(days=1)
@@ -66,6 +35,8 @@ def call_list_for_day(*, user, day: date) -> list[Call]:
              .prefetch_related(Prefetch("invitations", queryset=invitations)))
     calls = list(calls)
     calls.sort(key=lambda c: (c.status != Call.Status.MISSED, -c.created_at.timestamp()))
+    for call in calls:
+        call.viewer_may_make_case = may_make_case(call=call, agent_unit_ids=agent_unit_ids)
     return calls
 
 
@@ -100,13 +71,6 @@ def shown_name(user) -> str | None:
     if user is None:
         return None
     return mask_name(user.real_name) if user.is_resident else (user.real_name or user.username)
-
-
-def invitation_summary(invitation: CallInvitation) -> dict:
-    return {"user": shown_name(invitation.user), "unit": invitation.unit.name if invitation.unit else None,
-            "purpose": invitation.purpose, "status": invitation.status,
-            "answered_by": shown_name(invitation.answered_by),
-            "answered_at": invitation.answered_at.isoformat() if invitation.answered_at else None}
 
 
 def may_make_case(*, call: Call, agent_unit_ids: set[int]) -> bool:

@@ -107,6 +107,29 @@ def call_get_for_user(*, call_id, user) -> Call:
     return call
 
 
+def call_get_for_room(*, call_id, user) -> Call:
+    """The call for someone with a place in its room (its ICE credentials): NotFound to a stranger, Forbidden to
+    someone who knows of the call but may not enter it (a colleague took the unit's call, a declined callee)."""
+    call = call_get_for_user(call_id=call_id, user=user)
+    if call_room_role(call=call, user=user) is None:
+        raise Forbidden(_("您无权进入此通话。"))
+    return call
+
+
+def call_view_check(*, call: Call, user) -> None:
+    """Forbidden unless the user may read the call's log (may_view)."""
+    if not may_view(call=call, user=user):
+        raise Forbidden(_("您无权查看此通话。"))
+
+
+def call_get_for_viewer(*, call_id, user) -> Call:
+    """The call for someone who may read its log: NotFound to a stranger, Forbidden to a party who may not
+    (a resident in the room)."""
+    call = call_get_for_user(call_id=call_id, user=user)
+    call_view_check(call=call, user=user)
+    return call
+
+
 def call_room_access(*, call_id, user) -> tuple[Call, str]:
     """Checks made when a socket connects: the call exists, is not over, and the user may be in it."""
     call = call_get(call_id=call_id)

@@ -7,7 +7,7 @@ One module per sub-domain; the public functions are gathered here, so `calls.ser
 from calls.services.cases import call_case_link, call_lock_for_case
 from calls.services.delivery import Outbox, deliver, unit_group, user_group
 from calls.services.inbox import console_may_open, inbox_socket_close, inbox_socket_open, inbox_socket_touch
-from calls.services.lifecycle import call_refresh, call_sweep
+from calls.services.lifecycle import call_log_for_day, call_refresh, call_refresh_for_viewer, call_sweep
 from calls.services.ringing import call_answer, call_invite, call_start
 from calls.services.rooms import (
     booking_call_create,
@@ -48,6 +48,8 @@ __all__ = [
     "call_case_link",
     "call_sweep",
     "call_refresh",
+    "call_refresh_for_viewer",
+    "call_log_for_day",
     "inbox_socket_open",
     "inbox_socket_touch",
     "inbox_socket_close",

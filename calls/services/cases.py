@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from calls import selectors
 from calls.models import Call
 from calls.services.common import lock_call_for
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict
 
 
 def call_lock_for_case(*, call_id, actor, new_case: bool = False) -> Call:
@@ -13,8 +13,7 @@ def call_lock_for_case(*, call_id, actor, new_case: bool = False) -> Call:
     `new_case`: a case is to be opened from the call, so it must not have one and must have rung a resident.
     Call inside a transaction."""
     call = lock_call_for(call_id, actor)
-    if not selectors.may_view(call=call, user=actor):
-        raise Forbidden(_("您无权查看此通话。"))
+    selectors.call_view_check(call=call, user=actor)
     if new_case and call.case_id:
         raise Conflict(_("该通话已关联案件。"), code="case_exists", extra={"case_id": call.case_id})
     if new_case and selectors.called_resident(call) is None:

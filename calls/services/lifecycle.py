@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from calls import conf
+from calls import conf, selectors
 from calls.models import Call, CallEvent, CallInvitation, InboxSocket, Participant
 from calls.selectors import participant_public
 from calls.services.common import (
@@ -140,3 +140,15 @@ def call_refresh(*, call: Call) -> Call:
         expire_call(locked, timezone.now(), outbox)
         outbox.commit()
     return locked
+
+
+def call_refresh_for_viewer(*, call_id, viewer) -> Call:
+    """A call's log for someone who may read it (selectors.call_get_for_viewer), its passed deadlines applied."""
+    return call_refresh(call=selectors.call_get_for_viewer(call_id=call_id, user=viewer))
+
+
+def call_log_for_day(*, user, day) -> list[Call]:
+    """The day's calls (selectors.call_list_for_day) after the sweep: a missed call shows as missed even
+    between beat runs."""
+    call_sweep()
+    return selectors.call_list_for_day(user=user, day=day)

@@ -16,6 +16,14 @@ from reviews.selectors.access import (
     material_readable_by_case_reviewer,
 )
 from reviews.selectors.deadlines import bureau_tz, closed_days, deadline_for, working_days_between
+from reviews.selectors.letters import (
+    CaseFile,
+    case_letter_ofd_file,
+    case_letter_pdf,
+    case_seal_signature,
+    case_sealed_decision,
+    case_ses_file,
+)
 from reviews.selectors.materials import (
     case_materials,
     case_missing_mandatory,
@@ -35,12 +43,15 @@ from reviews.selectors.submission import CaseToSubmit, case_to_submit
 
 __all__ = [
     "CASE_DETAIL_RELATED",
+    "CaseFile",
     "CaseToRoute",
     "CaseToSubmit",
     "Percentile",
     "STAT_GROUPS",
     "bureau_tz",
     "case_get_for_user",
+    "case_letter_ofd_file",
+    "case_letter_pdf",
     "case_get_for_user_unchecked",
     "case_list_for_user",
     "case_materials",
@@ -48,6 +59,9 @@ __all__ = [
     "case_missing_requested",
     "case_resident_name",
     "case_row_for_user",
+    "case_seal_signature",
+    "case_sealed_decision",
+    "case_ses_file",
     "case_sla_state",
     "case_statistics",
     "case_to_route",

@@ -2,9 +2,12 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.logging import get_logger
 from reviews import routing, selectors
 from reviews.models import Case, CaseEvent, CaseRouting, CaseStatus
-from reviews.services.common import _notify_assigned, _reason_text, _record, log
+from reviews.services.common import _notify_assigned, _reason_text, _record
+
+log = get_logger(__name__)
 
 
 def case_route(*, case_id: int, submission_round: int) -> CaseRouting | None:

@@ -4,12 +4,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.notifications import notification_send
-from core.logging import get_logger
 from reviews import routing
 from reviews.models import CaseEvent
-
-log = get_logger(__name__)
-
 
 REASON_TEXT = {
     routing.Reason.TOWNSHIP_STATION: gettext_lazy("乡镇事项，由参保人所在乡镇服务站审核"),

@@ -8,9 +8,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.notifications import notification_send
+from core.logging import get_logger
 from reviews import routing, selectors
 from reviews.models import OPEN_REVIEW_STATUSES, ROUTABLE_STATUSES, Case, CaseEvent, CaseStatus, Escalation, Tier
-from reviews.services.common import _notify_assigned, _reason_text, _record, _unit_reviewer_ids, log
+from reviews.services.common import _notify_assigned, _reason_text, _record, _unit_reviewer_ids
+
+log = get_logger(__name__)
 
 # A submitted case still unrouted after this long had its routing message lost: the sweep queues it again.
 ROUTING_GRACE_SECONDS = 120

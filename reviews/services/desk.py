@@ -7,9 +7,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.notifications import notification_send
 from core.errors import Conflict, Forbidden, ServiceError
+from core.logging import get_logger
 from reviews import sealing, selectors
 from reviews.models import OPEN_REVIEW_STATUSES, Case, CaseEvent, CaseStatus
-from reviews.services.common import Decision, _record, log
+from reviews.services.common import Decision, _record
+
+log = get_logger(__name__)
 
 
 def _require_reviewer(case: Case, user: User) -> None:

@@ -7,10 +7,13 @@ from accounts.models import User
 from accounts.notifications import notification_send
 from bookings.models import Booking, BookingStatus, Material, ServiceItem
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.logging import get_logger
 from reviews import selectors
 from reviews.models import Case, CaseEvent, CaseMaterial, CaseStatus, ConsentVia
-from reviews.services.common import _agent_unit_ids, _record, log
+from reviews.services.common import _agent_unit_ids, _record
 from reviews.services.forms import case_form_clean
+
+log = get_logger(__name__)
 
 
 def case_open(*, actor: User, booking_id: int | None = None, resident_id: int | None = None,

@@ -8,10 +8,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from bookings.models import MaterialRequirement
 from core.errors import Conflict, Forbidden, NotFound, ServiceError
+from core.logging import get_logger
 from reviews import selectors
 from reviews.models import Case, CaseEvent, CaseStatus
-from reviews.services.common import _record, log
+from reviews.services.common import _record
 from reviews.services.forms import case_form_clean
+
+log = get_logger(__name__)
 
 
 def _requested_since(case: Case) -> datetime.datetime:

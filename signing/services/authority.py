@@ -2,10 +2,13 @@
 from django.conf import settings
 from django.db import transaction
 
+from core.logging import get_logger
 from signing import crypto, sm2_services
 from signing.models import CertificateAuthority, LedgerEntry, Seal
-from signing.services.common import ca_private_key, log
+from signing.services.common import ca_private_key
 from signing.services.ledger import ledger_append
+
+log = get_logger(__name__)
 
 
 @transaction.atomic

@@ -4,12 +4,8 @@ import datetime
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
-from core.logging import get_logger
 from signing import crypto
 from signing.models import CertificateAuthority
-
-log = get_logger(__name__)
-
 
 RECORD_TYPE = "medical-insurance-decision"
 

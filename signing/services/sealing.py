@@ -9,13 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, Forbidden, ServiceError
+from core.logging import get_logger
 from signing import crypto, keys, ofd_letter, sm2_services
 from signing.models import Delegation, LedgerEntry, Seal, SealedDecision
 from signing.selectors import delegation_problem, seal_for_sealing
-from signing.services.common import SEAL_SIGNATURE_FORMAT, _iso, log
+from signing.services.common import SEAL_SIGNATURE_FORMAT, _iso
 from signing.services.confirmation import _confirmation_claim, _confirmation_consume
 from signing.services.ledger import ledger_append
 from signing.services.records import _record_check
+
+log = get_logger(__name__)
 
 
 def seal_usable(*, unit, at: datetime.datetime | None = None, seal: Seal | None = None) -> Seal:

@@ -8,12 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound, ServiceError
+from core.logging import get_logger
 from signing import crypto, keys, sm2_services
 from signing.models import LedgerEntry, Seal, SealKeeper
 from signing.picture import seal_picture_png
 from signing.services.authority import crl_refresh
-from signing.services.common import _iso, ca_active, ca_private_key, log
+from signing.services.common import _iso, ca_active, ca_private_key
 from signing.services.ledger import ledger_append
+
+log = get_logger(__name__)
 
 
 def _seal_serial(unit) -> str:

@@ -53,3 +53,15 @@ def test_a_failed_sms_after_the_commit_keeps_the_notice_and_says_no_sms_went_out
     stored = Notification.objects.get(pk=notice.pk)
     assert stored.title == "预约成功" and stored.sent_sms is False
     assert "notification.sms_failed" in caplog.text
+
+
+def test_the_notices_answer_counts_all_unread_and_marking_read_answers_the_same_shape(resident):
+    from tests.factories import client_for
+
+    for n in range(3):
+        Notification.objects.create(user=resident, event_key=f"test-{n}", kind="booking", title=f"通知{n}")
+    api = client_for(resident)
+    listed = api.get("/api/v1/me/notices/").json()
+    assert listed["unread"] == 3 and len(listed["results"]) == 3
+    marked = api.post("/api/v1/me/notices/read/", {"ids": [listed["results"][0]["id"]]}, format="json").json()
+    assert marked["unread"] == 2 and {row["id"] for row in marked["results"]} == {r["id"] for r in listed["results"]}

@@ -83,3 +83,11 @@ def test_english_error_when_asked_in_english(api):
     response = api.post(REQUEST, {"phone": "12345"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "mobile" in response.json()["detail"].lower()
+
+
+def test_the_code_request_answers_in_the_requests_language_with_the_codes_lifetime(api, sms_outbox, settings):
+    settings.OTP_TTL_SECONDS = 240
+    chinese = api.post(REQUEST, {"phone": "13800000019"}, format="json")
+    english = api.post(REQUEST, {"phone": "13800000029"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert (chinese.status_code, chinese.json()) == (202, {"detail": "验证码已发送。", "expires_in": 240})
+    assert (english.status_code, english.json()) == (202, {"detail": "Verification code sent.", "expires_in": 240})

@@ -203,3 +203,15 @@ def test_closing_in_the_last_minute_of_the_day_means_midnight(api, settings, sta
         open_until(datetime.time(23, 30))
         starts = [s["starts_at"] for s in slot_times(api, station, item, "2026-03-02", "2026-03-03")["slots"]]
         assert starts[0] == "2026-03-03T00:00:00+08:00"
+
+
+def test_a_search_ending_before_it_starts_is_refused_in_both_languages(api, clock, station, item):
+    url = f"/api/v1/units/{station.pk}/slots/"
+    reversed_dates = {"item": item.pk, "date_from": "2026-03-05", "date_to": "2026-03-04"}
+    for language, text in (("zh-hans", "结束日期不能早于开始日期。"),
+                           ("en", "The end date cannot be earlier than the start date.")):
+        response = api.get(url, reversed_dates, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 400
+        assert response.json() == {"code": "invalid", "detail": f"date_to: {text}", "fields": {"date_to": [text]}}
+    # Past the horizon with no end given: the end the search fills in lies before the start.
+    assert api.get(url, {"item": item.pk, "date_from": "2027-03-05"}).status_code == 400

@@ -228,3 +228,60 @@ def test_the_call_page_has_one_h1_naming_it(client, resident, language, heading)
     page = client.get(f"/call/{uuid.UUID(int=1)}/").content.decode()
     headings = re.findall(r"<h1\b[^>]*>(.*?)</h1>", page, re.S)
     assert [text.strip() for text in headings] == [heading]
+
+
+def _booking_start(page: str) -> dict:
+    import json
+
+    return json.loads(re.search(r'<script id="booking-start" type="application/json">(.*?)</script>', page).group(1))
+
+
+def test_booking_page_offers_the_bookable_units_of_the_residents_county_and_township(client, resident, station):
+    from bookings.selectors import unit_bookable
+    from stations.models import Division
+
+    county, township = resident.home_county, resident.home_township
+    neighbour = Unit.objects.filter(kind=Unit.Kind.TOWNSHIP_STATION, county=county).exclude(township=township).first()
+    # Units that take no bookings, though they sit in her county and township, must not be offered.
+    closed = Unit.objects.create(code="T-CLOSED", kind=Unit.Kind.TOWNSHIP_STATION, name="停用的服务站", county=county,
+                                 township=township, active=False)
+    office = Unit.objects.create(code="T-OFFICE", kind=Unit.Kind.CITY_DEPARTMENT, name="驻县科室", county=county,
+                                 township=township)
+    client.force_login(resident)
+    start = _booking_start(client.get("/book/1/").content.decode())
+
+    offered = {row["id"]: row for row in start["units"]}
+    units = Unit.objects.in_bulk(offered)
+    assert start["county"] == county.code and start["township"] == township.code
+    assert station.pk in offered and offered[station.pk]["township"] == township.code
+    assert {u.kind for u in units.values()} == {Unit.Kind.TOWNSHIP_STATION, Unit.Kind.COUNTY_WORKSTATION}
+    assert all(unit_bookable(kind=u.kind, active=u.active) and u.county_id == county.pk for u in units.values())
+    assert all(u.township_id == township.pk for u in units.values() if u.kind == Unit.Kind.TOWNSHIP_STATION)
+    assert closed.pk not in offered and office.pk not in offered
+    assert neighbour is None or neighbour.pk not in offered
+    assert {t["code"] for t in start["townships"]} == set(
+        Division.objects.filter(parent=county).values_list("code", flat=True))
+
+
+def test_console_and_desk_list_only_the_units_where_the_person_has_that_right(client, station):
+    from stations.models import StaffMembership
+
+    workstation = Unit.objects.get(code="371702000")
+    person = staff_at(station, role=User.Role.AGENT, is_agent=True)
+    StaffMembership.objects.create(user=person, unit=workstation, is_reviewer=True, is_seal_keeper=True)
+    client.force_login(person)
+    assert [unit.pk for unit in client.get("/console/").context["units"]] == [station.pk]
+    desk = client.get("/desk/").context
+    assert [m.unit_id for m in desk["memberships"]] == [workstation.pk] and desk["seal_keeper"] is True
+
+
+def test_item_and_booking_pages_only_for_an_active_item(client, resident):
+    from bookings.models import ServiceItem
+
+    item = ServiceItem.objects.filter(active=True).order_by("pk").first()
+    client.force_login(resident)
+    assert client.get(f"/items/{item.pk}/").status_code == 200
+    assert client.get(f"/book/{item.pk}/").status_code == 200
+    ServiceItem.objects.filter(pk=item.pk).update(active=False)
+    assert client.get(f"/items/{item.pk}/").status_code == 404
+    assert client.get(f"/book/{item.pk}/").status_code == 404

@@ -59,3 +59,37 @@ def test_statistics_per_item_unit_and_county(resident):
 
     assert client_for(agent).get("/api/v1/stats/").status_code == 403
     assert client_for(resident).get("/api/v1/stats/").status_code == 403
+
+
+@pytest.mark.parametrize(("query", "field", "zh", "en"), [
+    ({"date_from": "2026-02-30"}, "date_from", "日期格式应为 YYYY-MM-DD。", "Dates must be in the format YYYY-MM-DD."),
+    ({"date_to": "03/01/2026"}, "date_to", "日期格式应为 YYYY-MM-DD。", "Dates must be in the format YYYY-MM-DD."),
+    ({"date_from": "2026-03-05", "date_to": "2026-03-04"}, "date_to", "结束日期不能早于开始日期。",
+     "The end date cannot be earlier than the start date."),
+])
+def test_statistics_refuse_a_bad_date_or_a_reversed_period_in_both_languages(org, query, field, zh, en):
+    admin = client_for(StaffFactory(role=User.Role.ADMINISTRATOR))
+    chinese = admin.get("/api/v1/stats/", query)
+    english = admin.get("/api/v1/stats/", query, HTTP_ACCEPT_LANGUAGE="en")
+    for response, text in ((chinese, zh), (english, en)):
+        assert response.status_code == 400
+        body = response.json()
+        assert body["code"] == "invalid" and body["detail"] == f"{field}: {text}"
+        assert body["fields"] == {field: [text]}
+
+
+def test_statistics_take_a_period_with_open_or_blank_ends(resident):
+    agent = agent_at(STATION)
+    _case(resident, agent, TOWNSHIP_ITEM, STATION, days=1.0, on_time=True, materials=1)
+    admin = client_for(StaffFactory(role=User.Role.ADMINISTRATOR))
+    today = timezone.localdate()
+
+    def cases(query):
+        response = admin.get("/api/v1/stats/", query)
+        assert response.status_code == 200, response.json()
+        return sum(row["cases"] for row in response.json()["by_item"])
+
+    assert cases({"date_from": (today - datetime.timedelta(days=3)).isoformat(), "date_to": today.isoformat()}) == 1
+    assert cases({"date_from": (today + datetime.timedelta(days=1)).isoformat()}) == 0
+    assert cases({"date_from": "", "date_to": ""}) == 1
+    assert cases({"date_to": (today - datetime.timedelta(days=3)).isoformat()}) == 0

@@ -40,15 +40,15 @@ def station_seal(ca, station, station_keeper, township_item):
 def case_hook(monkeypatch):
     """Stand in for reviews' case permission (the case letter endpoints live in reviews since the letters moved
     there): the users added may see the case, nobody else."""
-    import reviews.selectors
+    import reviews.selectors.letters
     from core.errors import NotFound
 
     visible: set[tuple[int, int]] = set()
 
-    def case_get_for_user(*, user, case_id):
+    def case_row_for_user(*, user, case_id):
         if (user.pk, case_id) not in visible:
             raise NotFound("找不到该案件。")
         return object()
 
-    monkeypatch.setattr(reviews.selectors, "case_get_for_user", case_get_for_user)
+    monkeypatch.setattr(reviews.selectors.letters, "case_row_for_user", case_row_for_user)
     return visible

@@ -74,3 +74,24 @@ def test_catalog_api(api, org):
     items = api.get("/api/v1/catalog/items/", {"category": "C07"}).json()
     assert items and all(i["category"] == "C07" for i in items)
     assert any(m["mandatory"] for i in items for m in i["materials"])
+
+
+@pytest.mark.parametrize(("query", "field", "zh", "en"), [
+    ({"kind": "hospital"}, "kind", "未知的机构类型：hospital", "Unknown unit type: hospital"),
+    ({"near": "abc"}, "near", "near 参数格式应为 纬度,经度，例如 35.23,115.47。",
+     "The near parameter must be in the format latitude,longitude, e.g. 35.23,115.47."),
+    ({"near": "95,115"}, "near", "经纬度超出范围。", "Latitude or longitude out of range."),
+])
+def test_directory_refuses_an_unknown_kind_or_a_bad_position_in_both_languages(api, org, query, field, zh, en):
+    chinese = api.get("/api/v1/units/", query)
+    assert chinese.status_code == 400
+    assert chinese.json()["detail"] == f"{field}: {zh}" and chinese.json()["fields"] == {field: [zh]}
+    english = api.get("/api/v1/units/", query, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and english.json()["code"] == "invalid"
+    assert english.json()["detail"] == f"{field}: {en}"
+
+
+def test_directory_filters_by_kind_and_county_together(api, org):
+    rows = api.get("/api/v1/units/", {"kind": "county_workstation", "county": "371702"}).json()
+    assert [row["code"] for row in rows["results"]] == ["371702000"]
+    assert api.get("/api/v1/units/", {"kind": "", "county": "371702"}).json()["count"] > 1  # a blank kind: all
