@@ -7,7 +7,7 @@ side by side with a bare relay written with the `websockets` library, on this ma
 
 Loopback only. Each room is a closed loop: peer A sends an offer to B, B answers, then they trade
 ice-candidates, each message sent when the previous one arrived, for --rounds round trips; every room runs
-at once. Relay latency is send-to-receive on one clock (sender's perf_counter travels in the message).
+at once. Relay latency is send-to-receive on one clock (both peers live in this process).
 Prints messages/s, latency p50/p99, sockets held, lost messages, the server's CPU time per relayed message
 (steadier than latency on a shared machine) and Daphne's (or the bare relay's) RSS per socket. The database
 (a temporary SQLite file unless --database-url; pass a PostgreSQL one to join at production speed: SQLite
@@ -190,10 +190,11 @@ async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeo
         return ws, message["participant_id"] if first["type"] == "hello" else first["participant_id"]
 
     async def open_room(i):
-        (url_a, head_a, origin), (url_b, head_b, _) = urls_of_room(i)
+        # Each peer from its own server's page: the consumer refuses an Origin that is not the host it reached.
+        (url_a, head_a, origin_a), (url_b, head_b, origin_b) = urls_of_room(i)
         try:
-            a = await open_peer(url_a, head_a, origin)
-            b = await open_peer(url_b, head_b, origin)
+            a = await open_peer(url_a, head_a, origin_a)
+            b = await open_peer(url_b, head_b, origin_b)
             if first_is_hello:
                 await a[0].recv()  # 'peer-joined' for b
             pairs[i] = (a, b)
@@ -217,18 +218,20 @@ async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeo
         sides = [(ws_a, ws_b, id_b), (ws_b, ws_a, id_a)]
         for n, kind in enumerate(kinds):
             sender, receiver, target = sides[n % 2]
-            body = {"type": kind, "to": target, "t": time.perf_counter()}
+            # The server relays only the signaling fields, so the send time stays here: one loop, one clock.
+            body = {"type": kind, "to": target}
             if kind in ("offer", "answer"):
                 body["sdp"] = "v=0\r\n" + "a=x\r\n" * 400  # about the size of a real SDP (~2.4 KB)
             else:
                 body.update(candidate="candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", sdpMid="0",
                             sdpMLineIndex=0)
+            sent_at = time.perf_counter()
             await sender.send(json.dumps(body))
             result.sent += 1
             while True:
                 message = json.loads(await receiver.recv())
                 if message.get("type") == kind:
-                    result.latencies.append(time.perf_counter() - message["t"])
+                    result.latencies.append(time.perf_counter() - sent_at)
                     result.received += 1
                     break
                 if message.get("type") == "error":
@@ -239,7 +242,10 @@ async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeo
     cpu_start = cpu_seconds(pids)
     start = time.perf_counter()
     try:
-        await asyncio.wait_for(asyncio.gather(*(converse(pair) for pair in live), return_exceptions=True), timeout)
+        outcomes = await asyncio.wait_for(asyncio.gather(*(converse(pair) for pair in live), return_exceptions=True),
+                                          timeout)
+        for failure in (o for o in outcomes if isinstance(o, Exception)):  # counted, never silently lost
+            result.errors[type(failure).__name__] = result.errors.get(type(failure).__name__, 0) + 1
     except TimeoutError:
         result.errors["timeout"] = result.errors.get("timeout", 0) + 1
     result.seconds = time.perf_counter() - start
