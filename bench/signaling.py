@@ -163,7 +163,7 @@ class Result:
         self.cpu_seconds = 0.0
 
 
-async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeout):
+async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeout, pace=0.0):
     """urls_of_room(i) -> ((url_a, headers_a), (url_b, headers_b)). Returns a Result."""
     from websockets.asyncio.client import connect
 
@@ -212,8 +212,13 @@ async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeo
     await asyncio.sleep(1)
     result.rss_loaded = rss_kib(pids)
 
-    async def converse(pair):
+    # --pace: every room sends on its own schedule (rooms / pace seconds apart, rooms staggered), so the servers
+    # see `pace` messages/s in all, as the real burst offers them, instead of as many as they can take.
+    interval = rooms / pace if pace else 0.0
+
+    async def converse(pair, offset: float):
         (ws_a, id_a), (ws_b, id_b) = pair
+        next_send = time.perf_counter() + offset
         kinds = ["offer", "answer"] + ["ice-candidate"] * (2 * rounds - 2)
         sides = [(ws_a, ws_b, id_b), (ws_b, ws_a, id_a)]
         for n, kind in enumerate(kinds):
@@ -225,6 +230,9 @@ async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeo
             else:
                 body.update(candidate="candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", sdpMid="0",
                             sdpMLineIndex=0)
+            if interval:
+                await asyncio.sleep(max(0.0, next_send - time.perf_counter()))
+                next_send += interval
             sent_at = time.perf_counter()
             await sender.send(json.dumps(body))
             result.sent += 1
@@ -242,8 +250,8 @@ async def run_load(name, urls_of_room, rooms, rounds, pids, connect_batch, timeo
     cpu_start = cpu_seconds(pids)
     start = time.perf_counter()
     try:
-        outcomes = await asyncio.wait_for(asyncio.gather(*(converse(pair) for pair in live), return_exceptions=True),
-                                          timeout)
+        conversations = (converse(pair, interval * n / len(live)) for n, pair in enumerate(live))
+        outcomes = await asyncio.wait_for(asyncio.gather(*conversations, return_exceptions=True), timeout)
         for failure in (o for o in outcomes if isinstance(o, Exception)):  # counted, never silently lost
             result.errors[type(failure).__name__] = result.errors.get(type(failure).__name__, 0) + 1
     except TimeoutError:
@@ -301,6 +309,8 @@ def main():
     parser.add_argument("--rate", type=int, default=1000, help="per-socket token bucket for the run")
     parser.add_argument("--connect-batch", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=180, help="bound on the relay phase of each server")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="messages/s offered in all (rooms on a schedule); 0: each as soon as the last arrived")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -343,7 +353,7 @@ def main():
 
         print(f"running {daphne_name} ...", flush=True)
         results.append(asyncio.run(run_load(daphne_name, daphne_urls, args.rooms, args.rounds,
-                                            [d.pid for d in daphnes], args.connect_batch, args.timeout)))
+                                            [d.pid for d in daphnes], args.connect_batch, args.timeout, args.pace)))
     finally:
         for daphne in daphnes:
             daphne.terminate()
@@ -365,7 +375,7 @@ def main():
 
         print("running bare websockets relay ...", flush=True)
         results.append(asyncio.run(run_load("bare websockets relay", bare_urls, args.rooms, args.rounds, [bare.pid],
-                                            args.connect_batch, args.timeout)))
+                                            args.connect_batch, args.timeout, args.pace)))
     finally:
         bare.terminate()
         bare.wait(10)
