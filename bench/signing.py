@@ -15,13 +15,14 @@ Loads the organisation and catalog, creates the CA and a seal, then measures in 
       cold: everything the process keeps for verification is dropped before each letter (CA certificates and
             CRLs, checkpoint leaves, CA signatures over seal records): a process's first letter;
       warm: a running process that has verified some letter before; every letter verified is a different one
-            (nothing about a particular letter is kept, so this is the realistic case and the target's);
+            (nothing about a particular letter is kept, so this is the realistic case and the floor's);
   * bare pyHanko: the same visible PAdES signature on the same pre-rendered PDF, nothing else.
-Not a test: nothing here asserts; the targets are printed next to the figures.
+Not a test: nothing here asserts; the floors are printed next to the figures.
 """
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,6 +69,9 @@ def main():
     else:
         os.environ["DATABASE_URL"] = "sqlite://:memory:"
     os.environ["DATABASE_REPLICA_URL"] = ""
+    # A fresh ledger needs a fresh checkpoint store: verification compares the two, and an earlier run's exported
+    # checkpoints would (rightly) make every letter of this one fail.
+    os.environ["CHECKPOINT_STORAGE_LOCATION"] = tempfile.mkdtemp(prefix="bench-signing-checkpoints-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
@@ -177,9 +181,10 @@ def main():
     for label, key in (("wall", "wall"), ("CPU", "cpu")):
         full_rate, bare_rate = len(letters) / getattr(full_s, key), args.letters / getattr(bare_s, key)
         cold_rate, warm_rate = len(blobs) / getattr(cold_s, key), len(blobs) / getattr(warm_s, key)
-        print(f"[{label:4}] full / bare {full_rate / bare_rate:5.2f} (target ≥ 0.50: "
-              f"{'met' if full_rate >= bare_rate / 2 else 'NOT met'}); verification warm {warm_rate:.1f}/s "
-              f"(target ≥ 100/s: {'met' if warm_rate >= 100 else 'NOT met'}), cold {cold_rate:.1f}/s")
+        # The floors of demand (docs/bench): sealing ≥ 5 letters/s, verification ≥ 50/s.
+        print(f"[{label:4}] sealed {full_rate:.1f}/s (floor ≥ 5/s: {'met' if full_rate >= 5 else 'NOT met'}; "
+              f"{full_rate / bare_rate:.2f} × bare pyHanko); verification warm {warm_rate:.1f}/s "
+              f"(floor ≥ 50/s: {'met' if warm_rate >= 50 else 'NOT met'}), cold {cold_rate:.1f}/s")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs (other processes share the machine)")
 

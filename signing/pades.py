@@ -268,10 +268,13 @@ def pdf_verdict(pdf: bytes, trust: TrustContext, *, trusted_at: datetime.datetim
     known_at = trusted_at
     try:
         crl_problem = trust.crl_problem(embedded.signer_cert, now)
-        status = _validated(embedded, trust, trusted_at or now, crl_problem, now)
+        moment = _stated_stamp_time(embedded) or trusted_at or now
+        status = _validated(embedded, trust, moment, crl_problem, now)
         stamp = timestamps.stamp_of(status.timestamp_validity)
-        if stamp is not None and stamp.at is not None and stamp.at != trusted_at:
-            trusted_at, status = stamp.at, _validated(embedded, trust, stamp.at, crl_problem, now)
+        if stamp is not None and stamp.at is not None:
+            trusted_at = stamp.at
+            if stamp.at != moment:
+                status = _validated(embedded, trust, stamp.at, crl_problem, now)
     except (SignatureValidationError, CMSExtractionError, ValueError, KeyError, TypeError):
         return _failed("intact", Reason.SIGNATURE_DAMAGED)
     facts = {"signer": status.signing_cert, "signed_at": embedded.self_reported_timestamp, "trusted_at": trusted_at,
@@ -299,6 +302,20 @@ def pdf_verdict(pdf: bytes, trust: TrustContext, *, trusted_at: datetime.datetim
     if time := timestamps.time_problem(stamp=stamp, claimed=facts["signed_at"], known_at=known_at):
         return _failed("certificate", Reason(time), **facts)
     return Verdict(checks=[Check(name, True, Reason.OK) for name in PDF_CHECKS], **facts)
+
+
+def _stated_stamp_time(embedded) -> datetime.datetime | None:
+    """The genTime the signature's timestamp token states, read but not yet believed: the signature is validated
+    once, at that moment, and pyHanko verifies the token in the same pass (a token that does not hold is refused
+    whatever it states)."""
+    try:
+        for attribute in embedded.signer_info["unsigned_attrs"]:
+            if attribute["type"].native == "signature_time_stamp_token":
+                info = attribute["values"][0]["content"]["encap_content_info"]["content"].parsed
+                return info["gen_time"].native
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+    return None
 
 
 def _validated(embedded, trust: TrustContext, moment: datetime.datetime, crl_problem: Reason | None,
