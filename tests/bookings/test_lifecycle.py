@@ -131,6 +131,7 @@ def test_notifications_are_not_duplicated_on_retries(clock, station, item, resid
 def test_beat_schedule_has_the_booking_sweeps():
     from config.celery import app
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery imports every app's tasks
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert {"bookings.tasks.send_booking_reminders", "bookings.tasks.mark_no_shows",
             "bookings.tasks.expire_waitlist_offers"} <= tasks
