@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsResident
 from bookings import selectors, services
 from bookings.materials import CONTENT_TYPES
+from bookings.permissions import CanSeeBooking
 from bookings.serializers import (
     BookingCancelIn,
     BookingCreateIn,
@@ -101,10 +102,10 @@ class BookingListCreateApi(APIView):
         body = BookingCreateIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        booking, created = services.booking_create_idempotent(
+        booking, created = services.booking_create_for_user(
             user=request.user, key=request.headers.get("Idempotency-Key", ""), unit_id=data["unit"],
             item_id=data["item"], starts_at=data["starts_at"], resident_identity=data.get("resident"))
-        return Response(BookingDetailOut(selectors.booking_detail(booking_id=booking.pk)).data,
+        return Response(BookingDetailOut(booking).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -113,47 +114,46 @@ class BookingDetailApi(APIView):
 
     @extend_schema(responses=BookingDetailOut)
     def get(self, request, pk):
-        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
-        return Response(BookingDetailOut(selectors.booking_detail(booking_id=booking.pk)).data)
+        return Response(BookingDetailOut(selectors.booking_detail_for_user(user=request.user, booking_id=pk)).data)
 
 
 class BookingCancelApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanSeeBooking]  # outsiders: 404 whatever the body
 
     @extend_schema(request=BookingCancelIn, responses=BookingDetailOut,
                    summary="Cancel: resident/proxy until the cut-off, unit staff with a reason")
     def post(self, request, pk):
-        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
         body = BookingCancelIn(data=request.data)
         body.is_valid(raise_exception=True)
-        services.booking_cancel(booking=booking, actor=request.user, reason=body.validated_data.get("reason", ""))
-        return Response(BookingDetailOut(selectors.booking_detail(booking_id=booking.pk)).data)
+        booking = services.booking_cancel_for_user(user=request.user, booking_id=pk,
+                                                   reason=body.validated_data.get("reason", ""))
+        return Response(BookingDetailOut(booking).data)
 
 
 class BookingRescheduleApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanSeeBooking]  # outsiders: 404 whatever the body
 
     @extend_schema(request=BookingRescheduleIn, responses=BookingDetailOut)
     def post(self, request, pk):
-        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
         body = BookingRescheduleIn(data=request.data)
         body.is_valid(raise_exception=True)
-        services.booking_reschedule(booking=booking, actor=request.user, starts_at=body.validated_data["starts_at"])
-        return Response(BookingDetailOut(selectors.booking_detail(booking_id=booking.pk)).data)
+        booking = services.booking_reschedule_for_user(user=request.user, booking_id=pk,
+                                                       starts_at=body.validated_data["starts_at"])
+        return Response(BookingDetailOut(booking).data)
 
 
 class MaterialUploadApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanSeeBooking]  # outsiders: 404 whatever the body
     parser_classes = [MultiPartParser, FormParser]  # the edge's (core/edge.py)
 
     @extend_schema(request={"multipart/form-data": MaterialIn}, responses={201: MaterialOut},
                    summary="Upload one document for a checklist entry (JPEG/PNG/HEIC/PDF, ≤10 MB)")
     def post(self, request, pk):
-        booking = selectors.booking_get_for_user(user=request.user, booking_id=pk)
         body = MaterialIn(data=request.data)
         body.is_valid(raise_exception=True)
-        material = services.material_add(booking=booking, requirement=body.validated_data["requirement"],
-                                         uploaded_file=body.validated_data["file"], uploaded_by=request.user)
+        material = services.material_add_for_user(user=request.user, booking_id=pk,
+                                                  requirement=body.validated_data["requirement"],
+                                                  uploaded_file=body.validated_data["file"])
         return Response(MaterialOut(material).data, status=status.HTTP_201_CREATED)
 
 
@@ -182,8 +182,8 @@ class WaitlistApi(APIView):
         body = WaitlistIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        entry = services.waitlist_join(resident=request.user, unit=selectors.unit_get(data["unit"]),
-                                       item=selectors.item_get(data["item"]), date=data["date"])
+        entry = services.waitlist_join_for_user(user=request.user, unit_id=data["unit"], item_id=data["item"],
+                                                date=data["date"])
         return Response(WaitlistOut(entry).data, status=status.HTTP_201_CREATED)
 
 

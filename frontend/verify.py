@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from frontend.strings import js_strings
 from signing import selectors as signing_selectors
-from signing.api import MAX_UPLOAD_BYTES
+from signing.serializers import MAX_UPLOAD_BYTES
 
 # What each check means to someone holding the paper letter: (when it passed, when it failed).
 PLAIN_CHECKS = {

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsAdministrator, IsStaffMember
 from reviews import selectors, services
+from reviews.permissions import CanSeeCase
 from reviews.serializers import (
     CaseCreateIn,
     CaseDetailOut,
@@ -23,11 +24,6 @@ from reviews.serializers import (
     StatsOut,
     StatsQueryIn,
 )
-
-
-def _detail(case, status_code=status.HTTP_200_OK) -> Response:
-    case = selectors.case_get_for_user_unchecked(case_id=case.pk)
-    return Response(CaseDetailOut(case).data, status=status_code)
 
 
 class CaseListQueryIn(serializers.Serializer):
@@ -59,24 +55,24 @@ class CaseListCreateApi(GenericAPIView):
     def post(self, request):
         data = CaseCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_open(actor=request.user, **data.validated_data)
-        return _detail(case, status.HTTP_201_CREATED)
+        case = services.case_open_for_user(user=request.user, **data.validated_data)
+        return Response(CaseDetailOut(case).data, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(GenericAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanSeeCase]  # outsiders: 404 whatever the body
     serializer_class = CaseDetailOut
 
     def get(self, request, pk: int):
-        return Response(CaseDetailOut(selectors.case_get_for_user(user=request.user, case_id=pk)).data)
+        return Response(CaseDetailOut(selectors.case_detail_for_user(user=request.user, case_id=pk)).data)
 
     @extend_schema(request=CaseFormIn, responses=CaseDetailOut)
     def patch(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
         data = CaseFormIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.case_form_update(case=case, actor=request.user, form_data=data.validated_data["form_data"])
-        return _detail(case)
+        case = services.case_form_update_for_user(user=request.user, case_id=pk,
+                                                  form_data=data.validated_data["form_data"])
+        return Response(CaseDetailOut(case).data)
 
 
 class CaseSubmitApi(GenericAPIView):
@@ -87,25 +83,22 @@ class CaseSubmitApi(GenericAPIView):
 
     @extend_schema(request=None, responses=CaseDetailOut)
     def post(self, request, pk: int):
-        case = selectors.case_row_for_user(user=request.user, case_id=pk)
-        case = services.case_submit(case=case, actor=request.user)
-        return _detail(case)
+        return Response(CaseDetailOut(services.case_submit_for_user(user=request.user, case_id=pk)).data)
 
 
 class CaseMaterialAttachApi(GenericAPIView):
     """Attach one of the resident's uploaded materials (bookings' file store) to the case."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, CanSeeCase]  # outsiders: 404 whatever the body
     serializer_class = CaseDetailOut
 
     @extend_schema(request=MaterialAttachIn, responses={201: CaseDetailOut})
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
         data = MaterialAttachIn(data=request.data)
         data.is_valid(raise_exception=True)
-        material = selectors.material_to_attach(material_id=data.validated_data["material_id"])
-        services.case_material_attach(case=case, actor=request.user, material=material)
-        return _detail(case, status.HTTP_201_CREATED)
+        case = services.case_material_attach_for_user(user=request.user, case_id=pk,
+                                                      material_id=data.validated_data["material_id"])
+        return Response(CaseDetailOut(case).data, status=status.HTTP_201_CREATED)
 
 
 class CaseConsentApi(GenericAPIView):
@@ -117,8 +110,7 @@ class CaseConsentApi(GenericAPIView):
 
     @extend_schema(request=None, responses=CaseDetailOut)
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
-        return _detail(services.case_consent_grant(case=case, actor=request.user))
+        return Response(CaseDetailOut(services.case_consent_grant_for_user(user=request.user, case_id=pk)).data)
 
 
 class CaseClaimApi(GenericAPIView):
@@ -127,8 +119,7 @@ class CaseClaimApi(GenericAPIView):
 
     @extend_schema(request=None, responses=CaseDetailOut)
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
-        return _detail(services.case_claim(case=case, reviewer=request.user))
+        return Response(CaseDetailOut(services.case_claim_for_user(user=request.user, case_id=pk)).data)
 
 
 class CaseReleaseApi(GenericAPIView):
@@ -137,40 +128,34 @@ class CaseReleaseApi(GenericAPIView):
 
     @extend_schema(request=None, responses=CaseDetailOut)
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
-        return _detail(services.case_release(case=case, reviewer=request.user))
+        return Response(CaseDetailOut(services.case_release_for_user(user=request.user, case_id=pk)).data)
 
 
 class CaseDecisionApi(GenericAPIView):
     """Approve, reject (with a reason) or request more materials (naming the checklist codes)."""
 
-    permission_classes = [IsStaffMember]
+    permission_classes = [IsStaffMember, CanSeeCase]  # outsiders: 404 whatever the body
     serializer_class = CaseDetailOut
 
     @extend_schema(request=DecisionIn, responses=CaseDetailOut)
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
         data = DecisionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        case = services.case_decide(case=case, reviewer=request.user, decision=values["decision"],
-                                    reason=values["reason"], materials=values["materials"],
-                                    confirmation_code=values["confirmation_code"])
-        return _detail(case)
+        case = services.case_decide_for_user(user=request.user, case_id=pk, **data.validated_data)
+        return Response(CaseDetailOut(case).data)
 
 
 class CaseDecisionConfirmationApi(GenericAPIView):
     """Step one of an approval or rejection: shows what will be sealed and texts the reviewer a confirmation code."""
 
-    permission_classes = [IsStaffMember]
+    permission_classes = [IsStaffMember, CanSeeCase]  # outsiders: 404 whatever the body
     serializer_class = ConfirmationOut
 
     @extend_schema(request=ConfirmationIn, responses=ConfirmationOut)
     def post(self, request, pk: int):
-        case = selectors.case_get_for_user(user=request.user, case_id=pk)
         data = ConfirmationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.case_decision_confirmation(case=case, reviewer=request.user, **data.validated_data)
+        result = services.case_decision_confirmation_for_user(user=request.user, case_id=pk, **data.validated_data)
         return Response(ConfirmationOut(result).data)
 
 

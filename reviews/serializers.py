@@ -86,7 +86,7 @@ class CaseOut(serializers.Serializer):
         return state if state is not None else selectors.case_sla_state(case)
 
 
-class MaterialOut(serializers.Serializer):
+class CaseMaterialOut(serializers.Serializer):
     id = serializers.IntegerField()
     booking_id = serializers.IntegerField()
     requirement_code = serializers.CharField(source="requirement.code", default="")
@@ -116,7 +116,7 @@ def material_download_url(material) -> str | None:
     return None
 
 
-class EventOut(serializers.Serializer):
+class CaseEventOut(serializers.Serializer):
     action = serializers.CharField()
     action_label = serializers.CharField(source="get_action_display")
     from_status = serializers.CharField()
@@ -128,64 +128,37 @@ class EventOut(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
-class RequirementOut(serializers.Serializer):
+class CaseRequirementOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class CallRef(serializers.Serializer):
+class CaseCallRef(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.CharField()
 
 
-class ChecklistOut(serializers.Serializer):
+class CaseChecklistOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     mandatory = serializers.BooleanField()
 
 
 class CaseDetailOut(CaseOut):
+    """A case read by reviews.selectors.case_detail, which reads what the lists below show with it: no query here."""
+
     form_data = serializers.DictField()
     form_fields = serializers.ListField(source="item.form_fields", child=serializers.DictField())
-    checklist = serializers.SerializerMethodField()
+    checklist = CaseChecklistOut(source="item.detail_checklist", many=True,
+                             help_text="the item's whole materials checklist: what a reviewer may ask for")
     requested_materials = serializers.ListField(child=serializers.CharField())
     decision_reason = serializers.CharField()
-    materials = serializers.SerializerMethodField()
-    missing_materials = serializers.SerializerMethodField()
-    timeline = serializers.SerializerMethodField()
-    call = serializers.SerializerMethodField()
-
-    def _read(self, case) -> tuple[list, list]:
-        """The case's materials and its item's checklist, read once for the three fields that show them."""
-        cache = self.__dict__.setdefault("_materials_read", {})
-        if case.pk not in cache:
-            cache[case.pk] = (selectors.case_materials(case=case), list(case.item.requirements.order_by("sort")))
-        return cache[case.pk]
-
-    def get_materials(self, case) -> list[dict]:
-        return MaterialOut(self._read(case)[0], many=True).data
-
-    def get_checklist(self, case) -> list[dict]:
-        """The item's whole materials checklist: what a reviewer may ask for."""
-        return ChecklistOut(self._read(case)[1], many=True).data
-
-    def get_missing_materials(self, case) -> list[dict]:
-        materials, checklist = self._read(case)
-        return RequirementOut(selectors.case_missing_mandatory(case=case, materials=materials,
-                                                               requirements=checklist), many=True).data
-
-    def get_timeline(self, case) -> list[dict]:
-        return EventOut(case.events.select_related("actor", "unit").order_by("at", "pk"), many=True).data
-
-    def get_call(self, case) -> dict | None:
-        """The booking's call, where a reviewer can be invited (calls' POST /api/v1/calls/{id}/invite/)."""
-        booking = case.booking
-        call = getattr(booking, "call", None) if booking is not None else None
-        if call is None:
-            from calls.models import Call
-
-            call = Call.objects.filter(case_id=case.pk).order_by("-created_at").first()
-        return {"id": str(call.pk), "status": call.status} if call is not None else None
+    materials = CaseMaterialOut(source="detail_materials", many=True)
+    missing_materials = CaseRequirementOut(source="detail_missing", many=True)
+    timeline = CaseEventOut(source="detail_events", many=True)
+    call = CaseCallRef(source="detail_call", allow_null=True,
+                   help_text="the call to join (the booking's, else the case's latest), where a reviewer can be "
+                             "invited (calls' POST /api/v1/calls/{id}/invite/)")
 
 
 class StatsRow(serializers.Serializer):

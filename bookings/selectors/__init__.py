@@ -2,6 +2,7 @@
 from bookings.selectors.bookings import (
     MATERIAL_READ_HOOKS,
     booking_detail,
+    booking_detail_for_user,
     booking_get_for_user,
     booking_list_for_unit,
     booking_list_for_user,
@@ -62,8 +63,9 @@ from bookings.selectors.slots import (
 
 __all__ = [
     "BOOKABLE_UNIT_KINDS", "MATERIAL_READ_HOOKS", "SLOT_BASIS_TTL", "Slot", "SlotBasis", "bookable_unit_list",
-    "booking_change_check", "booking_change_deadline", "booking_detail", "booking_get_for_user",
-    "booking_list_for_unit", "booking_list_for_user", "booking_missing_mandatory", "booking_parties_q",
+    "booking_change_check", "booking_change_deadline", "booking_detail", "booking_detail_for_user",
+    "booking_get_for_user", "booking_list_for_unit", "booking_list_for_user", "booking_missing_mandatory",
+    "booking_parties_q",
     "bookings_visible_to", "category_list", "cells_needed", "is_booking_party", "is_staff_of_unit",
     "item_active_list", "item_get", "item_list", "item_not_found", "local_zone", "material_get_for_user",
     "material_readable_by", "missing_mandatory", "register_material_read_hook", "seats_changed", "seats_taken",

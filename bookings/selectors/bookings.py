@@ -54,10 +54,22 @@ def _with_answer_data(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
         Prefetch("materials", queryset=Material.objects.select_related("requirement")))
 
 
+def _with_events(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    return _with_answer_data(bookings).prefetch_related(
+        Prefetch("events", queryset=BookingEvent.objects.select_related("actor")))
+
+
 def booking_detail(*, booking_id: int) -> Booking:
-    """One booking with everything its detailed answer shows (events too)."""
-    return _with_answer_data(Booking.objects.filter(pk=booking_id)).prefetch_related(
-        Prefetch("events", queryset=BookingEvent.objects.select_related("actor"))).get()
+    """One booking with everything its detailed answer shows (events too); the caller has checked access."""
+    return _with_events(Booking.objects.filter(pk=booking_id)).get()
+
+
+def booking_detail_for_user(*, user, booking_id) -> Booking:
+    """booking_detail of a booking `user` may see; NotFound (404) otherwise, as booking_get_for_user."""
+    booking = _with_events(bookings_visible_to(user).filter(pk=booking_id)).first()
+    if booking is None:
+        raise NotFound(_("找不到该预约。"), code="booking_not_found")
+    return booking
 
 
 def booking_list_for_unit(*, unit_id: int, day: datetime.date) -> QuerySet[Booking]:

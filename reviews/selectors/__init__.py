@@ -5,7 +5,6 @@ One module per sub-domain; the public names are gathered here, so `reviews.selec
 from reviews.selectors.access import (
     CASE_DETAIL_RELATED,
     case_get_for_user,
-    case_get_for_user_unchecked,
     case_list_for_user,
     case_resident_name,
     case_row_for_user,
@@ -16,6 +15,7 @@ from reviews.selectors.access import (
     material_readable_by_case_reviewer,
 )
 from reviews.selectors.deadlines import bureau_tz, closed_days, deadline_for, working_days_between
+from reviews.selectors.detail import case_detail, case_detail_for_user
 from reviews.selectors.letters import (
     CaseFile,
     case_letter_ofd_file,
@@ -49,10 +49,11 @@ __all__ = [
     "Percentile",
     "STAT_GROUPS",
     "bureau_tz",
+    "case_detail",
+    "case_detail_for_user",
     "case_get_for_user",
     "case_letter_ofd_file",
     "case_letter_pdf",
-    "case_get_for_user_unchecked",
     "case_list_for_user",
     "case_materials",
     "case_missing_mandatory",

@@ -106,11 +106,3 @@ def material_readable_by_case_reviewer(user, material: Material) -> bool:
         return False
     cases = Case.objects.filter(Q(booking_id=material.booking_id) | Q(attached_materials__material=material))
     return cases.filter(case_visible_q(user)).exists()
-
-
-def case_get_for_user_unchecked(*, case_id: int) -> Case:
-    """The case with what its detail shows; only after the caller has checked access."""
-    case = _only_row(Case.objects.filter(pk=case_id).select_related(*CASE_DETAIL_RELATED).order_by())
-    if case is None:
-        raise Case.DoesNotExist(f"case {case_id}")
-    return case

@@ -2,6 +2,17 @@
 
 One module per sub-domain; the public names are gathered here, so `reviews.services.<name>` is the API.
 """
+from reviews.services.actions import (
+    case_claim_for_user,
+    case_consent_grant_for_user,
+    case_decide_for_user,
+    case_decision_confirmation_for_user,
+    case_form_update_for_user,
+    case_material_attach_for_user,
+    case_open_for_user,
+    case_release_for_user,
+    case_submit_for_user,
+)
 from reviews.services.assignment import case_route
 from reviews.services.common import REASON_TEXT, Decision
 from reviews.services.deadlines import ROUTING_GRACE_SECONDS, case_escalate, case_sla_warn, sla_sweep
@@ -15,18 +26,27 @@ __all__ = [
     "REASON_TEXT",
     "ROUTING_GRACE_SECONDS",
     "case_claim",
+    "case_claim_for_user",
     "case_consent_grant",
+    "case_consent_grant_for_user",
     "case_create",
     "case_decide",
+    "case_decide_for_user",
     "case_decision_confirmation",
+    "case_decision_confirmation_for_user",
     "case_escalate",
     "case_form_clean",
     "case_form_update",
+    "case_form_update_for_user",
     "case_material_attach",
+    "case_material_attach_for_user",
     "case_open",
+    "case_open_for_user",
     "case_release",
+    "case_release_for_user",
     "case_route",
     "case_sla_warn",
     "case_submit",
+    "case_submit_for_user",
     "sla_sweep",
 ]

@@ -26,6 +26,7 @@ from signing.selectors.verification import (
     signature_file_verify,
     verification_by_code,
     verification_caches_clear,
+    verification_for_code,
 )
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "trust_forget",
     "verification_by_code",
     "verification_caches_clear",
+    "verification_for_code",
     "verification_result",
 ]

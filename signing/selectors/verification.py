@@ -4,6 +4,7 @@ import json
 
 from django.utils.translation import gettext as _
 
+from core.errors import NotFound
 from signing import crypto
 from signing.models import Seal, SealedDecision
 from signing.selectors.checks import (
@@ -164,3 +165,11 @@ def verification_by_code(*, code: str) -> dict | None:
     letter = SealedDecision.objects.filter(verification_code=code).values_list("letter_pdf", flat=True).first() \
         if code else None
     return letter_verify(pdf=bytes(letter)) if letter is not None else None
+
+
+def verification_for_code(*, code: str) -> dict:
+    """verification_by_code, for the API: NotFound (unknown_code) when no letter is registered under the code."""
+    result = verification_by_code(code=code)
+    if result is None:
+        raise NotFound(_("没有找到该核验码对应的决定书。"), code="unknown_code")
+    return result

@@ -97,3 +97,23 @@ def test_leaving_with_an_offer_passes_it_on(full_day, small_station, item):
     assert client_for(first).delete(f"/api/v1/waitlist/{entry.pk}/").status_code == 204
     assert WaitlistEntry.objects.get(resident=second).status == WaitlistStatus.OFFERED
     assert client_for(second).get("/api/v1/waitlist/").json()[0]["status"] == "offered"
+
+
+@pytest.mark.parametrize(("field", "zh", "en"), [("unit", "找不到该服务机构。", "Service unit not found."),
+                                                 ("item", "找不到该服务事项。", "Service item not found.")])
+def test_joining_for_an_unknown_unit_or_item_is_not_found_in_both_languages(clock, small_station, item, resident,
+                                                                            resident_api, field, zh, en):
+    body = {"unit": small_station.pk, "item": item.pk, "date": "2026-03-03", field: 999_999_999}
+    for language, detail in (("zh-hans", zh), ("en", en)):
+        response = resident_api.post("/api/v1/waitlist/", body, format="json", HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 404
+        assert response.json() == {"code": "not_found", "detail": detail}
+    assert not WaitlistEntry.objects.filter(resident=resident).exists()
+
+
+def test_joining_a_full_day_answers_the_entry(full_day, small_station, item):
+    person = ResidentFactory()
+    response = join(client_for(person), small_station, item)
+    assert response.status_code == 201
+    entry = WaitlistEntry.objects.get(resident=person)
+    assert response.json()["id"] == entry.pk and response.json()["status"] == "waiting"
