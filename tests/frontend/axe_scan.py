@@ -10,6 +10,7 @@ import pytest
 
 from tests import system_tools
 from tests.frontend.live import ROOT
+from tests.support.browser import staff_sign_in
 
 AXE_DIR = ROOT / "tests" / "frontend" / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -102,11 +103,7 @@ def staff_session(chromium, site, username: str) -> list[dict]:
     """The session cookie of a staff member signed in through the login page, to put into scanning contexts."""
     context = chromium.new_context(base_url=site.url)
     page = context.new_page()
-    page.goto("/login/")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
+    staff_sign_in(page, username)
     page.wait_for_url(lambda url: "/login/" not in url)
     cookies = [c for c in context.cookies() if c["name"] in ("sessionid", "csrftoken")]
     context.close()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.factories import valid_id_number
-from tests.support.browser import PHONE, call_api, keep_for_readme, login, shot, staff_page
+from tests.support.browser import PHONE, call_api, keep_for_readme, login, shot, staff_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -172,11 +172,7 @@ def test_resident_reschedules_and_a_station_call_rings_on_their_phone(chromium, 
     # The station calls the resident back (an ad hoc call): the open page rings.
     staff = chromium.new_context(base_url=live_site.url)
     desk = staff.new_page()
-    desk.goto("/login/")
-    desk.click("#staff-login summary")
-    desk.fill("#username", "e2e-agent")
-    desk.fill("#password", "e2e-password-2026")
-    desk.click("#staff-button")
+    staff_sign_in(desk, "e2e-agent")
     desk.wait_for_url(live_site.url + "/console/")
     page.wait_for_timeout(500)  # the resident's /ws/me/ socket is open
     resident_id = page.evaluate("() => fetch('/api/v1/me').then((r) => r.json()).then((me) => me.id)")
@@ -195,11 +191,7 @@ def test_resident_reschedules_and_a_station_call_rings_on_their_phone(chromium, 
 def test_statistics_page_draws_svg_charts_for_administrators(chromium, live_site):
     context = chromium.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto("/login/")
-    page.click("#staff-login summary")
-    page.fill("#username", "e2e-admin")
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
+    staff_sign_in(page, "e2e-admin")
     page.wait_for_url(live_site.url + "/stats/")
     page.wait_for_selector("#chart-sla svg[role=img]")
     page.wait_for_selector("#chart-volume svg rect", state="attached")

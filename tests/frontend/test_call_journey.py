@@ -16,7 +16,7 @@ import pytest
 
 from tests.factories import valid_id_number
 from tests.frontend.live import ROOT, LiveSite, launch_chromium
-from tests.support.browser import PHONE, keep_for_readme, require_browser, shot
+from tests.support.browser import PHONE, keep_for_readme, require_browser, shot, staff_sign_in
 from tests.system_tools import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.webrtc, pytest.mark.slow]
@@ -90,14 +90,6 @@ def _candidate_pair_addresses(page) -> list[str]:
     }""")
 
 
-def _staff_login(page, username):
-    page.goto("/login/")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
-
-
 @pytest.mark.skipif(not IN_NETNS, reason="runs inside the network namespace made by the test above")
 def test_journey_inside_namespace():
     addresses = _ip_addresses()
@@ -149,7 +141,7 @@ def _journey(browser, site):
     agent_ctx = browser.new_context(base_url=site.url, **DESKTOP)
     agent_ctx.grant_permissions(["camera", "microphone"], origin=site.url)
     agent = agent_ctx.new_page()
-    _staff_login(agent, "e2e-agent")
+    staff_sign_in(agent, "e2e-agent")
     agent.wait_for_url(site.url + "/console/")
     agent.wait_for_selector(".queue-entry .admit-button")
     agent.click(".queue-entry .admit-button")
@@ -177,7 +169,7 @@ def _reviewer_joins_on_invitation(browser, site, agent, resident):
     reviewer_ctx = browser.new_context(base_url=site.url, **DESKTOP)
     reviewer_ctx.grant_permissions(["camera", "microphone"], origin=site.url)
     reviewer = reviewer_ctx.new_page()
-    _staff_login(reviewer, "e2e-reviewer")
+    staff_sign_in(reviewer, "e2e-reviewer")
     reviewer.wait_for_url(site.url + "/desk/")
     time.sleep(1)  # the desk's /ws/me/ socket is open
     agent.select_option("#invite-unit", str(site.info["workstation"]))

@@ -49,14 +49,22 @@ def login(page, site, phone: str, next_url: str):
         raise AssertionError(f"login failed: {page.inner_text('#login-error')!r} at {page.url}") from None
 
 
+STAFF_PASSWORD = "e2e-password-2026"
+
+
+def staff_sign_in(page, username: str, next_url: str = "") -> None:
+    """Sign a member of staff in through the login page's staff form (the caller waits for where it lands)."""
+    page.goto(f"/login/?next={next_url}" if next_url else "/login/")
+    page.click("#staff-login summary")
+    page.fill("#username", username)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("#staff-button")
+
+
 def staff_page(chromium, site, username: str, landing: str, **context_options):
     context = chromium.new_context(base_url=site.url, **context_options)
     page = context.new_page()
-    page.goto("/login/")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
+    staff_sign_in(page, username)
     page.wait_for_url(site.url + landing)
     return context, page
 
@@ -73,10 +81,6 @@ def wide_staff_page(chromium, site, username: str, path: str):
     """A member of staff signed in at `path` (through ?next=) on a 1280x900 screen."""
     context = chromium.new_context(base_url=site.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"/login/?next={path}")
-    page.click("#staff-login summary")
-    page.fill("#username", username)
-    page.fill("#password", "e2e-password-2026")
-    page.click("#staff-button")
+    staff_sign_in(page, username, next_url=path)
     page.wait_for_url(site.url + path)
     return context, page
